@@ -1,0 +1,60 @@
+# The README's two commands: `make demo` and `make test`. Every install step lives here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: demo test install install-dev lint typecheck layers unit test-sqlite test-pg migration clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	PLAYERDESK_ENV=$${PLAYERDESK_ENV:-demo} $(BIN)/playerdesk demo
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+layers: install-dev
+	$(BIN)/lint-imports
+
+test-sqlite: install-dev
+	$(BIN)/pytest
+
+test-pg: install-dev
+	@if $(BIN)/python -m playerdesk.tools.services_check --database-url '$(PG_TEST_URL)' --redis-url '$(REDIS_TEST_URL)'; then \
+		PLAYERDESK_TEST_DATABASE_URL='$(PG_TEST_URL)' PLAYERDESK_TEST_REDIS_URL='$(REDIS_TEST_URL)' $(BIN)/pytest; \
+	elif [ -n "$$PLAYERDESK_REQUIRE_PG" ]; then \
+		echo "PostgreSQL + Redis are required here (PLAYERDESK_REQUIRE_PG is set) but not reachable"; exit 1; \
+	else \
+		echo "skipping the PostgreSQL + Redis run: not reachable at $(PG_TEST_URL) / $(REDIS_TEST_URL)"; \
+	fi
+
+test: lint typecheck layers test-sqlite test-pg
+
+# Developer tool: autogenerate a migration from model changes. `make migration MSG="add x"`
+migration: install-dev
+	rm -f var/migration-scratch.db
+	$(BIN)/python -c "import asyncio, sys; from playerdesk.db.migrate import make_revision; asyncio.run(make_revision('sqlite+aiosqlite:///var/migration-scratch.db', sys.argv[1]))" "$(MSG)"
+	$(BIN)/ruff format src/playerdesk/db/migrations/versions
+	rm -f var/migration-scratch.db*
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

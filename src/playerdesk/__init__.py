@@ -1,0 +1,3 @@
+"""PlayerDesk: player support for online casinos."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from playerdesk.cli import main
+
+raise SystemExit(main())

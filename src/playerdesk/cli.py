@@ -1,0 +1,215 @@
+"""The `playerdesk` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+
+from playerdesk.db.migrate import upgrade_database
+from playerdesk.domain.enums import AgentRole
+from playerdesk.domain.errors import DomainError
+from playerdesk.domain.permissions import Actor
+from playerdesk.logging import configure_logging
+from playerdesk.runtime import build_runtime
+from playerdesk.services import agents as agent_service
+from playerdesk.services import auth
+from playerdesk.settings import Settings
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(log_format=settings.log_format)
+    return settings
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    asyncio.run(upgrade_database(settings.database_url))
+    print("database is at the latest schema")
+    return 0
+
+
+def _serve(settings: Settings, *, host: str, port: int) -> None:
+    import uvicorn
+
+    from playerdesk.jobs.runner import run_jobs_forever
+    from playerdesk.web.app import create_app
+
+    background = [run_jobs_forever] if settings.jobs_in_process else []
+    app = create_app(settings, background=background)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.is_sqlite:
+        # Embedded: nobody else runs migrations, so the server brings its own schema up to date.
+        asyncio.run(upgrade_database(settings.database_url))
+    _serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+async def _seed(settings: Settings) -> list[str]:
+    from playerdesk.demo import seed_demo
+
+    runtime = build_runtime(settings)
+    try:
+        logins = await seed_demo(runtime)
+    finally:
+        await runtime.close()
+    return [f"  {login.role:<10} {login.email:<32} {login.password}" for login in logins]
+
+
+def cmd_seed_demo(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    lines = asyncio.run(_seed(settings))
+    print("Demo logins (role, email, password):")
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings()
+    asyncio.run(upgrade_database(settings.database_url))
+    lines = asyncio.run(_seed(settings))
+    print()
+    print(f"PlayerDesk demo: http://{args.host}:{args.port}/console")
+    print(f"API docs:        http://{args.host}:{args.port}/api/docs")
+    print("Demo logins (role, email, password):")
+    print("\n".join(lines))
+    print()
+    sys.stdout.flush()
+    _serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+async def _worker(settings: Settings) -> None:
+    from playerdesk.jobs.runner import run_jobs_forever
+
+    runtime = build_runtime(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    jobs = asyncio.create_task(run_jobs_forever(runtime))
+    try:
+        await stop.wait()
+    finally:
+        jobs.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await jobs
+        await runtime.close()
+
+
+def cmd_worker(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    print("playerdesk worker running; Ctrl-C to stop", file=sys.stderr)
+    asyncio.run(_worker(settings))
+    return 0
+
+
+async def _create_agent(settings: Settings, args: argparse.Namespace, password: str | None) -> str:
+    runtime = build_runtime(settings)
+    try:
+        async with runtime.uow() as uow:
+            agent = await agent_service.create_agent(
+                uow,
+                actor=Actor.system(),
+                email=args.email,
+                name=args.name,
+                role=AgentRole(args.role),
+                password=password,
+                languages=[code for code in args.languages.split(",") if code],
+                supported_languages=runtime.policies.players.languages,
+                max_concurrent_chats=args.max_chats,
+            )
+        return f"created agent {agent.id} <{agent.email}> with role {agent.role}"
+    finally:
+        await runtime.close()
+
+
+def cmd_create_agent(args: argparse.Namespace) -> int:
+    settings = _settings()
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
+    try:
+        print(asyncio.run(_create_agent(settings, args, password)))
+    except DomainError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        print(f"error{where}: {exc.detail}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _create_token(settings: Settings, *, email: str, label: str) -> str:
+    runtime = build_runtime(settings)
+    try:
+        async with runtime.uow() as uow:
+            agent = await agent_service.find_agent_by_email(uow, email=email)
+            if agent is None:
+                raise DomainError(f"no agent with email {email}", field="email")
+            issued = await auth.create_api_token(
+                uow, actor=Actor.system(), agent_id=agent.id, label=label
+            )
+        return issued.token
+    finally:
+        await runtime.close()
+
+
+def cmd_create_token(args: argparse.Namespace) -> int:
+    settings = _settings()
+    try:
+        print(asyncio.run(_create_token(settings, email=args.email, label=args.name)))
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="playerdesk", description="PlayerDesk player support")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add_server_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8000)
+
+    serve = commands.add_parser("serve", help="run the web server")
+    add_server_options(serve)
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(
+        handler=cmd_migrate
+    )
+    commands.add_parser("seed-demo", help="load the demo data").set_defaults(handler=cmd_seed_demo)
+    demo = commands.add_parser("demo", help="migrate, load demo data and serve")
+    add_server_options(demo)
+    demo.set_defaults(handler=cmd_demo)
+    commands.add_parser("worker", help="run background jobs").set_defaults(handler=cmd_worker)
+
+    create_agent = commands.add_parser("create-agent", help="create an agent account")
+    create_agent.add_argument("--email", required=True)
+    create_agent.add_argument("--name", required=True)
+    create_agent.add_argument("--role", choices=[role.value for role in AgentRole], default="agent")
+    create_agent.add_argument("--languages", default="en")
+    create_agent.add_argument("--max-chats", type=int, default=3)
+    create_agent.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create_agent.set_defaults(handler=cmd_create_agent)
+
+    create_token = commands.add_parser("create-token", help="print a new API token for an agent")
+    create_token.add_argument("--email", required=True)
+    create_token.add_argument("--name", required=True, help="a label for the token")
+    create_token.set_defaults(handler=cmd_create_token)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = args.handler
+    result: int = handler(args)
+    return result

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    WEB_CHAT = "web_chat"
+    EMAIL = "email"
+    FORM = "form"
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    VIBER = "viber"
+    PHONE = "phone"
+    API = "api"
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    ON_HOLD = "on_hold"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+    @property
+    def rank(self) -> int:
+        return _PRIORITY_RANK[self]
+
+
+_PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+class AuthorKind(StrEnum):
+    PLAYER = "player"
+    AGENT = "agent"
+    BOT = "bot"
+    SYSTEM = "system"
+
+
+class MessageKind(StrEnum):
+    REPLY = "reply"
+    NOTE = "note"
+
+
+class AgentRole(StrEnum):
+    AGENT = "agent"
+    SENIOR = "senior"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+
+_ROLE_RANK = {AgentRole.AGENT: 0, AgentRole.SENIOR: 1, AgentRole.SUPERVISOR: 2, AgentRole.ADMIN: 3}
+
+
+class AuthMethod(StrEnum):
+    SESSION = "session"
+    TOKEN = "token"
+    SYSTEM = "system"

@@ -1,0 +1,1 @@
+"""Background work: run inside `serve` when embedded, in `playerdesk worker` processes otherwise."""

@@ -1,0 +1,56 @@
+"""A small periodic job runner. Each job is a service call in its own unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+
+from playerdesk.runtime import Runtime
+from playerdesk.services import auth
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeriodicJob:
+    name: str
+    every: timedelta
+    run: Callable[[Runtime], Awaitable[object]]
+
+
+async def _purge_expired_auth(runtime: Runtime) -> object:
+    async with runtime.uow() as uow:
+        return await auth.purge_expired(uow, keep_attempts_for=timedelta(days=30))
+
+
+JOBS: list[PeriodicJob] = [
+    PeriodicJob(name="purge_expired_auth", every=timedelta(minutes=10), run=_purge_expired_auth),
+]
+
+
+async def run_job_once(runtime: Runtime, job: PeriodicJob) -> bool:
+    """Run one job, logging (not raising) its failure so the loop lives on."""
+    try:
+        result = await job.run(runtime)
+    except Exception:
+        log.exception("job_failed", job=job.name)
+        return False
+    log.info("job_done", job=job.name, result=result)
+    return True
+
+
+async def run_jobs_forever(runtime: Runtime, *, jobs: list[PeriodicJob] | None = None) -> None:
+    schedule = jobs or JOBS
+    loop = asyncio.get_running_loop()
+    next_run = {job.name: loop.time() for job in schedule}
+    while True:
+        now = loop.time()
+        for job in schedule:
+            if next_run[job.name] <= now:
+                await run_job_once(runtime, job)
+                next_run[job.name] = loop.time() + job.every.total_seconds()
+        await asyncio.sleep(max(0.05, min(next_run.values()) - loop.time()))

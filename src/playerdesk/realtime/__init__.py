@@ -1,0 +1,1 @@
+"""Event bus and, later, the per-process socket hub."""

@@ -1,0 +1,90 @@
+"""Wiring shared by every entry point: engine, bus, clock and stores, built from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from playerdesk.clock import Clock, SystemClock
+from playerdesk.db.engine import create_engine, create_session_factory
+from playerdesk.db.uow import UnitOfWork
+from playerdesk.realtime.bus import EventBus, InMemoryBus, RedisBus
+from playerdesk.services.attachments import AttachmentPolicy
+from playerdesk.services.auth import LoginPolicy
+from playerdesk.services.messages import MessageLimits
+from playerdesk.services.players import PlayerPolicy
+from playerdesk.settings import Settings
+from playerdesk.storage.attachments import AttachmentStore, LocalAttachmentStore
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policies:
+    """The settings each use case needs, grouped the way services take them."""
+
+    players: PlayerPolicy
+    messages: MessageLimits
+    attachments: AttachmentPolicy
+    login: LoginPolicy
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policies:
+
+        return cls(
+            players=PlayerPolicy(
+                languages=list(settings.languages),
+                default_language=settings.default_language,
+                vip_tiers=list(settings.vip_tiers),
+            ),
+            messages=MessageLimits(max_chars=settings.message_max_chars),
+            attachments=AttachmentPolicy(
+                max_bytes=settings.attachment_max_bytes,
+                allowed_types=list(settings.attachment_types),
+            ),
+            login=LoginPolicy(
+                max_failures=settings.login_max_failures,
+                lockout=timedelta(seconds=settings.login_lockout_seconds),
+                ip_max_failures=settings.login_ip_max_failures,
+                session_ttl=timedelta(seconds=settings.session_ttl_seconds),
+            ),
+        )
+
+
+@dataclass(kw_only=True)
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    bus: EventBus
+    clock: Clock
+    attachments: AttachmentStore
+    policies: Policies = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.policies = Policies.from_settings(self.settings)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(
+            session_factory=self.session_factory, publish=self.bus.publish, clock=self.clock
+        )
+
+    async def close(self) -> None:
+        await self.bus.close()
+        await self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, bus: EventBus | None = None
+) -> Runtime:
+    engine = create_engine(settings.database_url)
+    if bus is None:
+        bus = RedisBus(settings.redis_url) if settings.redis_url else InMemoryBus()
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        session_factory=create_session_factory(engine),
+        bus=bus,
+        clock=clock or SystemClock(),
+        attachments=LocalAttachmentStore(settings.attachments_dir),
+    )

@@ -1,0 +1,1 @@
+"""Use cases. The only place that commits a transaction or publishes an event."""

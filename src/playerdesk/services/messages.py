@@ -1,0 +1,252 @@
+"""Messages on a ticket: replies and internal notes, idempotent on the client's id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from playerdesk.db.models import Attachment, Message, Ticket
+from playerdesk.db.uow import UnitOfWork
+from playerdesk.domain.enums import AuthorKind, MessageKind, TicketStatus
+from playerdesk.domain.errors import Conflict, NotFound, ValidationFailed
+from playerdesk.domain.events import MessagePosted, TicketUpdated
+from playerdesk.domain.permissions import Actor, Permission
+from playerdesk.domain.redaction import redact_card_numbers
+from playerdesk.domain.state import status_after_message
+
+MAX_CLIENT_MSG_ID = 100
+MAX_ATTACHMENTS_PER_MESSAGE = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageLimits:
+    max_chars: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostedMessage:
+    message: Message
+    created: bool
+
+
+def _check_body(body: str, *, limits: MessageLimits, has_attachments: bool) -> str:
+    text = body.strip()
+    if not text and not has_attachments:
+        raise ValidationFailed("a message needs text or an attachment", field="body")
+    if len(text) > limits.max_chars:
+        raise ValidationFailed(f"at most {limits.max_chars} characters", field="body")
+    return text
+
+
+async def _existing(uow: UnitOfWork, *, ticket_id: int, client_msg_id: str) -> Message | None:
+    return await uow.session.scalar(
+        select(Message)
+        .where(Message.ticket_id == ticket_id, Message.client_msg_id == client_msg_id)
+        .options(selectinload(Message.attachments))
+    )
+
+
+async def _claim_attachments(
+    uow: UnitOfWork, *, ticket_id: int, attachment_ids: list[int]
+) -> list[Attachment]:
+    wanted = list(dict.fromkeys(attachment_ids))
+    if len(wanted) > MAX_ATTACHMENTS_PER_MESSAGE:
+        raise ValidationFailed(
+            f"at most {MAX_ATTACHMENTS_PER_MESSAGE} attachments", field="attachment_ids"
+        )
+    if not wanted:
+        return []
+    found = list(
+        (await uow.session.scalars(select(Attachment).where(Attachment.id.in_(wanted)))).all()
+    )
+    usable = {
+        item.id: item for item in found if item.ticket_id == ticket_id and item.message_id is None
+    }
+    missing = [attachment_id for attachment_id in wanted if attachment_id not in usable]
+    if missing:
+        raise ValidationFailed(
+            f"attachments {missing} are not unused uploads on this ticket", field="attachment_ids"
+        )
+    return [usable[attachment_id] for attachment_id in wanted]
+
+
+async def add_message(
+    uow: UnitOfWork,
+    *,
+    ticket: Ticket,
+    author_kind: AuthorKind,
+    author_agent_id: int | None,
+    kind: MessageKind,
+    body: str,
+    client_msg_id: str | None,
+    attachment_ids: list[int],
+    limits: MessageLimits,
+) -> PostedMessage:
+    """Add a message inside the caller's transaction; the caller commits."""
+    if client_msg_id is not None:
+        if not 0 < len(client_msg_id) <= MAX_CLIENT_MSG_ID:
+            raise ValidationFailed(f"1 to {MAX_CLIENT_MSG_ID} characters", field="client_msg_id")
+        existing = await _existing(uow, ticket_id=ticket.id, client_msg_id=client_msg_id)
+        if existing is not None:
+            return PostedMessage(message=existing, created=False)
+    if kind is MessageKind.NOTE and author_kind is not AuthorKind.AGENT:
+        raise ValidationFailed("only agents write internal notes", field="kind")
+
+    attachments = await _claim_attachments(uow, ticket_id=ticket.id, attachment_ids=attachment_ids)
+    text, card_count = redact_card_numbers(
+        _check_body(body, limits=limits, has_attachments=bool(attachments))
+    )
+    now: datetime = uow.clock.now()
+    before_status = TicketStatus(ticket.status)
+    after_status = status_after_message(before_status, author=author_kind, kind=kind)
+
+    message = Message(
+        ticket_id=ticket.id,
+        author_kind=author_kind.value,
+        author_agent_id=author_agent_id,
+        kind=kind.value,
+        body=text,
+        redacted=card_count > 0,
+        client_msg_id=client_msg_id,
+        created_at=now,
+    )
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(message)
+            await uow.session.flush()
+    except IntegrityError as exc:
+        # A concurrent request with the same client id won the race: answer with its message.
+        if client_msg_id is None:
+            raise
+        existing = await _existing(uow, ticket_id=ticket.id, client_msg_id=client_msg_id)
+        if existing is None:
+            raise Conflict("the message could not be stored; retry", field="client_msg_id") from exc
+        return PostedMessage(message=existing, created=False)
+
+    for attachment in attachments:
+        attachment.message_id = message.id
+    set_committed_value(message, "attachments", attachments)
+
+    public_agent_reply = author_kind is AuthorKind.AGENT and kind is MessageKind.REPLY
+    if public_agent_reply and ticket.first_response_at is None:
+        ticket.first_response_at = now
+    if kind is MessageKind.REPLY:
+        ticket.last_message_at = now
+    ticket.updated_at = now
+    if after_status is not before_status:
+        ticket.status = after_status.value
+        ticket.resolved_at = None
+        uow.publish_on_commit(
+            TicketUpdated(
+                occurred_at=now,
+                ticket_id=ticket.id,
+                changes={"status": [before_status.value, after_status.value]},
+                status=ticket.status,
+                priority=ticket.priority,
+                team_id=ticket.team_id,
+                assignee_id=ticket.assignee_id,
+            )
+        )
+    uow.publish_on_commit(
+        MessagePosted(
+            occurred_at=now,
+            ticket_id=ticket.id,
+            message_id=message.id,
+            author_kind=message.author_kind,
+            kind=message.kind,
+            client_msg_id=client_msg_id,
+        )
+    )
+    return PostedMessage(message=message, created=True)
+
+
+async def _ticket_for_update(uow: UnitOfWork, ticket_id: int) -> Ticket:
+    ticket = await uow.session.scalar(
+        select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+    )
+    if ticket is None:
+        raise NotFound("no such ticket", field="ticket_id")
+    return ticket
+
+
+async def post_agent_message(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    body: str,
+    kind: MessageKind,
+    client_msg_id: str | None,
+    attachment_ids: list[int],
+    limits: MessageLimits,
+) -> PostedMessage:
+    """An agent's public reply or internal note."""
+    actor.require(Permission.TICKETS_WRITE)
+    if actor.agent_id is None:
+        raise ValidationFailed("only an agent can post as an agent", field="author")
+    ticket = await _ticket_for_update(uow, ticket_id)
+    posted = await add_message(
+        uow,
+        ticket=ticket,
+        author_kind=AuthorKind.AGENT,
+        author_agent_id=actor.agent_id,
+        kind=kind,
+        body=body,
+        client_msg_id=client_msg_id,
+        attachment_ids=attachment_ids,
+        limits=limits,
+    )
+    if posted.created:
+        await uow.commit()
+    return posted
+
+
+async def post_player_message(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    body: str,
+    client_msg_id: str | None,
+    attachment_ids: list[int],
+    limits: MessageLimits,
+) -> PostedMessage:
+    """A player's message arriving through a channel (the channel adapter is the actor)."""
+    actor.require(Permission.TICKETS_WRITE)
+    ticket = await _ticket_for_update(uow, ticket_id)
+    posted = await add_message(
+        uow,
+        ticket=ticket,
+        author_kind=AuthorKind.PLAYER,
+        author_agent_id=None,
+        kind=MessageKind.REPLY,
+        body=body,
+        client_msg_id=client_msg_id,
+        attachment_ids=attachment_ids,
+        limits=limits,
+    )
+    if posted.created:
+        await uow.commit()
+    return posted
+
+
+async def list_messages(
+    uow: UnitOfWork, *, actor: Actor, ticket_id: int, include_notes: bool = True
+) -> list[Message]:
+    actor.require(Permission.TICKETS_READ)
+    if await uow.session.get(Ticket, ticket_id) is None:
+        raise NotFound("no such ticket", field="ticket_id")
+    query = (
+        select(Message)
+        .where(Message.ticket_id == ticket_id)
+        .options(selectinload(Message.attachments))
+        .order_by(Message.id)
+    )
+    if not include_notes:
+        query = query.where(Message.kind == MessageKind.REPLY.value)
+    return list((await uow.session.scalars(query)).all())

@@ -1,0 +1,364 @@
+"""Tickets: open, change, read and list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from playerdesk.db.models import Agent, Counter, Message, Player, Tag, Team, Ticket
+from playerdesk.db.uow import UnitOfWork
+from playerdesk.domain.enums import AuthorKind, Channel, MessageKind, Priority, TicketStatus
+from playerdesk.domain.errors import NotFound, ValidationFailed
+from playerdesk.domain.events import TicketCreated, TicketUpdated
+from playerdesk.domain.permissions import Actor, Permission
+from playerdesk.domain.players import check_language
+from playerdesk.domain.redaction import redact_card_numbers
+from playerdesk.domain.state import ensure_transition
+from playerdesk.services import audit
+from playerdesk.services.messages import MessageLimits, add_message
+from playerdesk.services.pagination import Page, decode_cursor
+from playerdesk.services.players import PlayerFields, PlayerPolicy, match_or_create_player
+
+TICKET_NUMBER_COUNTER = "ticket_number"
+FIRST_TICKET_NUMBER = 1001
+MAX_TAGS = 20
+
+
+async def _next_ticket_number(uow: UnitOfWork) -> int:
+    number = await uow.session.scalar(
+        update(Counter)
+        .where(Counter.name == TICKET_NUMBER_COUNTER)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    )
+    if number is None:
+        await uow.session.execute(
+            insert(Counter).values(name=TICKET_NUMBER_COUNTER, value=FIRST_TICKET_NUMBER)
+        )
+        number = FIRST_TICKET_NUMBER
+    return int(number)
+
+
+def _clean_tag(name: str) -> str:
+    tag = name.strip().lower()
+    if not tag or len(tag) > 50 or any(ch.isspace() for ch in tag):
+        raise ValidationFailed("tags are 1-50 characters without spaces", field="tags")
+    return tag
+
+
+async def _tags(uow: UnitOfWork, names: list[str]) -> list[Tag]:
+    wanted = list(dict.fromkeys(_clean_tag(name) for name in names))
+    if len(wanted) > MAX_TAGS:
+        raise ValidationFailed(f"at most {MAX_TAGS} tags", field="tags")
+    if not wanted:
+        return []
+    existing = {
+        tag.name: tag
+        for tag in (await uow.session.scalars(select(Tag).where(Tag.name.in_(wanted)))).all()
+    }
+    for name in wanted:
+        if name not in existing:
+            existing[name] = Tag(name=name)
+            uow.session.add(existing[name])
+    return sorted(existing.values(), key=lambda tag: tag.name)
+
+
+async def _check_assignee(uow: UnitOfWork, assignee_id: int) -> None:
+    agent = await uow.session.get(Agent, assignee_id)
+    if agent is None or not agent.is_active:
+        raise ValidationFailed("no such active agent", field="assignee_id")
+
+
+async def _check_team(uow: UnitOfWork, team_id: int) -> None:
+    if await uow.session.get(Team, team_id) is None:
+        raise ValidationFailed("no such team", field="team_id")
+
+
+def _clean_subject(subject: str) -> str:
+    text = " ".join(subject.split())
+    if not text:
+        raise ValidationFailed("a subject is required", field="subject")
+    if len(text) > 300:
+        raise ValidationFailed("at most 300 characters", field="subject")
+    return redact_card_numbers(text)[0]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewTicket:
+    channel: Channel
+    subject: str
+    body: str
+    player_external_id: str | None = None
+    player: PlayerFields = field(default_factory=PlayerFields)
+    priority: Priority = Priority.NORMAL
+    language: str | None = None
+    topic: str | None = None
+    team_id: int | None = None
+    assignee_id: int | None = None
+    tags: list[str] = field(default_factory=list)
+    client_msg_id: str | None = None
+
+
+async def create_ticket(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    new: NewTicket,
+    player_policy: PlayerPolicy,
+    limits: MessageLimits,
+) -> Ticket:
+    """Open a ticket with the player's first message, matching or creating the player."""
+    actor.require(Permission.TICKETS_WRITE)
+    subject = _clean_subject(new.subject)
+    if new.team_id is not None:
+        await _check_team(uow, new.team_id)
+    if new.assignee_id is not None:
+        await _check_assignee(uow, new.assignee_id)
+    player: Player = await match_or_create_player(
+        uow,
+        actor=actor,
+        external_id=new.player_external_id,
+        fields=new.player,
+        policy=player_policy,
+    )
+    language = (
+        check_language(new.language, supported=player_policy.languages)
+        if new.language
+        else player.language
+    )
+    now = uow.clock.now()
+    ticket = Ticket(
+        number=await _next_ticket_number(uow),
+        channel=new.channel.value,
+        subject=subject,
+        status=TicketStatus.NEW.value,
+        priority=new.priority.value,
+        language=language,
+        topic=(new.topic or "").strip().lower()[:50] or None,
+        player_id=player.id,
+        team_id=new.team_id,
+        assignee_id=new.assignee_id,
+        created_at=now,
+        updated_at=now,
+        last_message_at=now,
+    )
+    ticket.tags = await _tags(uow, new.tags)
+    uow.session.add(ticket)
+    await uow.session.flush()
+    await add_message(
+        uow,
+        ticket=ticket,
+        author_kind=AuthorKind.PLAYER,
+        author_agent_id=None,
+        kind=MessageKind.REPLY,
+        body=new.body,
+        client_msg_id=new.client_msg_id,
+        attachment_ids=[],
+        limits=limits,
+    )
+    audit.record(
+        uow,
+        actor=actor,
+        action="ticket.created",
+        entity_type="ticket",
+        entity_id=ticket.id,
+        details={"number": ticket.number, "channel": ticket.channel},
+    )
+    uow.publish_on_commit(
+        TicketCreated(
+            occurred_at=now,
+            ticket_id=ticket.id,
+            number=ticket.number,
+            channel=ticket.channel,
+            status=ticket.status,
+            priority=ticket.priority,
+            player_id=ticket.player_id,
+            team_id=ticket.team_id,
+            assignee_id=ticket.assignee_id,
+        )
+    )
+    await uow.commit()
+    return ticket
+
+
+async def _load(uow: UnitOfWork, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    query = select(Ticket).where(Ticket.id == ticket_id).options(selectinload(Ticket.tags))
+    if for_update:
+        query = query.with_for_update()
+    ticket = await uow.session.scalar(query)
+    if ticket is None:
+        raise NotFound("no such ticket", field="ticket_id")
+    return ticket
+
+
+async def get_ticket(uow: UnitOfWork, *, actor: Actor, ticket_id: int) -> Ticket:
+    actor.require(Permission.TICKETS_READ)
+    return await _load(uow, ticket_id)
+
+
+_KEEP: object = object()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketChanges:
+    """Only the fields a caller sets are applied; `None` for assignee/team means 'clear'."""
+
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    assignee_id: int | object | None = _KEEP
+    team_id: int | object | None = _KEEP
+    tags: list[str] | None = None
+    topic: str | None = None
+    language: str | None = None
+
+
+def apply_status(ticket: Ticket, target: TicketStatus, *, now: datetime) -> None:
+    """Move a ticket to a new status, keeping the lifecycle timestamps right."""
+    ensure_transition(TicketStatus(ticket.status), target)
+    ticket.status = target.value
+    if target is TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    elif target is TicketStatus.CLOSED:
+        ticket.closed_at = now
+    else:
+        ticket.resolved_at = None
+
+
+async def update_ticket(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    changes: TicketChanges,
+    supported_languages: list[str],
+) -> Ticket:
+    actor.require(Permission.TICKETS_WRITE)
+    ticket = await _load(uow, ticket_id, for_update=True)
+    now = uow.clock.now()
+    diff: dict[str, list[str | int | None]] = {}
+
+    def note(name: str, before: str | int | None, after: str | int | None) -> None:
+        if before != after:
+            diff[name] = [before, after]
+
+    if changes.status is not None and changes.status.value != ticket.status:
+        before = ticket.status
+        apply_status(ticket, changes.status, now=now)
+        note("status", before, ticket.status)
+    if changes.priority is not None:
+        note("priority", ticket.priority, changes.priority.value)
+        ticket.priority = changes.priority.value
+    if changes.assignee_id is not _KEEP:
+        new_assignee = changes.assignee_id
+        assert new_assignee is None or isinstance(new_assignee, int)
+        if new_assignee is not None:
+            await _check_assignee(uow, new_assignee)
+        note("assignee_id", ticket.assignee_id, new_assignee)
+        ticket.assignee_id = new_assignee
+    if changes.team_id is not _KEEP:
+        new_team = changes.team_id
+        assert new_team is None or isinstance(new_team, int)
+        if new_team is not None:
+            await _check_team(uow, new_team)
+        note("team_id", ticket.team_id, new_team)
+        ticket.team_id = new_team
+    if changes.topic is not None:
+        topic = changes.topic.strip().lower()[:50] or None
+        note("topic", ticket.topic, topic)
+        ticket.topic = topic
+    if changes.language is not None:
+        language = check_language(changes.language, supported=supported_languages)
+        note("language", ticket.language, language)
+        ticket.language = language
+    if changes.tags is not None:
+        tags = await _tags(uow, changes.tags)
+        before_tags = ",".join(tag.name for tag in ticket.tags)
+        ticket.tags = tags
+        note("tags", before_tags, ",".join(tag.name for tag in tags))
+
+    if diff:
+        ticket.updated_at = now
+        audit.record(
+            uow,
+            actor=actor,
+            action="ticket.updated",
+            entity_type="ticket",
+            entity_id=ticket.id,
+            details={"changes": diff},
+        )
+        uow.publish_on_commit(
+            TicketUpdated(
+                occurred_at=now,
+                ticket_id=ticket.id,
+                changes=diff,
+                status=ticket.status,
+                priority=ticket.priority,
+                team_id=ticket.team_id,
+                assignee_id=ticket.assignee_id,
+            )
+        )
+        await uow.commit()
+    return ticket
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketFilter:
+    statuses: list[TicketStatus] = field(default_factory=list)
+    channel: Channel | None = None
+    team_id: int | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    priority: Priority | None = None
+    player_id: int | None = None
+    language: str | None = None
+    tag: str | None = None
+    text: str | None = None
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def list_tickets(
+    uow: UnitOfWork, *, actor: Actor, filters: TicketFilter, cursor: str | None, limit: int
+) -> Page[Ticket]:
+    """Newest first, keyset-paginated. Two queries whatever the page size (tickets, tags)."""
+    actor.require(Permission.TICKETS_READ)
+    query = (
+        select(Ticket)
+        .options(selectinload(Ticket.tags))
+        .order_by(Ticket.id.desc())
+        .limit(limit + 1)
+    )
+    if filters.statuses:
+        query = query.where(Ticket.status.in_([status.value for status in filters.statuses]))
+    if filters.channel is not None:
+        query = query.where(Ticket.channel == filters.channel.value)
+    if filters.team_id is not None:
+        query = query.where(Ticket.team_id == filters.team_id)
+    if filters.unassigned:
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif filters.assignee_id is not None:
+        query = query.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.priority is not None:
+        query = query.where(Ticket.priority == filters.priority.value)
+    if filters.player_id is not None:
+        query = query.where(Ticket.player_id == filters.player_id)
+    if filters.language is not None:
+        query = query.where(Ticket.language == filters.language)
+    if filters.tag:
+        query = query.where(Ticket.tags.any(Tag.name == filters.tag.strip().lower()))
+    if filters.text and filters.text.strip():
+        pattern = _like_pattern(filters.text.strip().lower())
+        in_messages = exists().where(
+            Message.ticket_id == Ticket.id, func.lower(Message.body).like(pattern, escape="\\")
+        )
+        query = query.where(or_(func.lower(Ticket.subject).like(pattern, escape="\\"), in_messages))
+    if cursor is not None:
+        query = query.where(Ticket.id < decode_cursor(cursor))
+    rows = (await uow.session.scalars(query)).all()
+    return Page.from_rows(rows, limit=limit, key=lambda ticket: ticket.id)

@@ -1,0 +1,103 @@
+"""Configuration from PLAYERDESK_* environment variables (see README.md for the list)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    DEMO = "demo"
+    PROD = "prod"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLAYERDESK_", extra="ignore", frozen=True)
+
+    env: Environment = Environment.DEV
+    database_url: str = "sqlite+aiosqlite:///./var/playerdesk.db"
+    redis_url: str | None = None
+    secret_key: str = DEV_SECRET_KEY
+    data_dir: Path = Path("./var")
+
+    languages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["en", "pl", "sv"])
+    default_language: str = "en"
+    vip_tiers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["bronze", "silver", "gold", "platinum"]
+    )
+
+    max_request_bytes: int = Field(default=1_000_000, ge=1024)
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    attachment_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "image/webp",
+            "application/pdf",
+            "text/plain",
+        ]
+    )
+    message_max_chars: int = Field(default=20_000, ge=100)
+
+    session_ttl_seconds: int = Field(default=12 * 3600, ge=60)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=15 * 60, ge=1)
+    login_ip_max_failures: int = Field(default=30, ge=1)
+
+    metrics_token: str | None = None
+    run_jobs_in_process: bool | None = None
+    log_format: str = "auto"
+
+    @field_validator("languages", "vip_tiers", "attachment_types", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("vip_tiers")
+    @classmethod
+    def _tiers_unique(cls, value: list[str]) -> list[str]:
+        lowered = [tier.lower() for tier in value]
+        if len(set(lowered)) != len(lowered):
+            raise ValueError("VIP tiers must be unique")
+        return lowered
+
+    @model_validator(mode="after")
+    def _safe_for_environment(self) -> Settings:
+        if self.default_language not in self.languages:
+            raise ValueError("default_language must be one of languages")
+        if self.env is Environment.PROD and (
+            not self.secret_key or self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "PLAYERDESK_SECRET_KEY must be set to a random value of 32+ characters in prod"
+            )
+        return self
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def jobs_in_process(self) -> bool:
+        if self.run_jobs_in_process is not None:
+            return self.run_jobs_in_process
+        return self.is_sqlite
+
+    @cached_property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"

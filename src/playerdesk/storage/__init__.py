@@ -1,0 +1,1 @@
+"""Where attachment bytes live, outside the database."""

@@ -1,0 +1,1 @@
+"""HTTP entry point: REST API, console pages, health and metrics."""

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from playerdesk.domain.enums import Channel, MessageKind, Priority, TicketStatus
+from playerdesk.services import messages as message_service
+from playerdesk.services import tickets as ticket_service
+from playerdesk.services.players import PlayerFields
+from playerdesk.web.deps import MAX_ID, CurrentActor, IdPath, RuntimeDep, UowDep
+from playerdesk.web.schemas.common import PageOut
+from playerdesk.web.schemas.tickets import (
+    MessageCreate,
+    MessageOut,
+    TicketCreate,
+    TicketOut,
+    TicketPatch,
+)
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_ticket(
+    body: TicketCreate, uow: UowDep, actor: CurrentActor, runtime: RuntimeDep
+) -> TicketOut:
+    ticket = await ticket_service.create_ticket(
+        uow,
+        actor=actor,
+        new=ticket_service.NewTicket(
+            channel=body.channel,
+            subject=body.subject,
+            body=body.body,
+            player_external_id=body.player.external_id,
+            player=PlayerFields(
+                name=body.player.name, email=body.player.email, language=body.player.language
+            ),
+            priority=body.priority,
+            language=body.language,
+            topic=body.topic,
+            team_id=body.team_id,
+            assignee_id=body.assignee_id,
+            tags=body.tags,
+            client_msg_id=body.client_msg_id,
+        ),
+        player_policy=runtime.policies.players,
+        limits=runtime.policies.messages,
+    )
+    return TicketOut.of(ticket)
+
+
+@router.get("")
+async def list_tickets(
+    uow: UowDep,
+    actor: CurrentActor,
+    status: Annotated[list[TicketStatus] | None, Query()] = None,
+    channel: Channel | None = None,
+    team_id: QueryId = None,
+    assignee_id: QueryId = None,
+    unassigned: bool = False,
+    priority: Priority | None = None,
+    player_id: QueryId = None,
+    language: Annotated[str | None, Query(max_length=8)] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    text: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> PageOut[TicketOut]:
+    page = await ticket_service.list_tickets(
+        uow,
+        actor=actor,
+        filters=ticket_service.TicketFilter(
+            statuses=status or [],
+            channel=channel,
+            team_id=team_id,
+            assignee_id=assignee_id,
+            unassigned=unassigned,
+            priority=priority,
+            player_id=player_id,
+            language=language,
+            tag=tag,
+            text=text,
+        ),
+        cursor=cursor,
+        limit=limit,
+    )
+    return PageOut[TicketOut](
+        items=[TicketOut.of(ticket) for ticket in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/{ticket_id}")
+async def get_ticket(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> TicketOut:
+    return TicketOut.of(await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id))
+
+
+@router.patch("/{ticket_id}")
+async def update_ticket(
+    ticket_id: IdPath, body: TicketPatch, uow: UowDep, actor: CurrentActor, runtime: RuntimeDep
+) -> TicketOut:
+    given = body.model_fields_set
+    keep = ticket_service.TicketChanges()
+    changes = ticket_service.TicketChanges(
+        status=body.status,
+        priority=body.priority,
+        assignee_id=body.assignee_id if "assignee_id" in given else keep.assignee_id,
+        team_id=body.team_id if "team_id" in given else keep.team_id,
+        tags=body.tags,
+        topic=body.topic,
+        language=body.language,
+    )
+    ticket = await ticket_service.update_ticket(
+        uow,
+        actor=actor,
+        ticket_id=ticket_id,
+        changes=changes,
+        supported_languages=runtime.policies.players.languages,
+    )
+    return TicketOut.of(ticket)
+
+
+@router.post("/{ticket_id}/messages", status_code=status.HTTP_201_CREATED)
+async def post_message(
+    ticket_id: IdPath,
+    body: MessageCreate,
+    response: Response,
+    uow: UowDep,
+    actor: CurrentActor,
+    runtime: RuntimeDep,
+) -> MessageOut:
+    posted = await message_service.post_agent_message(
+        uow,
+        actor=actor,
+        ticket_id=ticket_id,
+        body=body.body,
+        kind=MessageKind(body.kind),
+        client_msg_id=body.client_msg_id,
+        attachment_ids=body.attachment_ids,
+        limits=runtime.policies.messages,
+    )
+    if not posted.created:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return MessageOut.of(posted.message)
+
+
+@router.get("/{ticket_id}/messages")
+async def list_messages(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> list[MessageOut]:
+    items = await message_service.list_messages(uow, actor=actor, ticket_id=ticket_id)
+    return [MessageOut.of(message) for message in items]

@@ -1,0 +1,84 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from playerdesk import __version__
+from playerdesk.runtime import Runtime, build_runtime
+from playerdesk.settings import Settings
+from playerdesk.web import console, health
+from playerdesk.web.api.v1 import router as api_v1
+from playerdesk.web.errors import install_error_handlers
+from playerdesk.web.middleware import BodySizeLimit, RequestContext, SecurityHeaders
+
+STATIC_DIR = Path(__file__).parent / "static"
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
+
+
+BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    background: Sequence[BackgroundTask] = (),
+) -> FastAPI:
+    """Build the app. Pass `runtime` to share one (tests); otherwise it is built on startup.
+
+    `background` tasks run for the life of the server: the CLI hands in the job runner when
+    jobs run in-process (embedded SQLite), since the web layer may not import jobs.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        active = runtime or build_runtime(settings)
+        app.state.runtime = active
+        tasks = [asyncio.create_task(task(active)) for task in background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if owned:
+                await active.close()
+
+    app = FastAPI(
+        title="PlayerDesk",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(api_v1)
+    app.include_router(console.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    upload_limit = settings.attachment_max_bytes + UPLOAD_OVERHEAD_BYTES
+
+    def limit_for(path: str) -> int:
+        if path.startswith("/api/v1/tickets/") and path.endswith("/attachments"):
+            return max(upload_limit, settings.max_request_bytes)
+        return settings.max_request_bytes
+
+    app.add_middleware(BodySizeLimit, limit_for=limit_for)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext)
+    return app

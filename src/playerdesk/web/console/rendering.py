@@ -1,0 +1,39 @@
+"""Jinja2 rendering with autoescaping and the agent's language."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from playerdesk.i18n import negotiate, translations
+
+TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
+
+
+@cache
+def environment(language: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=False,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def request_language(request: Request, *, supported: list[str], default: str) -> str:
+    chosen = request.query_params.get("lang") or request.cookies.get("pd_lang")
+    if chosen in supported:
+        return str(chosen)
+    return negotiate(request.headers.get("accept-language"), supported=supported, default=default)
+
+
+def render(template: str, *, language: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    html = environment(language).get_template(template).render(language=language, **context)
+    return HTMLResponse(html, status_code=status_code)

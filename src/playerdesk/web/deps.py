@@ -1,0 +1,93 @@
+"""Request dependencies: the runtime, a unit of work, and the authenticated actor."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from playerdesk.db.uow import UnitOfWork
+from playerdesk.domain.errors import AuthenticationFailed, PermissionDenied
+from playerdesk.domain.permissions import Actor
+from playerdesk.runtime import Runtime
+from playerdesk.services import auth
+from playerdesk.settings import Settings
+
+SESSION_COOKIE = "pd_session"
+CSRF_COOKIE = "pd_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> Settings:
+    return runtime.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_uow(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
+    async with runtime.uow() as uow:
+        yield uow
+
+
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def csrf_token_for(nonce: str, *, secret_key: str) -> str:
+    """The form/header token that proves a request came from our own page (double submit)."""
+    return hmac.new(secret_key.encode(), f"csrf:{nonce}".encode(), "sha256").hexdigest()
+
+
+def csrf_valid(request: Request, *, submitted: str | None, secret_key: str) -> bool:
+    nonce = request.cookies.get(CSRF_COOKIE)
+    if not nonce or not submitted:
+        return False
+    return hmac.compare_digest(csrf_token_for(nonce, secret_key=secret_key), submitted)
+
+
+async def current_actor(request: Request, uow: UowDep, runtime: RuntimeDep) -> Actor:
+    """Bearer API token, or the console's session cookie (then unsafe methods need CSRF)."""
+    ip = client_ip(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            raise AuthenticationFailed("use 'Authorization: Bearer <token>'")
+        result = await auth.authenticate_token(uow, token=credentials.strip(), ip=ip)
+        if result.token_touch_due and result.actor.token_id is not None:
+            async with runtime.uow() as touch_uow:
+                await auth.touch_token(touch_uow, token_id=result.actor.token_id)
+        return result.actor
+    session_token = request.cookies.get(SESSION_COOKIE)
+    if session_token:
+        result = await auth.authenticate_session(uow, token=session_token, ip=ip)
+        if request.method not in SAFE_METHODS and not csrf_valid(
+            request,
+            submitted=request.headers.get(CSRF_HEADER),
+            secret_key=runtime.settings.secret_key,
+        ):
+            raise PermissionDenied("missing or wrong CSRF token", field=CSRF_HEADER)
+        return result.actor
+    raise AuthenticationFailed("authentication required")
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+# Ids in paths: validated as 64-bit so an absurd number is a 422, never a database error.
+MAX_ID = 2**63 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]

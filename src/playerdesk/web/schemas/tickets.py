@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from playerdesk.db.models import Attachment, Message, Ticket
+from playerdesk.domain.enums import Channel, MessageKind, Priority, TicketStatus
+from playerdesk.web.schemas.common import RequestModel, ResponseModel
+
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class PlayerRef(RequestModel):
+    external_id: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=254)
+    name: str | None = Field(default=None, max_length=200)
+    language: str | None = Field(default=None, max_length=8)
+
+
+class TicketCreate(RequestModel):
+    channel: Channel
+    subject: str = Field(max_length=300)
+    body: str = Field(max_length=100_000)
+    player: PlayerRef
+    priority: Priority = Priority.NORMAL
+    language: str | None = Field(default=None, max_length=8)
+    topic: str | None = Field(default=None, max_length=50)
+    team_id: Id | None = None
+    assignee_id: Id | None = None
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    client_msg_id: str | None = Field(default=None, max_length=100)
+
+
+class TicketPatch(RequestModel):
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    assignee_id: Id | None = None
+    team_id: Id | None = None
+    tags: list[str] | None = Field(default=None, max_length=50)
+    topic: str | None = Field(default=None, max_length=50)
+    language: str | None = Field(default=None, max_length=8)
+
+    @field_validator("status", "priority")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class TicketOut(ResponseModel):
+    id: int
+    number: int
+    channel: Channel
+    subject: str
+    status: TicketStatus
+    priority: Priority
+    language: str
+    topic: str | None
+    player_id: int
+    team_id: int | None
+    assignee_id: int | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketOut:
+        return cls.model_validate(
+            {
+                **{name: getattr(ticket, name) for name in cls.model_fields if name != "tags"},
+                "tags": [tag.name for tag in ticket.tags],
+            }
+        )
+
+
+class MessageCreate(RequestModel):
+    body: str = Field(default="", max_length=100_000)
+    kind: MessageKind = MessageKind.REPLY
+    client_msg_id: str | None = Field(default=None, min_length=1, max_length=100)
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=10)
+
+
+class AttachmentOut(ResponseModel):
+    id: int
+    ticket_id: int
+    message_id: int | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+    download_url: str
+
+    @classmethod
+    def of(cls, attachment: Attachment) -> AttachmentOut:
+        return cls(
+            id=attachment.id,
+            ticket_id=attachment.ticket_id,
+            message_id=attachment.message_id,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            sha256=attachment.sha256,
+            created_at=attachment.created_at,
+            download_url=f"/api/v1/attachments/{attachment.id}",
+        )
+
+
+class MessageOut(ResponseModel):
+    id: int
+    ticket_id: int
+    author_kind: str
+    author_agent_id: int | None
+    kind: MessageKind
+    body: str
+    redacted: bool
+    client_msg_id: str | None
+    created_at: datetime
+    attachments: list[AttachmentOut]
+
+    @classmethod
+    def of(cls, message: Message) -> MessageOut:
+        return cls(
+            id=message.id,
+            ticket_id=message.ticket_id,
+            author_kind=message.author_kind,
+            author_agent_id=message.author_agent_id,
+            kind=MessageKind(message.kind),
+            body=message.body,
+            redacted=message.redacted,
+            client_msg_id=message.client_msg_id,
+            created_at=message.created_at,
+            attachments=[AttachmentOut.of(item) for item in message.attachments],
+        )
