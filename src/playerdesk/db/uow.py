@@ -49,12 +49,11 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session = self.session
         try:
-            if session.in_transaction():
-                await session.rollback()
+            # close() rolls back whatever was not committed but, unlike rollback(), leaves
+            # loaded objects readable for the caller that maps them to a response.
+            await self.session.close()
         finally:
-            await session.close()
             self._session = None
             self._pending_events = []
             self._after_commit = []

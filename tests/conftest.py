@@ -1,0 +1,245 @@
+"""Shared fixtures: real databases, a frozen clock, a recording bus, agents with tokens.
+
+By default each test gets a fresh SQLite file copied from a template migrated once per run.
+With PLAYERDESK_TEST_DATABASE_URL set (make test-pg), the same tests run on PostgreSQL,
+migrated once per run and truncated before each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from playerdesk.clock import FrozenClock
+from playerdesk.db.base import Base
+from playerdesk.db.engine import create_engine
+from playerdesk.db.migrate import upgrade_engine
+from playerdesk.domain.enums import AgentRole, AuthMethod
+from playerdesk.domain.events import Event
+from playerdesk.domain.permissions import Actor
+from playerdesk.realtime.bus import InMemoryBus
+from playerdesk.runtime import Runtime, build_runtime
+from playerdesk.services import agents as agent_service
+from playerdesk.services import auth
+from playerdesk.settings import Settings
+from playerdesk.web.app import create_app
+
+PG_URL = os.environ.get("PLAYERDESK_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("PLAYERDESK_TEST_REDIS_URL")
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (file per test)'}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    if PG_URL:
+        return None
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def migrate() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade_engine(engine)
+        finally:
+            # Closing the last connection checkpoints the WAL into the file we copy.
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    assert not Path(f"{path}-wal").exists()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> bool:
+    if not PG_URL:
+        return False
+
+    async def reset_and_migrate() -> None:
+        engine = create_engine(PG_URL)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                await connection.execute(text("CREATE SCHEMA public"))
+            await upgrade_engine(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(reset_and_migrate())
+    return True
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path | None, pg_migrated: bool) -> Iterator[str]:
+    if PG_URL:
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+
+        async def truncate() -> None:
+            engine = create_engine(PG_URL)
+            try:
+                async with engine.begin() as connection:
+                    await connection.execute(
+                        text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")  # noqa: S608
+                    )
+            finally:
+                await engine.dispose()
+
+        asyncio.run(truncate())
+        yield PG_URL
+        return
+    assert sqlite_template is not None
+    target = tmp_path / "playerdesk.db"
+    shutil.copyfile(sqlite_template, target)
+    yield f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        secret_key="test-secret-key-0123456789abcdef0123456789",
+        redis_url=None,
+    )
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+class RecordingBus(InMemoryBus):
+    """A real in-memory bus that also remembers what was published, for assertions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.published: list[Event] = []
+
+    async def publish(self, event: Event) -> None:
+        self.published.append(event)
+        await super().publish(event)
+
+    def types(self) -> list[str]:
+        return [event.type for event in self.published]
+
+
+@pytest.fixture
+def bus() -> RecordingBus:
+    return RecordingBus()
+
+
+@pytest.fixture
+async def runtime(
+    settings: Settings, clock: FrozenClock, bus: RecordingBus
+) -> AsyncIterator[Runtime]:
+    active = build_runtime(settings, clock=clock, bus=bus)
+    try:
+        yield active
+    finally:
+        await active.close()
+
+
+@dataclass
+class QueryCounter:
+    statements: list[str]
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def count_queries(runtime: Runtime) -> Iterator[QueryCounter]:
+    """Counts SQL statements sent on the runtime's engine (transaction control excluded)."""
+    counter = QueryCounter(statements=[])
+    engine: AsyncEngine = runtime.engine
+    ignored = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
+
+    def before_cursor_execute(*args: Any) -> None:
+        statement = str(args[2]).strip()
+        if not statement.upper().startswith(ignored):
+            counter.statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield counter
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
+
+
+@dataclass
+class AgentLogin:
+    id: int
+    email: str
+    role: AgentRole
+    token: str
+    actor: Actor
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class AgentFactory:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.created = 0
+
+    async def __call__(
+        self,
+        role: AgentRole = AgentRole.AGENT,
+        *,
+        email: str | None = None,
+        password: str | None = None,
+        languages: list[str] | None = None,
+    ) -> AgentLogin:
+        self.created += 1
+        email = email or f"{role.value}{self.created}@example.test"
+        async with self.runtime.uow() as uow:
+            agent = await agent_service.create_agent(
+                uow,
+                actor=Actor.system(),
+                email=email,
+                name=f"{role.value.title()} {self.created}",
+                role=role,
+                password=password,
+                languages=languages or ["en"],
+                supported_languages=self.runtime.policies.players.languages,
+            )
+        async with self.runtime.uow() as uow:
+            issued = await auth.create_api_token(
+                uow, actor=Actor.system(), agent_id=agent.id, label="tests"
+            )
+        actor = Actor(
+            agent_id=agent.id, role=role, method=AuthMethod.TOKEN, token_id=issued.record.id
+        )
+        return AgentLogin(id=agent.id, email=email, role=role, token=issued.token, actor=actor)
+
+
+@pytest.fixture
+def make_agent(runtime: Runtime) -> AgentFactory:
+    return AgentFactory(runtime)
+
+
+@pytest.fixture
+async def client(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, runtime=runtime)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http

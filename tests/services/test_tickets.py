@@ -1,0 +1,345 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from playerdesk.clock import FrozenClock
+from playerdesk.domain.enums import AgentRole, Channel, MessageKind, Priority, TicketStatus
+from playerdesk.domain.errors import InvalidTransition, ValidationFailed
+from playerdesk.runtime import Runtime
+from playerdesk.services import messages as message_service
+from playerdesk.services import tickets as ticket_service
+from playerdesk.services.players import PlayerFields
+from tests.conftest import AgentFactory, QueryCounter, RecordingBus
+
+
+async def open_ticket(runtime: Runtime, actor, **overrides):  # type: ignore[no-untyped-def]
+    values = {
+        "channel": Channel.EMAIL,
+        "subject": "Where is my withdrawal?",
+        "body": "I asked for 200 EUR three days ago.",
+        "player_external_id": "P-100",
+        "player": PlayerFields(email="anna@example.test", name="Anna"),
+    }
+    values.update(overrides)
+    async with runtime.uow() as uow:
+        return await ticket_service.create_ticket(
+            uow,
+            actor=actor,
+            new=ticket_service.NewTicket(**values),
+            player_policy=runtime.policies.players,
+            limits=runtime.policies.messages,
+        )
+
+
+async def test_create_ticket_numbers_stores_first_message_and_publishes_after_commit(
+    runtime: Runtime, make_agent: AgentFactory, bus: RecordingBus
+) -> None:
+    agent = await make_agent()
+    first = await open_ticket(runtime, agent.actor)
+    second = await open_ticket(
+        runtime,
+        agent.actor,
+        subject="Bonus",
+        player_external_id="P-101",
+        player=PlayerFields(email="b@example.test"),
+    )
+    assert second.number == first.number + 1
+    assert first.status == TicketStatus.NEW
+    async with runtime.uow() as uow:
+        messages = await message_service.list_messages(uow, actor=agent.actor, ticket_id=first.id)
+    assert [(m.author_kind, m.body) for m in messages] == [
+        ("player", "I asked for 200 EUR three days ago.")
+    ]
+    assert bus.types().count("ticket.created") == 2
+
+
+async def test_rolled_back_ticket_publishes_nothing_and_leaves_no_rows(
+    runtime: Runtime, make_agent: AgentFactory, bus: RecordingBus
+) -> None:
+    agent = await make_agent()
+    with pytest.raises(ValidationFailed) as caught:
+        # The player is created first, then the body check fails: nothing may remain.
+        await open_ticket(runtime, agent.actor, body="   ")
+    assert caught.value.field == "body"
+    assert "ticket.created" not in bus.types()
+    async with runtime.uow() as uow:
+        page = await ticket_service.list_tickets(
+            uow, actor=agent.actor, filters=ticket_service.TicketFilter(), cursor=None, limit=10
+        )
+        from sqlalchemy import func, select
+
+        from playerdesk.db.models import Player
+
+        players = await uow.session.scalar(select(func.count()).select_from(Player))
+    assert page.items == []
+    assert players == 0
+
+
+async def test_card_numbers_in_subject_and_body_are_masked(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    agent = await make_agent()
+    ticket = await open_ticket(
+        runtime,
+        agent.actor,
+        subject="Card 4111 1111 1111 1111 declined",
+        body="My card 5555-5555-5555-4444 was charged twice",
+    )
+    async with runtime.uow() as uow:
+        messages = await message_service.list_messages(uow, actor=agent.actor, ticket_id=ticket.id)
+    assert "4111 1111 1111 1111" not in ticket.subject
+    assert "••••1111" in ticket.subject
+    assert messages[0].redacted is True
+    assert "5555-5555-5555-4444" not in messages[0].body
+    assert "••••4444" in messages[0].body
+
+
+async def test_player_matched_by_external_id_then_by_email(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    agent = await make_agent()
+    first = await open_ticket(runtime, agent.actor)
+    again = await open_ticket(runtime, agent.actor, player=PlayerFields())
+    by_email = await open_ticket(
+        runtime,
+        agent.actor,
+        player_external_id=None,
+        player=PlayerFields(email="anna@example.test"),
+    )
+    assert first.player_id == again.player_id == by_email.player_id
+
+
+async def test_agent_reply_opens_new_ticket_and_player_reply_reopens_resolved(
+    runtime: Runtime, make_agent: AgentFactory, clock: FrozenClock, bus: RecordingBus
+) -> None:
+    agent = await make_agent()
+    ticket = await open_ticket(runtime, agent.actor)
+    clock.advance(timedelta(minutes=3))
+    async with runtime.uow() as uow:
+        await message_service.post_agent_message(
+            uow,
+            actor=agent.actor,
+            ticket_id=ticket.id,
+            body="Checking now",
+            kind=MessageKind.REPLY,
+            client_msg_id=None,
+            attachment_ids=[],
+            limits=runtime.policies.messages,
+        )
+    async with runtime.uow() as uow:
+        current = await ticket_service.get_ticket(uow, actor=agent.actor, ticket_id=ticket.id)
+    assert current.status == TicketStatus.OPEN
+    assert current.first_response_at == clock.now()
+
+    async with runtime.uow() as uow:
+        await ticket_service.update_ticket(
+            uow,
+            actor=agent.actor,
+            ticket_id=ticket.id,
+            changes=ticket_service.TicketChanges(status=TicketStatus.RESOLVED),
+            supported_languages=["en"],
+        )
+    async with runtime.uow() as uow:
+        await message_service.post_player_message(
+            uow,
+            actor=agent.actor,
+            ticket_id=ticket.id,
+            body="Still not there",
+            client_msg_id="p-1",
+            attachment_ids=[],
+            limits=runtime.policies.messages,
+        )
+    async with runtime.uow() as uow:
+        current = await ticket_service.get_ticket(uow, actor=agent.actor, ticket_id=ticket.id)
+    assert current.status == TicketStatus.OPEN
+    assert current.resolved_at is None
+    status_changes = [e.changes["status"] for e in bus.published if e.type == "ticket.updated"]
+    assert status_changes == [["new", "open"], ["open", "resolved"], ["resolved", "open"]]
+
+
+async def test_internal_note_does_not_count_as_first_response(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    agent = await make_agent()
+    ticket = await open_ticket(runtime, agent.actor)
+    async with runtime.uow() as uow:
+        await message_service.post_agent_message(
+            uow,
+            actor=agent.actor,
+            ticket_id=ticket.id,
+            body="VIP, be careful",
+            kind=MessageKind.NOTE,
+            client_msg_id=None,
+            attachment_ids=[],
+            limits=runtime.policies.messages,
+        )
+    async with runtime.uow() as uow:
+        current = await ticket_service.get_ticket(uow, actor=agent.actor, ticket_id=ticket.id)
+    assert current.first_response_at is None
+    assert current.status == TicketStatus.NEW
+
+
+async def test_idempotent_message_posting_stores_one_message(
+    runtime: Runtime, make_agent: AgentFactory, bus: RecordingBus
+) -> None:
+    agent = await make_agent()
+    ticket = await open_ticket(runtime, agent.actor)
+    results = []
+    for _ in range(3):
+        async with runtime.uow() as uow:
+            results.append(
+                await message_service.post_agent_message(
+                    uow,
+                    actor=agent.actor,
+                    ticket_id=ticket.id,
+                    body="Hello",
+                    kind=MessageKind.REPLY,
+                    client_msg_id="c-42",
+                    attachment_ids=[],
+                    limits=runtime.policies.messages,
+                )
+            )
+    assert [r.created for r in results] == [True, False, False]
+    assert len({r.message.id for r in results}) == 1
+    async with runtime.uow() as uow:
+        messages = await message_service.list_messages(uow, actor=agent.actor, ticket_id=ticket.id)
+    assert [m.body for m in messages].count("Hello") == 1
+    assert bus.types().count("message.posted") == 2  # the player's first message and this one
+
+
+async def test_closed_ticket_refuses_messages_and_transitions(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    agent = await make_agent()
+    ticket = await open_ticket(runtime, agent.actor)
+    for target in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        async with runtime.uow() as uow:
+            await ticket_service.update_ticket(
+                uow,
+                actor=agent.actor,
+                ticket_id=ticket.id,
+                changes=ticket_service.TicketChanges(status=target),
+                supported_languages=["en"],
+            )
+    with pytest.raises(InvalidTransition):
+        async with runtime.uow() as uow:
+            await message_service.post_player_message(
+                uow,
+                actor=agent.actor,
+                ticket_id=ticket.id,
+                body="hello?",
+                client_msg_id=None,
+                attachment_ids=[],
+                limits=runtime.policies.messages,
+            )
+    with pytest.raises(InvalidTransition):
+        async with runtime.uow() as uow:
+            await ticket_service.update_ticket(
+                uow,
+                actor=agent.actor,
+                ticket_id=ticket.id,
+                changes=ticket_service.TicketChanges(status=TicketStatus.OPEN),
+                supported_languages=["en"],
+            )
+
+
+async def test_update_ticket_records_changes_in_audit_and_event(
+    runtime: Runtime, make_agent: AgentFactory, bus: RecordingBus
+) -> None:
+    agent = await make_agent()
+    other = await make_agent(AgentRole.SENIOR)
+    ticket = await open_ticket(runtime, agent.actor)
+    async with runtime.uow() as uow:
+        updated = await ticket_service.update_ticket(
+            uow,
+            actor=agent.actor,
+            ticket_id=ticket.id,
+            changes=ticket_service.TicketChanges(
+                priority=Priority.URGENT, assignee_id=other.id, tags=["KYC", "vip", "kyc"]
+            ),
+            supported_languages=["en"],
+        )
+    assert [tag.name for tag in updated.tags] == ["kyc", "vip"]
+    event = [e for e in bus.published if e.type == "ticket.updated"][-1]
+    assert event.changes["priority"] == ["normal", "urgent"]
+    assert event.changes["assignee_id"] == [None, other.id]
+    from sqlalchemy import select
+
+    from playerdesk.db.models import AuditEntry
+
+    async with runtime.uow() as uow:
+        entry = await uow.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "ticket.updated")
+        )
+    assert entry is not None and entry.actor_agent_id == agent.id
+    assert entry.details["changes"]["tags"] == ["", "kyc,vip"]
+
+
+async def test_listing_filters_and_paginates_with_a_fixed_number_of_queries(
+    runtime: Runtime, make_agent: AgentFactory, count_queries: QueryCounter
+) -> None:
+    agent = await make_agent()
+    for index in range(7):
+        await open_ticket(
+            runtime,
+            agent.actor,
+            subject=f"Question {index}",
+            channel=Channel.WEB_CHAT if index % 2 else Channel.EMAIL,
+            tags=["t"],
+        )
+    seen: list[int] = []
+    cursor = None
+    count_queries.reset()
+    async with runtime.uow() as uow:
+        while True:
+            page = await ticket_service.list_tickets(
+                uow,
+                actor=agent.actor,
+                filters=ticket_service.TicketFilter(),
+                cursor=cursor,
+                limit=3,
+            )
+            seen.extend(ticket.number for ticket in page.items)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    assert seen == sorted(seen, reverse=True) and len(seen) == 7
+    # Three pages, two statements each (tickets, then their tags), whatever the page size.
+    assert count_queries.count == 6
+
+    async with runtime.uow() as uow:
+        chats = await ticket_service.list_tickets(
+            uow,
+            actor=agent.actor,
+            filters=ticket_service.TicketFilter(channel=Channel.WEB_CHAT, text="question 3"),
+            cursor=None,
+            limit=10,
+        )
+    assert [t.subject for t in chats.items] == ["Question 3"]
+
+
+async def test_posting_a_message_uses_a_fixed_number_of_queries(
+    runtime: Runtime, make_agent: AgentFactory, count_queries: QueryCounter, clock: FrozenClock
+) -> None:
+    agent = await make_agent()
+    ticket = await open_ticket(runtime, agent.actor)
+    counts = []
+    for index in range(3):
+        clock.advance(timedelta(seconds=30))
+        count_queries.reset()
+        async with runtime.uow() as uow:
+            await message_service.post_agent_message(
+                uow,
+                actor=agent.actor,
+                ticket_id=ticket.id,
+                body=f"reply {index}",
+                kind=MessageKind.REPLY,
+                client_msg_id=f"m-{index}",
+                attachment_ids=[],
+                limits=runtime.policies.messages,
+            )
+        counts.append(count_queries.count)
+    # lock ticket, idempotency lookup, insert message, update ticket
+    assert counts == [4, 4, 4]
