@@ -28,7 +28,7 @@ from playerdesk.db.migrate import upgrade_engine
 from playerdesk.domain.enums import AgentRole, AuthMethod
 from playerdesk.domain.events import Event
 from playerdesk.domain.permissions import Actor
-from playerdesk.realtime.bus import InMemoryBus
+from playerdesk.realtime.bus import EventBus, InMemoryBus, RedisBus
 from playerdesk.runtime import Runtime, build_runtime
 from playerdesk.services import agents as agent_service
 from playerdesk.services import auth
@@ -41,7 +41,8 @@ START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def pytest_report_header() -> str:
-    return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (file per test)'}"
+    database = f"PostgreSQL {PG_URL}" if PG_URL else "SQLite (file per test)"
+    return f"database: {database}; bus: {'Redis ' + REDIS_URL if REDIS_URL else 'in-memory'}"
 
 
 @pytest.fixture(scope="session")
@@ -121,16 +122,23 @@ def clock() -> FrozenClock:
     return FrozenClock(START)
 
 
-class RecordingBus(InMemoryBus):
-    """A real in-memory bus that also remembers what was published, for assertions."""
+class RecordingBus:
+    """A real bus (in-memory, or Redis in the PostgreSQL + Redis run) that also remembers
+    what was published, for assertions."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, inner: EventBus) -> None:
+        self.inner = inner
         self.published: list[Event] = []
 
     async def publish(self, event: Event) -> None:
         self.published.append(event)
-        await super().publish(event)
+        await self.inner.publish(event)
+
+    def subscribe(self) -> AsyncIterator[Event]:
+        return self.inner.subscribe()
+
+    async def close(self) -> None:
+        await self.inner.close()
 
     def types(self) -> list[str]:
         return [event.type for event in self.published]
@@ -138,7 +146,7 @@ class RecordingBus(InMemoryBus):
 
 @pytest.fixture
 def bus() -> RecordingBus:
-    return RecordingBus()
+    return RecordingBus(RedisBus(REDIS_URL) if REDIS_URL else InMemoryBus())
 
 
 @pytest.fixture

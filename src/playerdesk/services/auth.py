@@ -174,7 +174,7 @@ async def authenticate_session(uow: UnitOfWork, *, token: str, ip: str | None) -
     ).first()
     if row is None:
         raise AuthenticationFailed("not logged in")
-    session, agent = row.tuple()
+    session, agent = row
     if session.expires_at <= uow.clock.now() or not agent.is_active:
         raise AuthenticationFailed("the session has expired; log in again")
     actor = Actor(agent_id=agent.id, role=AgentRole(agent.role), method=AuthMethod.SESSION, ip=ip)
@@ -273,7 +273,7 @@ async def authenticate_token(uow: UnitOfWork, *, token: str, ip: str | None) -> 
     ).first()
     if row is None:
         raise AuthenticationFailed("unknown API token")
-    record, agent = row.tuple()
+    record, agent = row
     if record.revoked_at is not None:
         raise AuthenticationFailed("the API token was revoked")
     if not agent.is_active:

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from playerdesk.domain.errors import ValidationFailed
+from playerdesk.domain.events import (
+    MessagePosted,
+    TicketCreated,
+    TicketUpdated,
+    event_from_json,
+    event_to_json,
+)
+from playerdesk.domain.players import check_vip_tier, normalise_email, vip_rank
+from playerdesk.services.pagination import decode_cursor, encode_cursor
+from playerdesk.settings import DEV_SECRET_KEY, Settings
+
+AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        TicketCreated(
+            occurred_at=AT,
+            ticket_id=1,
+            number=1001,
+            channel="email",
+            status="new",
+            priority="normal",
+            player_id=3,
+            team_id=None,
+            assignee_id=None,
+        ),
+        TicketUpdated(
+            occurred_at=AT,
+            ticket_id=1,
+            changes={"status": ["new", "open"]},
+            status="open",
+            priority="high",
+            team_id=2,
+            assignee_id=7,
+        ),
+        MessagePosted(
+            occurred_at=AT,
+            ticket_id=1,
+            message_id=9,
+            author_kind="agent",
+            kind="reply",
+            client_msg_id="c-1",
+        ),
+    ],
+)
+def test_events_round_trip_through_json_with_type_and_version(event: object) -> None:
+    raw = event_to_json(event)  # type: ignore[arg-type]
+    assert '"v":1' in raw
+    assert event_from_json(raw) == event
+
+
+def test_unknown_event_version_is_rejected() -> None:
+    raw = event_to_json(
+        MessagePosted(
+            occurred_at=AT,
+            ticket_id=1,
+            message_id=2,
+            author_kind="player",
+            kind="reply",
+            client_msg_id=None,
+        )
+    ).replace('"v":1', '"v":2')
+    with pytest.raises(ValidationError):
+        event_from_json(raw)
+
+
+def test_prod_refuses_default_or_short_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAYERDESK_ENV", "prod")
+    for secret in (DEV_SECRET_KEY, "short"):
+        monkeypatch.setenv("PLAYERDESK_SECRET_KEY", secret)
+        with pytest.raises(ValidationError, match="PLAYERDESK_SECRET_KEY"):
+            Settings()
+    monkeypatch.setenv("PLAYERDESK_SECRET_KEY", "x" * 40)
+    assert Settings().env == "prod"
+
+
+def test_settings_read_lists_from_comma_separated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAYERDESK_LANGUAGES", "en, pl,sv,de")
+    monkeypatch.setenv("PLAYERDESK_VIP_TIERS", "Silver,Gold")
+    settings = Settings()
+    assert settings.languages == ["en", "pl", "sv", "de"]
+    assert settings.vip_tiers == ["silver", "gold"]
+    assert settings.is_sqlite and settings.jobs_in_process
+
+
+def test_vip_tiers_are_ordered_and_checked() -> None:
+    tiers = ["bronze", "silver", "gold", "platinum"]
+    assert check_vip_tier("Gold", tiers=tiers) == "gold"
+    assert check_vip_tier("", tiers=tiers) is None
+    assert (
+        vip_rank("platinum", tiers=tiers)
+        > vip_rank("bronze", tiers=tiers)
+        > vip_rank(None, tiers=tiers)
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        check_vip_tier("diamond", tiers=tiers)
+    assert caught.value.field == "vip_tier"
+
+
+def test_email_domain_is_lowercased_and_garbage_refused() -> None:
+    assert normalise_email(" Anna.K@Example.PL ") == "Anna.K@example.pl"
+    with pytest.raises(ValidationFailed):
+        normalise_email("not-an-email")
+
+
+def test_cursor_round_trip_and_tampering() -> None:
+    assert decode_cursor(encode_cursor(42)) == 42
+    for bad in ("", "!!!", encode_cursor(42)[:-2] + "zz", "eyJiZWZvcmUiOiAtMX0"):
+        with pytest.raises(ValidationFailed) as caught:
+            decode_cursor(bad)
+        assert caught.value.field == "cursor"
