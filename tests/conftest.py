@@ -92,9 +92,7 @@ def database_url(tmp_path: Path, sqlite_template: Path | None, pg_migrated: bool
             engine = create_engine(PG_URL)
             try:
                 async with engine.begin() as connection:
-                    await connection.execute(
-                        text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")  # noqa: S608
-                    )
+                    await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             finally:
                 await engine.dispose()
 
