@@ -102,9 +102,8 @@ def test_serve_answers_over_real_http(settings: Settings) -> None:
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail(
-                        f"server did not start: {server.stderr.read().decode() if server.stderr else ''}"
-                    )
+                    output = server.stderr.read().decode() if server.stderr else ""
+                    pytest.fail(f"server did not start: {output}")
                 time.sleep(0.2)
         assert ready.status_code == 200 and ready.json()["database"] == "ok"
         unauthenticated = httpx.get(f"http://127.0.0.1:{port}/api/v1/tickets", timeout=5)
