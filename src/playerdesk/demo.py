@@ -12,7 +12,9 @@ players by casino id, tickets by player and subject).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from playerdesk.clock import FrozenClock
 from playerdesk.domain.enums import AgentRole, AuthMethod, Channel, MessageKind, Priority
 from playerdesk.domain.enums import TicketStatus as Status
 from playerdesk.domain.errors import DomainError
@@ -911,6 +913,9 @@ TICKETS: tuple[_TicketSpec, ...] = (
 
 # --- seeding -------------------------------------------------------------------------------
 
+TICKET_SPACING = timedelta(minutes=47)
+STEP_SPACING = timedelta(minutes=4)
+
 
 def demo_logins() -> list[DemoLogin]:
     return [
@@ -927,9 +932,17 @@ async def seed_demo(runtime: Runtime) -> list[DemoLogin]:
         team_ids = await _ensure_teams(runtime)
         agent_ids = await _ensure_agents(runtime, [s for s in AGENTS if s is not ADMIN], team_ids)
         player_ids = await _ensure_players(runtime, agent_ids)
-        for spec in TICKETS:
+        now = runtime.clock.now()
+        for position, spec in enumerate(TICKETS):
+            # Spread the morning out: older tickets first, the newest a few minutes ago.
+            opened_at = now - (len(TICKETS) - position) * TICKET_SPACING
             await _ensure_ticket(
-                runtime, spec, team_ids=team_ids, agent_ids=agent_ids, player_ids=player_ids
+                runtime,
+                spec,
+                opened_at=opened_at,
+                team_ids=team_ids,
+                agent_ids=agent_ids,
+                player_ids=player_ids,
             )
         # Last, because its existence tells the next run that everything above is done.
         await _ensure_agents(runtime, [ADMIN], team_ids)
@@ -1013,6 +1026,7 @@ async def _ensure_ticket(
     runtime: Runtime,
     spec: _TicketSpec,
     *,
+    opened_at: datetime,
     team_ids: dict[str, int],
     agent_ids: dict[str, int],
     player_ids: dict[str, int],
@@ -1030,7 +1044,8 @@ async def _ensure_ticket(
     if any(ticket.subject == spec.subject for ticket in existing.items):
         return
 
-    async with runtime.uow() as uow:
+    story = FrozenClock(opened_at)
+    async with runtime.uow(clock=story) as uow:
         ticket = await ticket_service.create_ticket(
             uow,
             actor=system,
@@ -1050,7 +1065,8 @@ async def _ensure_ticket(
             limits=runtime.policies.messages,
         )
     for step in spec.steps:
-        async with runtime.uow() as uow:
+        story.advance(STEP_SPACING)
+        async with runtime.uow(clock=story) as uow:
             if step.agent is None:
                 await message_service.post_player_message(
                     uow,
@@ -1074,7 +1090,8 @@ async def _ensure_ticket(
                 )
     if spec.status is not Status.NEW:
         # A no-op when the conversation already left the ticket in this status.
-        async with runtime.uow() as uow:
+        story.advance(STEP_SPACING)
+        async with runtime.uow(clock=story) as uow:
             await ticket_service.update_ticket(
                 uow,
                 actor=system,

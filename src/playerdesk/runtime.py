@@ -64,9 +64,12 @@ class Runtime:
     def __post_init__(self) -> None:
         self.policies = Policies.from_settings(self.settings)
 
-    def uow(self) -> UnitOfWork:
+    def uow(self, *, clock: Clock | None = None) -> UnitOfWork:
+        """A new unit of work; `clock` overrides the runtime's (demo data tells a story)."""
         return UnitOfWork(
-            session_factory=self.session_factory, publish=self.bus.publish, clock=self.clock
+            session_factory=self.session_factory,
+            publish=self.bus.publish,
+            clock=clock or self.clock,
         )
 
     async def close(self) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -109,6 +110,14 @@ async def test_demo_players_and_tickets_look_like_a_casino_floor(runtime: Runtim
         assert (ticket.first_response_at is not None) == (ticket.id in replied)
         if ticket.status == TicketStatus.NEW:
             assert ticket.id not in replied
+    # The morning is spread over hours, in the past, each ticket's messages after its opening.
+    opened = sorted(ticket.created_at for ticket in tickets)
+    assert len(set(opened)) == len(tickets)
+    assert opened[-1] < runtime.clock.now()
+    assert opened[-1] - opened[0] > timedelta(hours=6)
+    opened_by_ticket = {ticket.id: ticket.created_at for ticket in tickets}
+    assert all(m.created_at >= opened_by_ticket[m.ticket_id] for m in messages)
+    assert len({m.created_at for m in messages}) > len(tickets)
     # The card number one player pasted into the chat is masked like any other.
     assert any(message.redacted for message in messages)
     assert not any("4111 1111 1111 1111" in message.body for message in messages)
