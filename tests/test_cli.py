@@ -15,21 +15,24 @@ import pytest
 from playerdesk.settings import Settings
 
 
-def run_cli(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {
+def run_cli(
+    settings: Settings, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    process_env = {
         **os.environ,
         "PLAYERDESK_DATABASE_URL": settings.database_url,
         "PLAYERDESK_DATA_DIR": str(settings.data_dir),
         "PLAYERDESK_SECRET_KEY": settings.secret_key,
         "PLAYERDESK_LOG_FORMAT": "json",
+        **(env or {}),
     }
-    env.pop("PLAYERDESK_REDIS_URL", None)
+    process_env.pop("PLAYERDESK_REDIS_URL", None)
     return subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "playerdesk", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env=env,
+        env=process_env,
         timeout=120,
         check=False,
     )
@@ -118,3 +121,10 @@ def test_serve_answers_over_real_http(settings: Settings) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_demo_data_is_refused_in_production(settings: Settings) -> None:
+    env_settings = settings.model_copy(update={"secret_key": "p" * 40})
+    result = run_cli(env_settings, "seed-demo", env={"PLAYERDESK_ENV": "prod"})
+    assert result.returncode == 2
+    assert "prod" in result.stderr and "Traceback" not in result.stderr

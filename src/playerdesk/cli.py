@@ -64,9 +64,18 @@ async def _seed(settings: Settings) -> list[str]:
     return [f"  {login.role:<10} {login.email:<32} {login.password}" for login in logins]
 
 
+def _report(error: DomainError) -> int:
+    where = f" ({error.field})" if error.field else ""
+    print(f"error{where}: {error.detail}", file=sys.stderr)
+    return 2
+
+
 def cmd_seed_demo(_args: argparse.Namespace) -> int:
     settings = _settings()
-    lines = asyncio.run(_seed(settings))
+    try:
+        lines = asyncio.run(_seed(settings))
+    except DomainError as exc:
+        return _report(exc)
     print("Demo logins (role, email, password):")
     print("\n".join(lines))
     return 0
@@ -75,7 +84,10 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings()
     asyncio.run(upgrade_database(settings.database_url))
-    lines = asyncio.run(_seed(settings))
+    try:
+        lines = asyncio.run(_seed(settings))
+    except DomainError as exc:
+        return _report(exc)
     print()
     print(f"PlayerDesk demo: http://{args.host}:{args.port}/console")
     print(f"API docs:        http://{args.host}:{args.port}/api/docs")
@@ -138,9 +150,7 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
     try:
         print(asyncio.run(_create_agent(settings, args, password)))
     except DomainError as exc:
-        where = f" ({exc.field})" if exc.field else ""
-        print(f"error{where}: {exc.detail}", file=sys.stderr)
-        return 2
+        return _report(exc)
     return 0
 
 
@@ -164,8 +174,7 @@ def cmd_create_token(args: argparse.Namespace) -> int:
     try:
         print(asyncio.run(_create_token(settings, email=args.email, label=args.name)))
     except DomainError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        return 2
+        return _report(exc)
     return 0
 
 
