@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 
 from playerdesk.db.models import Agent, ApiToken, LoginAttempt, WebSession
 from playerdesk.db.uow import UnitOfWork
@@ -64,6 +65,28 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _seconds_until_unlocked(
+    recent_failures: list[datetime], *, limit: int, lockout: timedelta, now: datetime
+) -> int | None:
+    """Locked while `limit` failures fall inside the window; free when the oldest leaves it."""
+    if len(recent_failures) < limit:
+        return None
+    unlock_at = recent_failures[limit - 1] + lockout
+    return max(1, math.ceil((unlock_at - now).total_seconds()))
+
+
+async def _recent_failures(
+    uow: UnitOfWork, *, condition: ColumnElement[bool], since: datetime, limit: int
+) -> list[datetime]:
+    rows = await uow.session.scalars(
+        select(LoginAttempt.created_at)
+        .where(condition, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > since)
+        .order_by(LoginAttempt.created_at.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
 async def _lockout_remaining(
     uow: UnitOfWork, *, email: str, ip: str, policy: LoginPolicy
 ) -> int | None:
@@ -74,33 +97,16 @@ async def _lockout_remaining(
             LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
         )
     )
+    # A successful login clears the account's count; the address's count runs on regardless.
     since = max(window_start, last_success) if last_success else window_start
-    failures = (
-        await uow.session.scalars(
-            select(LoginAttempt.created_at)
-            .where(
-                LoginAttempt.email == email,
-                LoginAttempt.succeeded.is_(False),
-                LoginAttempt.created_at > since,
-            )
-            .order_by(LoginAttempt.created_at.desc())
-            .limit(policy.max_failures)
-        )
-    ).all()
-    if len(failures) >= policy.max_failures:
-        unlock_at = failures[policy.max_failures - 1] + policy.lockout
-        return max(1, int((unlock_at - now).total_seconds()) + 1)
-    ip_failures = await uow.session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.ip == ip,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.created_at > window_start,
-        )
-    )
-    if (ip_failures or 0) >= policy.ip_max_failures:
-        return int(policy.lockout.total_seconds())
+    for condition, limit, start in (
+        (LoginAttempt.email == email, policy.max_failures, since),
+        (LoginAttempt.ip == ip, policy.ip_max_failures, window_start),
+    ):
+        failures = await _recent_failures(uow, condition=condition, since=start, limit=limit)
+        remaining = _seconds_until_unlocked(failures, limit=limit, lockout=policy.lockout, now=now)
+        if remaining is not None:
+            return remaining
     return None
 
 
