@@ -26,8 +26,8 @@ demo: install
 	PLAYERDESK_ENV=$${PLAYERDESK_ENV:-demo} $(BIN)/playerdesk demo
 
 lint: install-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 typecheck: install-dev
 	$(BIN)/mypy
@@ -39,7 +39,7 @@ test-sqlite: install-dev
 	$(BIN)/pytest
 
 test-pg: install-dev
-	@if $(BIN)/python -m playerdesk.tools.services_check --database-url '$(PG_TEST_URL)' --redis-url '$(REDIS_TEST_URL)'; then \
+	@if $(BIN)/python scripts/check_services.py --database-url '$(PG_TEST_URL)' --redis-url '$(REDIS_TEST_URL)'; then \
 		PLAYERDESK_TEST_DATABASE_URL='$(PG_TEST_URL)' PLAYERDESK_TEST_REDIS_URL='$(REDIS_TEST_URL)' $(BIN)/pytest; \
 	elif [ -n "$$PLAYERDESK_REQUIRE_PG" ]; then \
 		echo "PostgreSQL + Redis are required here (PLAYERDESK_REQUIRE_PG is set) but not reachable"; exit 1; \
@@ -58,3 +58,15 @@ migration: install-dev
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Re-extract translatable strings and merge them into the Polish and Swedish catalogs.
+# Translate the new entries (and clear any "fuzzy" flag) before committing.
+.PHONY: messages
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --add-comments=Translators: --sort-by-file \
+		--project=PlayerDesk --version=0.1.0 --copyright-holder="PlayerDesk contributors" \
+		-o src/playerdesk/locale/playerdesk.pot src/playerdesk
+	for lang in pl sv; do \
+		$(BIN)/pybabel update -i src/playerdesk/locale/playerdesk.pot -d src/playerdesk/locale \
+			-D playerdesk -l $$lang --previous || exit 1; \
+	done

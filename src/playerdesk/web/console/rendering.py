@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from functools import cache
+from datetime import UTC, datetime
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from playerdesk.i18n import negotiate, translations
+from playerdesk.i18n import language_name, negotiate, translations
+from playerdesk.web.console.labels import labels
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
+LANGUAGE_COOKIE = "pd_lang"
+
+
+def _format_time(value: datetime, *, language: str) -> str:
+    """Short, locale-formatted time in UTC (the page says so next to it)."""
+    return str(format_datetime(value, "short", tzinfo=UTC, locale=language))
 
 
 @cache
@@ -24,11 +33,14 @@ def environment(language: str) -> Environment:
         auto_reload=False,
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["labels"] = labels(language)
+    env.globals["language_name"] = partial(language_name, in_language=language)
+    env.filters["utc_time"] = partial(_format_time, language=language)
     return env
 
 
 def request_language(request: Request, *, supported: list[str], default: str) -> str:
-    chosen = request.query_params.get("lang") or request.cookies.get("pd_lang")
+    chosen = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
     if chosen in supported:
         return str(chosen)
     return negotiate(request.headers.get("accept-language"), supported=supported, default=default)
