@@ -18,11 +18,15 @@ async def check(database_url: str, redis_url: str) -> str | None:
     url = make_url(database_url)
     try:
         connection = await asyncpg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-            database=url.database, timeout=5,
+            host=url.host,
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
+            database=url.database,
+            timeout=5,
         )
         await connection.close()
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return f"PostgreSQL: {exc.__class__.__name__}: {exc}"
     redis = Redis.from_url(redis_url, socket_connect_timeout=5)
     try:
