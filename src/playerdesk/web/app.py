@@ -18,6 +18,7 @@ from playerdesk.web import console, health
 from playerdesk.web.api.v1 import router as api_v1
 from playerdesk.web.errors import install_error_handlers
 from playerdesk.web.middleware import BodySizeLimit, RequestContext, SecurityHeaders
+from playerdesk.web.schemas.common import Problem
 
 STATIC_DIR = Path(__file__).parent / "static"
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
@@ -65,6 +66,19 @@ def create_app(
     )
     if runtime is not None:
         app.state.runtime = runtime
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document, plus the Problem schema that every 4XX response refers to."""
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = FastAPI.openapi(app)  # builds the document and caches it on the app
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(problem.pop("$defs", {}))
+        components["Problem"] = problem
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api_v1)

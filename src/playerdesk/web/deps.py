@@ -60,22 +60,28 @@ def csrf_valid(request: Request, *, submitted: str | None, secret_key: str) -> b
     return hmac.compare_digest(csrf_token_for(nonce, secret_key=secret_key), submitted)
 
 
-async def current_actor(request: Request, uow: UowDep, runtime: RuntimeDep) -> Actor:
-    """Bearer API token, or the console's session cookie (then unsafe methods need CSRF)."""
+async def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
+    """Bearer API token, or the console's session cookie (then unsafe methods need CSRF).
+
+    Authentication is its own short unit of work, finished before the use case opens its
+    own: recording a token's use must not wait on (or hold) the use case's transaction,
+    which on SQLite would deadlock on the write lock that every transaction takes.
+    """
     ip = client_ip(request)
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             raise AuthenticationFailed("use 'Authorization: Bearer <token>'")
-        result = await auth.authenticate_token(uow, token=credentials.strip(), ip=ip)
-        if result.token_touch_due and result.actor.token_id is not None:
-            async with runtime.uow() as touch_uow:
-                await auth.touch_token(touch_uow, token_id=result.actor.token_id)
+        async with runtime.uow() as uow:
+            result = await auth.authenticate_token(uow, token=credentials.strip(), ip=ip)
+            if result.token_touch_due and result.actor.token_id is not None:
+                await auth.touch_token(uow, token_id=result.actor.token_id)
         return result.actor
     session_token = request.cookies.get(SESSION_COOKIE)
     if session_token:
-        result = await auth.authenticate_session(uow, token=session_token, ip=ip)
+        async with runtime.uow() as uow:
+            result = await auth.authenticate_session(uow, token=session_token, ip=ip)
         if request.method not in SAFE_METHODS and not csrf_valid(
             request,
             submitted=request.headers.get(CSRF_HEADER),

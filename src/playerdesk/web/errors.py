@@ -39,6 +39,14 @@ _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
 ]
 
 
+class RequestBodyTooLarge(StarletteHTTPException):
+    """Raised while the body streams in, so that FastAPI's body parsing lets it through."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, detail=f"the request body is larger than {limit} bytes")
+        self.limit = limit
+
+
 def status_for(error: DomainError) -> int:
     for error_type, status in _STATUS_BY_ERROR:
         if isinstance(error, error_type):
@@ -78,6 +86,9 @@ def _validation_message(error: dict[str, Any]) -> str:
         return "unknown field"
     if error.get("type") == "missing":
         return "this field is required"
+    if error.get("type") == "value_error" and "error" in (error.get("ctx") or {}):
+        # Our own validators' messages, without pydantic's "Value error, " prefix.
+        return str(error["ctx"]["error"])
     return str(error.get("msg", "invalid value"))
 
 
@@ -112,9 +123,26 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
     )
 
 
+def body_too_large(limit: int) -> JSONResponse:
+    return problem(
+        413,
+        detail=f"the request body is larger than {limit} bytes",
+        errors=[{"field": "body", "message": f"at most {limit} bytes"}],
+    )
+
+
 async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem(exc.status_code, detail=str(exc.detail), headers=dict(exc.headers or {}))
+    if isinstance(exc, RequestBodyTooLarge):
+        return body_too_large(exc.limit)
+    errors = None
+    if exc.status_code == 400:
+        # FastAPI's "There was an error parsing the body" (e.g. JSON nested too deep) and
+        # Starlette's invalid multipart data: both are about the body as a whole.
+        errors = [{"field": "body", "message": str(exc.detail)}]
+    return problem(
+        exc.status_code, detail=str(exc.detail), errors=errors, headers=dict(exc.headers or {})
+    )
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -11,7 +11,7 @@ import structlog
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from playerdesk.web.errors import problem
+from playerdesk.web.errors import RequestBodyTooLarge, body_too_large
 
 log = structlog.get_logger("playerdesk.http")
 
@@ -22,10 +22,6 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class BodySizeLimit:
@@ -55,7 +51,9 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge
+                    # An HTTPException: FastAPI's body parsing re-raises it (anything else
+                    # becomes a 400) and the error handlers turn it into the 413 problem.
+                    raise RequestBodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -66,19 +64,15 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
+        except RequestBodyTooLarge:
+            # Only reached when no exception handler saw it (an app outside FastAPI's routes).
             if response_started:
                 raise
             await self._refuse(scope, receive, send, limit)
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        response = problem(
-            413,
-            detail=f"the request body is larger than {limit} bytes",
-            errors=[{"field": "body", "message": f"at most {limit} bytes"}],
-        )
-        await response(scope, receive, send)
+        await body_too_large(limit)(scope, receive, send)
 
 
 class RequestContext:
@@ -149,7 +143,13 @@ class SecurityHeaders:
                 if scope["path"].startswith("/console"):
                     extra.append((b"content-security-policy", CONSOLE_CSP))
                     extra.append((b"cache-control", b"no-store"))
-                message["headers"] = [*message.get("headers", []), *extra]
+                headers = list(message.get("headers", []))
+                # A response that set one of these itself keeps its own, not a second copy.
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = [
+                    *headers,
+                    *((name, value) for name, value in extra if name not in present),
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

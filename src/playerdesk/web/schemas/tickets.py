@@ -7,6 +7,8 @@ from pydantic import Field, field_validator
 
 from playerdesk.db.models import Attachment, Message, Ticket
 from playerdesk.domain.enums import Channel, MessageKind, Priority, TicketStatus
+from playerdesk.domain.errors import ValidationFailed
+from playerdesk.domain.players import normalise_email
 from playerdesk.web.schemas.common import RequestModel, ResponseModel
 
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -17,6 +19,25 @@ class PlayerRef(RequestModel):
     email: str | None = Field(default=None, max_length=254)
     name: str | None = Field(default=None, max_length=200)
     language: str | None = Field(default=None, max_length=8)
+
+    # Checked here too so that a mistake is reported as `player.<field>`, not as a field of
+    # the ticket; the service still applies the same rules.
+    @field_validator("external_id")
+    @classmethod
+    def _external_id_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("1 to 100 characters")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email_valid(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                normalise_email(value)
+            except ValidationFailed as exc:
+                raise ValueError(exc.detail) from exc
+        return value
 
 
 class TicketCreate(RequestModel):

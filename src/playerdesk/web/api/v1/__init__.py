@@ -3,7 +3,8 @@
 from fastapi import APIRouter
 
 from playerdesk.web.api.v1 import agents, attachments, audit, players, tickets, tokens
+from playerdesk.web.schemas.common import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 for module in (tickets, attachments, players, agents, tokens, audit):
     router.include_router(module.router)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Response, UploadFile, status
 
@@ -42,11 +43,15 @@ async def download_attachment(
     )
     item = content.attachment
     ascii_name = item.filename.encode("ascii", "replace").decode().replace('"', "_")
+    disposition = f'attachment; filename="{ascii_name}"'
+    if ascii_name != item.filename:
+        # RFC 6266: the real name for clients that read it, the ASCII one for the rest.
+        disposition += f"; filename*=UTF-8''{quote(item.filename, safe='')}"
     return Response(
         content=content.data,
         media_type=item.content_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{ascii_name}"',
+            "Content-Disposition": disposition,
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
             "ETag": f'"{item.sha256}"',

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from playerdesk.services import audit as audit_service
 from playerdesk.web.deps import MAX_ID, CurrentActor, UowDep
-from playerdesk.web.schemas.common import PageOut
+from playerdesk.web.schemas.common import PageOut, SafeStr
 from playerdesk.web.schemas.people import AuditOut
 
 router = APIRouter(prefix="/audit", tags=["audit log"])
@@ -16,11 +16,11 @@ router = APIRouter(prefix="/audit", tags=["audit log"])
 async def list_audit(
     uow: UowDep,
     actor: CurrentActor,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    entity_type: Annotated[str | None, Query(max_length=32)] = None,
-    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[SafeStr | None, Query(max_length=64)] = None,
+    entity_type: Annotated[SafeStr | None, Query(max_length=32)] = None,
+    entity_id: Annotated[SafeStr | None, Query(max_length=64)] = None,
     actor_agent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[SafeStr | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PageOut[AuditOut]:
     page = await audit_service.list_entries(

@@ -6,14 +6,21 @@ from fastapi import APIRouter, Path, Response, status
 
 from playerdesk.services import players as player_service
 from playerdesk.web.deps import CurrentActor, RuntimeDep, UowDep
+from playerdesk.web.schemas.common import SafeStr
 from playerdesk.web.schemas.people import PlayerOut, PlayerPut
 
 router = APIRouter(prefix="/players", tags=["players"])
 
-ExternalId = Annotated[str, Path(min_length=1, max_length=100)]
+ExternalId = Annotated[SafeStr, Path(min_length=1, max_length=100)]
 
 
-@router.put("/{external_id}")
+@router.put(
+    "/{external_id}",
+    responses={
+        200: {"description": "The player existed and was updated"},
+        201: {"model": PlayerOut, "description": "The player was created"},
+    },
+)
 async def upsert_player(
     external_id: ExternalId,
     body: PlayerPut,

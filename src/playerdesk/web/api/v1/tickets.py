@@ -5,11 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from playerdesk.domain.enums import Channel, MessageKind, Priority, TicketStatus
+from playerdesk.domain.errors import DomainError
+from playerdesk.domain.players import check_language
 from playerdesk.services import messages as message_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
 from playerdesk.web.deps import MAX_ID, CurrentActor, IdPath, RuntimeDep, UowDep
-from playerdesk.web.schemas.common import PageOut
+from playerdesk.web.schemas.common import PageOut, SafeStr
 from playerdesk.web.schemas.tickets import (
     MessageCreate,
     MessageOut,
@@ -23,32 +25,49 @@ router = APIRouter(prefix="/tickets", tags=["tickets"])
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
+_PLAYER_FIELDS = frozenset({"external_id", "email", "name"})
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_ticket(
     body: TicketCreate, uow: UowDep, actor: CurrentActor, runtime: RuntimeDep
 ) -> TicketOut:
-    ticket = await ticket_service.create_ticket(
-        uow,
-        actor=actor,
-        new=ticket_service.NewTicket(
-            channel=body.channel,
-            subject=body.subject,
-            body=body.body,
-            player_external_id=body.player.external_id,
-            player=PlayerFields(
-                name=body.player.name, email=body.player.email, language=body.player.language
-            ),
-            priority=body.priority,
-            language=body.language,
-            topic=body.topic,
-            team_id=body.team_id,
-            assignee_id=body.assignee_id,
-            tags=body.tags,
-            client_msg_id=body.client_msg_id,
+    if body.player.language is not None:
+        # The ticket has a `language` of its own: name the player's when it is the wrong one.
+        check_language(
+            body.player.language,
+            supported=runtime.policies.players.languages,
+            field="player.language",
+        )
+    new = ticket_service.NewTicket(
+        channel=body.channel,
+        subject=body.subject,
+        body=body.body,
+        player_external_id=body.player.external_id,
+        player=PlayerFields(
+            name=body.player.name, email=body.player.email, language=body.player.language
         ),
-        player_policy=runtime.policies.players,
-        limits=runtime.policies.messages,
+        priority=body.priority,
+        language=body.language,
+        topic=body.topic,
+        team_id=body.team_id,
+        assignee_id=body.assignee_id,
+        tags=body.tags,
+        client_msg_id=body.client_msg_id,
     )
+    try:
+        ticket = await ticket_service.create_ticket(
+            uow,
+            actor=actor,
+            new=new,
+            player_policy=runtime.policies.players,
+            limits=runtime.policies.messages,
+        )
+    except DomainError as exc:
+        # The player service names the player's fields as its own; here they are `player.*`.
+        if exc.field in _PLAYER_FIELDS:
+            exc.field = f"player.{exc.field}"
+        raise
     return TicketOut.of(ticket)
 
 
@@ -63,10 +82,10 @@ async def list_tickets(
     unassigned: bool = False,
     priority: Priority | None = None,
     player_id: QueryId = None,
-    language: Annotated[str | None, Query(max_length=8)] = None,
-    tag: Annotated[str | None, Query(max_length=50)] = None,
-    text: Annotated[str | None, Query(max_length=200)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    language: Annotated[SafeStr | None, Query(max_length=8)] = None,
+    tag: Annotated[SafeStr | None, Query(max_length=50)] = None,
+    text: Annotated[SafeStr | None, Query(max_length=200)] = None,
+    cursor: Annotated[SafeStr | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> PageOut[TicketOut]:
     page = await ticket_service.list_tickets(
@@ -122,7 +141,17 @@ async def update_ticket(
     return TicketOut.of(ticket)
 
 
-@router.post("/{ticket_id}/messages", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{ticket_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {
+            "model": MessageOut,
+            "description": "A replay of an earlier client_msg_id: the message stored then, "
+            "with the header Idempotent-Replayed: true",
+        }
+    },
+)
 async def post_message(
     ticket_id: IdPath,
     body: MessageCreate,

@@ -1,0 +1,187 @@
+"""Liveness, readiness, metrics, the OpenAPI document and the headers on every response."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from playerdesk.clock import FrozenClock
+from playerdesk.runtime import Runtime, build_runtime
+from playerdesk.settings import Settings
+from playerdesk.web.app import create_app
+from tests.conftest import AgentFactory, RecordingBus
+
+PROBLEM = "application/problem+json"
+
+
+def client_for(settings: Settings, runtime: Runtime, *, ip: str = "127.0.0.1") -> httpx.AsyncClient:
+    app = create_app(settings, runtime=runtime)
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_healthz(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_checks_the_database(
+    client: httpx.AsyncClient, runtime: Runtime, tmp_path: Path
+) -> None:
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "database": "ok"}
+
+    working = runtime.engine
+    unreachable = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
+    runtime.engine = unreachable
+    try:
+        down = await client.get("/readyz")
+    finally:
+        runtime.engine = working
+        await unreachable.dispose()
+    assert down.status_code == 503
+    assert down.headers["content-type"] == PROBLEM
+    assert down.json()["type"] == "urn:playerdesk:problem:not_ready"
+    assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_metrics_from_this_machine(
+    client: httpx.AsyncClient, make_agent: AgentFactory
+) -> None:
+    agent = await make_agent()
+    await client.get("/api/v1/tickets", headers=agent.headers)
+    await client.get("/api/v1/tickets/99", headers=agent.headers)
+
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert "playerdesk_http_requests_total" in text
+    assert "playerdesk_http_request_seconds_bucket" in text
+    # Labelled by route template, never by the raw path (ids would explode the series).
+    assert '/tickets/{ticket_id}",status="404"' in text
+    assert "/tickets/99" not in text
+
+
+async def test_metrics_from_elsewhere_need_the_metrics_token(
+    settings: Settings, runtime: Runtime, clock: FrozenClock, bus: RecordingBus
+) -> None:
+    async with client_for(settings, runtime, ip="203.0.113.7") as remote:
+        refused = await remote.get("/metrics")
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == PROBLEM
+        assert "playerdesk_http" not in refused.text
+
+    guarded = settings.model_copy(update={"metrics_token": "scrape-me-0123456789"})
+    guarded_runtime = build_runtime(guarded, clock=clock, bus=bus)
+    try:
+        for ip in ("203.0.113.7", "127.0.0.1"):
+            async with client_for(guarded, guarded_runtime, ip=ip) as scraper:
+                assert (await scraper.get("/metrics")).status_code == 401
+                wrong = await scraper.get("/metrics", headers={"Authorization": "Bearer nope"})
+                assert wrong.status_code == 401
+                right = await scraper.get(
+                    "/metrics", headers={"Authorization": "Bearer scrape-me-0123456789"}
+                )
+                assert right.status_code == 200
+                assert "playerdesk_http_requests_total" in right.text
+    finally:
+        await guarded_runtime.close()
+
+
+@pytest.fixture
+async def openapi(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+EXPECTED_OPERATIONS = {
+    ("/api/v1/tickets", "get"),
+    ("/api/v1/tickets", "post"),
+    ("/api/v1/tickets/{ticket_id}", "get"),
+    ("/api/v1/tickets/{ticket_id}", "patch"),
+    ("/api/v1/tickets/{ticket_id}/messages", "get"),
+    ("/api/v1/tickets/{ticket_id}/messages", "post"),
+    ("/api/v1/tickets/{ticket_id}/attachments", "post"),
+    ("/api/v1/attachments/{attachment_id}", "get"),
+    ("/api/v1/players/{external_id}", "put"),
+    ("/api/v1/players/{external_id}", "get"),
+    ("/api/v1/agents", "get"),
+    ("/api/v1/agents", "post"),
+    ("/api/v1/agents/me", "get"),
+    ("/api/v1/agents/{agent_id}", "get"),
+    ("/api/v1/agents/{agent_id}", "patch"),
+    ("/api/v1/teams", "get"),
+    ("/api/v1/teams", "post"),
+    ("/api/v1/teams/{team_id}", "patch"),
+    ("/api/v1/tokens", "get"),
+    ("/api/v1/tokens", "post"),
+    ("/api/v1/tokens/{token_id}", "delete"),
+    ("/api/v1/audit", "get"),
+}
+
+
+async def test_openapi_lists_every_operation_and_documents_problems(
+    openapi: dict[str, Any],
+) -> None:
+    paths = openapi["paths"]
+    operations = {
+        (path, method)
+        for path, item in paths.items()
+        if path.startswith("/api/v1")
+        for method in item
+    }
+    assert operations == EXPECTED_OPERATIONS
+    assert not any(path.startswith("/console") for path in paths)
+
+    for path, method in EXPECTED_OPERATIONS:
+        responses = paths[path][method]["responses"]
+        assert "application/problem+json" in responses["4XX"]["content"], (path, method)
+        # FastAPI's default 422 shape is not what this API sends.
+        assert "422" not in responses, (path, method)
+    schemas = openapi["components"]["schemas"]
+    assert set(schemas["Problem"]["required"]) == {"type", "title", "status", "detail"}
+    assert "HTTPValidationError" not in schemas
+    # Unknown fields are refused, and the document says so.
+    assert schemas["TicketCreate"]["additionalProperties"] is False
+    assert schemas["PlayerRef"]["additionalProperties"] is False
+    put_player = paths["/api/v1/players/{external_id}"]["put"]["responses"]
+    assert {"200", "201"} <= set(put_player)
+    assert {"200", "201"} <= set(paths["/api/v1/tickets/{ticket_id}/messages"]["post"]["responses"])
+
+
+async def test_docs_page(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "/api/v1/openapi.json" in response.text
+
+
+async def test_every_response_has_a_request_id_and_security_headers(
+    client: httpx.AsyncClient, make_agent: AgentFactory
+) -> None:
+    agent = await make_agent()
+    responses = [
+        await client.get("/healthz"),
+        await client.get("/api/v1/tickets", headers=agent.headers),
+        await client.get("/api/v1/tickets"),  # 401
+        await client.get("/no/such/page"),  # 404
+        await client.post("/api/v1/tickets", content=b"{", headers=agent.headers),  # 400
+    ]
+    ids = set()
+    for response in responses:
+        assert len(response.headers["x-request-id"]) == 16
+        ids.add(response.headers["x-request-id"])
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "same-origin"
+    assert len(ids) == len(responses)
+    assert responses[3].headers["content-type"] == PROBLEM
