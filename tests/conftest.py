@@ -132,8 +132,8 @@ class RecordingBus:
         self.published.append(event)
         await self.inner.publish(event)
 
-    def subscribe(self) -> AsyncIterator[Event]:
-        return self.inner.subscribe()
+    async def subscribe(self) -> AsyncIterator[Event]:
+        return await self.inner.subscribe()
 
     async def close(self) -> None:
         await self.inner.close()

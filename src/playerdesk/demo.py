@@ -142,7 +142,7 @@ AGENTS: tuple[_AgentSpec, ...] = (
         teams=(TECHNICAL, COMPLAINTS, GENERAL),
     ),
 )
-_AGENT_ROLES = {spec.key: spec.role for spec in AGENTS}
+_AGENTS_BY_KEY = {spec.key: spec for spec in AGENTS}
 
 
 # --- players -------------------------------------------------------------------------------
@@ -1019,7 +1019,8 @@ async def _ensure_players(runtime: Runtime, agent_ids: dict[str, int]) -> dict[s
 
 def _agent_actor(key: str, agent_ids: dict[str, int]) -> Actor:
     """The agent writing a demo message, acting through the seeding process."""
-    return Actor(agent_id=agent_ids[key], role=_AGENT_ROLES[key], method=AuthMethod.SYSTEM)
+    spec = _AGENTS_BY_KEY[key]
+    return Actor(agent_id=agent_ids[key], role=spec.role, method=AuthMethod.SYSTEM, name=spec.name)
 
 
 async def _ensure_ticket(

@@ -10,31 +10,24 @@ import pytest
 
 from playerdesk.domain.events import Event, MessagePosted
 from playerdesk.realtime.bus import EventBus, InMemoryBus, RedisBus
+from tests.factories import message_event as build_message_event
 
 REDIS_URL = os.environ.get("PLAYERDESK_TEST_REDIS_URL")
 AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def message_event(message_id: int) -> MessagePosted:
-    return MessagePosted(
-        occurred_at=AT,
-        ticket_id=1,
-        message_id=message_id,
-        author_kind="player",
-        kind="reply",
-        client_msg_id=None,
-    )
+    return build_message_event(message_id=message_id)
 
 
 async def collect(bus: EventBus, count: int, ready: asyncio.Event) -> list[Event]:
-    received: list[Event] = []
-    stream = bus.subscribe()
-    first = asyncio.ensure_future(stream.__anext__())
-    await asyncio.sleep(0.05)  # let the subscription register before anything is published
+    stream = await bus.subscribe()
     ready.set()
-    received.append(await first)
-    while len(received) < count:
-        received.append(await stream.__anext__())
+    received: list[Event] = []
+    async for event in stream:
+        received.append(event)
+        if len(received) == count:
+            break
     await stream.aclose()  # type: ignore[attr-defined]
     return received
 
@@ -103,4 +96,4 @@ async def test_events_are_published_only_after_commit(runtime, make_agent, bus) 
             limits=runtime.policies.messages,
         )
     assert seen_during_transaction == []
-    assert bus.types() == ["message.posted", "ticket.created"]
+    assert bus.types() == ["ticket.created", "message.posted"]

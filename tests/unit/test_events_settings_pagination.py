@@ -7,15 +7,18 @@ from pydantic import ValidationError
 
 from playerdesk.domain.errors import ValidationFailed
 from playerdesk.domain.events import (
-    MessagePosted,
+    PresenceChanged,
+    ReadReceipt,
     TicketCreated,
     TicketUpdated,
+    TypingChanged,
     event_from_json,
     event_to_json,
 )
 from playerdesk.domain.players import check_vip_tier, normalise_email, vip_rank
 from playerdesk.services.pagination import decode_cursor, encode_cursor
 from playerdesk.settings import DEV_SECRET_KEY, Settings
+from tests.factories import message_event
 
 AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -28,6 +31,8 @@ AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
             ticket_id=1,
             number=1001,
             channel="email",
+            subject="Wypłata",
+            language="pl",
             status="new",
             priority="normal",
             player_id=3,
@@ -37,20 +42,26 @@ AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
         TicketUpdated(
             occurred_at=AT,
             ticket_id=1,
+            player_id=3,
             changes={"status": ["new", "open"]},
             status="open",
             priority="high",
             team_id=2,
             assignee_id=7,
         ),
-        MessagePosted(
+        message_event(),
+        TypingChanged(
+            occurred_at=AT, ticket_id=1, player_id=3, side="agent", agent_id=7, typing=True
+        ),
+        ReadReceipt(
             occurred_at=AT,
             ticket_id=1,
-            message_id=9,
-            author_kind="agent",
-            kind="reply",
-            client_msg_id="c-1",
+            player_id=3,
+            side="player",
+            delivered_up_to=9,
+            read_up_to=8,
         ),
+        PresenceChanged(occurred_at=AT, agent_id=7, presence="away"),
     ],
 )
 def test_events_round_trip_through_json_with_type_and_version(event: object) -> None:
@@ -60,16 +71,9 @@ def test_events_round_trip_through_json_with_type_and_version(event: object) -> 
 
 
 def test_unknown_event_version_is_rejected() -> None:
-    raw = event_to_json(
-        MessagePosted(
-            occurred_at=AT,
-            ticket_id=1,
-            message_id=2,
-            author_kind="player",
-            kind="reply",
-            client_msg_id=None,
-        )
-    ).replace('"v":1', '"v":2')
+    raw = event_to_json(message_event(author_kind="player", author_agent_id=None)).replace(
+        '"v":1', '"v":2'
+    )
     with pytest.raises(ValidationError):
         event_from_json(raw)
 

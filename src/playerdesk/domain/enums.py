@@ -67,3 +67,9 @@ class AuthMethod(StrEnum):
     SESSION = "session"
     TOKEN = "token"
     SYSTEM = "system"
+
+
+class Presence(StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"

@@ -20,6 +20,8 @@ class TicketCreated(_Event):
     ticket_id: int
     number: int
     channel: str
+    subject: str
+    language: str
     status: str
     priority: str
     player_id: int
@@ -31,6 +33,7 @@ class TicketUpdated(_Event):
     type: Literal["ticket.updated"] = "ticket.updated"
     v: Literal[1] = 1
     ticket_id: int
+    player_id: int
     changes: dict[str, list[str | int | None]]
     status: str
     priority: str
@@ -38,17 +41,69 @@ class TicketUpdated(_Event):
     assignee_id: int | None
 
 
+class AttachmentRef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
 class MessagePosted(_Event):
+    """Carries everything a socket needs to show the message: fan-out never reads the DB."""
+
     type: Literal["message.posted"] = "message.posted"
     v: Literal[1] = 1
     ticket_id: int
+    ticket_number: int
+    player_id: int
+    channel: str
     message_id: int
     author_kind: str
+    author_agent_id: int | None
+    author_name: str | None
     kind: str
+    body: str
+    attachments: list[AttachmentRef]
     client_msg_id: str | None
+    assignee_id: int | None
+    team_id: int | None
 
 
-Event = Annotated[TicketCreated | TicketUpdated | MessagePosted, Field(discriminator="type")]
+class TypingChanged(_Event):
+    """Ephemeral: never stored, only relayed."""
+
+    type: Literal["typing.changed"] = "typing.changed"
+    v: Literal[1] = 1
+    ticket_id: int
+    player_id: int
+    side: Literal["player", "agent"]
+    agent_id: int | None
+    typing: bool
+
+
+class ReadReceipt(_Event):
+    type: Literal["receipt.updated"] = "receipt.updated"
+    v: Literal[1] = 1
+    ticket_id: int
+    player_id: int
+    side: Literal["player", "agent"]
+    delivered_up_to: int | None
+    read_up_to: int | None
+
+
+class PresenceChanged(_Event):
+    type: Literal["presence.changed"] = "presence.changed"
+    v: Literal[1] = 1
+    agent_id: int
+    presence: str
+
+
+Event = Annotated[
+    TicketCreated | TicketUpdated | MessagePosted | TypingChanged | ReadReceipt | PresenceChanged,
+    Field(discriminator="type"),
+]
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 

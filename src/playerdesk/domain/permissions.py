@@ -54,6 +54,7 @@ class Actor:
     method: AuthMethod
     token_id: int | None = None
     ip: str | None = None
+    name: str | None = None
 
     @classmethod
     def system(cls) -> Actor:

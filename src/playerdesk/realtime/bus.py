@@ -13,6 +13,7 @@ from typing import Protocol
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
 from playerdesk.domain.events import Event, event_from_json, event_to_json
 
@@ -25,8 +26,9 @@ _QUEUE_LIMIT = 10_000
 class EventBus(Protocol):
     async def publish(self, event: Event) -> None: ...
 
-    def subscribe(self) -> AsyncIterator[Event]:
-        """Yield every event published after the subscription starts."""
+    async def subscribe(self) -> AsyncIterator[Event]:
+        """Register a subscription, then return the stream of every event published after
+        this call returned."""
         ...
 
     async def close(self) -> None: ...
@@ -46,6 +48,9 @@ class InMemoryBus:
     async def subscribe(self) -> AsyncIterator[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=_QUEUE_LIMIT)
         self._subscribers.add(queue)
+        return self._drain(queue)
+
+    async def _drain(self, queue: asyncio.Queue[Event]) -> AsyncIterator[Event]:
         try:
             while True:
                 yield await queue.get()
@@ -67,6 +72,9 @@ class RedisBus:
     async def subscribe(self) -> AsyncIterator[Event]:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         await pubsub.subscribe(self._channel)
+        return self._listen(pubsub)
+
+    async def _listen(self, pubsub: PubSub) -> AsyncIterator[Event]:
         try:
             async for message in pubsub.listen():
                 if message.get("type") != "message":

@@ -183,7 +183,13 @@ async def authenticate_session(uow: UnitOfWork, *, token: str, ip: str | None) -
     session, agent = row
     if session.expires_at <= uow.clock.now() or not agent.is_active:
         raise AuthenticationFailed("the session has expired; log in again")
-    actor = Actor(agent_id=agent.id, role=AgentRole(agent.role), method=AuthMethod.SESSION, ip=ip)
+    actor = Actor(
+        agent_id=agent.id,
+        role=AgentRole(agent.role),
+        method=AuthMethod.SESSION,
+        ip=ip,
+        name=agent.name,
+    )
     return Authenticated(actor=actor, agent=agent)
 
 
@@ -290,6 +296,7 @@ async def authenticate_token(uow: UnitOfWork, *, token: str, ip: str | None) -> 
         method=AuthMethod.TOKEN,
         token_id=record.id,
         ip=ip,
+        name=agent.name,
     )
     touch_due = (
         record.last_used_at is None or record.last_used_at < uow.clock.now() - TOKEN_TOUCH_INTERVAL

@@ -14,7 +14,7 @@ from playerdesk.db.models import Attachment, Message, Ticket
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import AuthorKind, MessageKind, TicketStatus
 from playerdesk.domain.errors import Conflict, NotFound, ValidationFailed
-from playerdesk.domain.events import MessagePosted, TicketUpdated
+from playerdesk.domain.events import AttachmentRef, MessagePosted, TicketUpdated
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.redaction import redact_card_numbers
 from playerdesk.domain.state import status_after_message
@@ -80,7 +80,7 @@ async def add_message(
     *,
     ticket: Ticket,
     author_kind: AuthorKind,
-    author_agent_id: int | None,
+    author: Actor | None,
     kind: MessageKind,
     body: str,
     client_msg_id: str | None,
@@ -105,6 +105,7 @@ async def add_message(
     before_status = TicketStatus(ticket.status)
     after_status = status_after_message(before_status, author=author_kind, kind=kind)
 
+    author_agent_id = author.agent_id if author is not None else None
     message = Message(
         ticket_id=ticket.id,
         author_kind=author_kind.value,
@@ -145,6 +146,7 @@ async def add_message(
             TicketUpdated(
                 occurred_at=now,
                 ticket_id=ticket.id,
+                player_id=ticket.player_id,
                 changes={"status": [before_status.value, after_status.value]},
                 status=ticket.status,
                 priority=ticket.priority,
@@ -156,10 +158,27 @@ async def add_message(
         MessagePosted(
             occurred_at=now,
             ticket_id=ticket.id,
+            ticket_number=ticket.number,
+            player_id=ticket.player_id,
+            channel=ticket.channel,
             message_id=message.id,
             author_kind=message.author_kind,
+            author_agent_id=author_agent_id,
+            author_name=author.name if author is not None else None,
             kind=message.kind,
+            body=message.body,
+            attachments=[
+                AttachmentRef(
+                    id=item.id,
+                    filename=item.filename,
+                    content_type=item.content_type,
+                    size=item.size,
+                )
+                for item in attachments
+            ],
             client_msg_id=client_msg_id,
+            assignee_id=ticket.assignee_id,
+            team_id=ticket.team_id,
         )
     )
     return PostedMessage(message=message, created=True)
@@ -194,7 +213,7 @@ async def post_agent_message(
         uow,
         ticket=ticket,
         author_kind=AuthorKind.AGENT,
-        author_agent_id=actor.agent_id,
+        author=actor,
         kind=kind,
         body=body,
         client_msg_id=client_msg_id,
@@ -223,7 +242,7 @@ async def post_player_message(
         uow,
         ticket=ticket,
         author_kind=AuthorKind.PLAYER,
-        author_agent_id=None,
+        author=None,
         kind=MessageKind.REPLY,
         body=body,
         client_msg_id=client_msg_id,

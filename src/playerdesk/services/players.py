@@ -212,3 +212,13 @@ async def view_player(uow: UnitOfWork, *, actor: Actor, external_id: str) -> Pla
     )
     await uow.commit()
     return player
+
+
+async def attach_email(uow: UnitOfWork, *, player: Player, email: str) -> None:
+    """Give a player an address we can answer by (kept as an email identity); part of a
+    larger use case, so no commit."""
+    address = normalise_email(email, field="email")
+    if player.email is None:
+        player.email = address
+        player.updated_at = uow.clock.now()
+    await _ensure_identity(uow, player=player, channel=Channel.EMAIL, address=address)

@@ -102,63 +102,46 @@ class NewTicket:
     client_msg_id: str | None = None
 
 
-async def create_ticket(
+async def open_ticket_in_transaction(
     uow: UnitOfWork,
     *,
     actor: Actor,
-    new: NewTicket,
-    player_policy: PlayerPolicy,
-    limits: MessageLimits,
+    player: Player,
+    channel: Channel,
+    subject: str,
+    language: str,
+    priority: Priority = Priority.NORMAL,
+    topic: str | None = None,
+    team_id: int | None = None,
+    assignee_id: int | None = None,
+    tags: list[str] | None = None,
 ) -> Ticket:
-    """Open a ticket with the player's first message, matching or creating the player."""
-    actor.require(Permission.TICKETS_WRITE)
-    subject = _clean_subject(new.subject)
-    if new.team_id is not None:
-        await _check_team(uow, new.team_id)
-    if new.assignee_id is not None:
-        await _check_assignee(uow, new.assignee_id)
-    player: Player = await match_or_create_player(
-        uow,
-        actor=actor,
-        external_id=new.player_external_id,
-        fields=new.player,
-        policy=player_policy,
-    )
-    language = (
-        check_language(new.language, supported=player_policy.languages)
-        if new.language
-        else player.language
-    )
+    """Insert a ticket, audit it and queue `ticket.created`; the caller adds the first
+    message and commits. Shared by every channel that opens tickets."""
+    subject = _clean_subject(subject)
+    if team_id is not None:
+        await _check_team(uow, team_id)
+    if assignee_id is not None:
+        await _check_assignee(uow, assignee_id)
     now = uow.clock.now()
     ticket = Ticket(
         number=await _next_ticket_number(uow),
-        channel=new.channel.value,
+        channel=channel.value,
         subject=subject,
         status=TicketStatus.NEW.value,
-        priority=new.priority.value,
+        priority=priority.value,
         language=language,
-        topic=(new.topic or "").strip().lower()[:50] or None,
+        topic=(topic or "").strip().lower()[:50] or None,
         player_id=player.id,
-        team_id=new.team_id,
-        assignee_id=new.assignee_id,
+        team_id=team_id,
+        assignee_id=assignee_id,
         created_at=now,
         updated_at=now,
         last_message_at=now,
     )
-    ticket.tags = await _tags(uow, new.tags)
+    ticket.tags = await _tags(uow, tags or [])
     uow.session.add(ticket)
     await uow.session.flush()
-    await add_message(
-        uow,
-        ticket=ticket,
-        author_kind=AuthorKind.PLAYER,
-        author_agent_id=None,
-        kind=MessageKind.REPLY,
-        body=new.body,
-        client_msg_id=new.client_msg_id,
-        attachment_ids=[],
-        limits=limits,
-    )
     audit.record(
         uow,
         actor=actor,
@@ -173,12 +156,64 @@ async def create_ticket(
             ticket_id=ticket.id,
             number=ticket.number,
             channel=ticket.channel,
+            subject=ticket.subject,
+            language=ticket.language,
             status=ticket.status,
             priority=ticket.priority,
             player_id=ticket.player_id,
             team_id=ticket.team_id,
             assignee_id=ticket.assignee_id,
         )
+    )
+    return ticket
+
+
+async def create_ticket(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    new: NewTicket,
+    player_policy: PlayerPolicy,
+    limits: MessageLimits,
+) -> Ticket:
+    """Open a ticket with the player's first message, matching or creating the player."""
+    actor.require(Permission.TICKETS_WRITE)
+    _clean_subject(new.subject)  # refuse a bad subject before a player is created
+    player = await match_or_create_player(
+        uow,
+        actor=actor,
+        external_id=new.player_external_id,
+        fields=new.player,
+        policy=player_policy,
+    )
+    language = (
+        check_language(new.language, supported=player_policy.languages)
+        if new.language
+        else player.language
+    )
+    ticket = await open_ticket_in_transaction(
+        uow,
+        actor=actor,
+        player=player,
+        channel=new.channel,
+        subject=new.subject,
+        language=language,
+        priority=new.priority,
+        topic=new.topic,
+        team_id=new.team_id,
+        assignee_id=new.assignee_id,
+        tags=new.tags,
+    )
+    await add_message(
+        uow,
+        ticket=ticket,
+        author_kind=AuthorKind.PLAYER,
+        author=None,
+        kind=MessageKind.REPLY,
+        body=new.body,
+        client_msg_id=new.client_msg_id,
+        attachment_ids=[],
+        limits=limits,
     )
     await uow.commit()
     return ticket
@@ -293,6 +328,7 @@ async def update_ticket(
             TicketUpdated(
                 occurred_at=now,
                 ticket_id=ticket.id,
+                player_id=ticket.player_id,
                 changes=diff,
                 status=ticket.status,
                 priority=ticket.priority,

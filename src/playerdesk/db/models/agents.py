@@ -28,6 +28,8 @@ class Agent(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     max_concurrent_chats: Mapped[int] = mapped_column(Integer, default=3)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    presence: Mapped[str] = mapped_column(String(10), default="offline", server_default="offline")
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

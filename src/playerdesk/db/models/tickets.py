@@ -50,6 +50,10 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Receipts as watermarks: the newest message id each side has received or read.
+    player_delivered_up_to: Mapped[int | None] = mapped_column(BigInteger)
+    player_read_up_to: Mapped[int | None] = mapped_column(BigInteger)
+    agent_read_up_to: Mapped[int | None] = mapped_column(BigInteger)
 
     tags: Mapped[list[Tag]] = relationship(secondary="ticket_tags", lazy="raise", order_by=Tag.name)
 

@@ -1,0 +1,396 @@
+"""Live chat: the player's widget conversation, receipts, typing and agent presence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from playerdesk.clock import Clock
+from playerdesk.db.models import Agent, ChannelIdentity, Message, Player, Ticket
+from playerdesk.db.uow import Publisher, UnitOfWork
+from playerdesk.domain.enums import AuthorKind, Channel, MessageKind, Presence, TicketStatus
+from playerdesk.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from playerdesk.domain.events import PresenceChanged, ReadReceipt, TypingChanged
+from playerdesk.domain.permissions import Actor, Permission
+from playerdesk.services import audit
+from playerdesk.services import tickets as ticket_service
+from playerdesk.services.messages import MessageLimits, PostedMessage, add_message
+from playerdesk.services.players import (
+    PlayerFields,
+    PlayerPolicy,
+    attach_email,
+    match_or_create_player,
+)
+
+# An agent whose console has not been heard from for this long is not counted as online.
+PRESENCE_STALE_AFTER = timedelta(seconds=90)
+SUBJECT_CHARS = 80
+HISTORY_LIMIT = 500
+
+
+@dataclass(frozen=True, kw_only=True)
+class WidgetIdentity:
+    """Who is behind a widget: an anonymous visitor, or a casino player the casino vouched
+    for (identity verification). Exactly one is set."""
+
+    visitor_id: str | None = None
+    external_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.visitor_id is None) == (self.external_id is None):
+            raise ValueError("a widget identity is a visitor or a verified player")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conversation:
+    player_id: int | None
+    ticket: Ticket | None
+
+
+async def _find_player(uow: UnitOfWork, identity: WidgetIdentity) -> Player | None:
+    if identity.external_id is not None:
+        return await uow.session.scalar(
+            select(Player).where(Player.external_id == identity.external_id)
+        )
+    return await uow.session.scalar(
+        select(Player)
+        .join(ChannelIdentity, ChannelIdentity.player_id == Player.id)
+        .where(
+            ChannelIdentity.channel == Channel.WEB_CHAT.value,
+            ChannelIdentity.address == identity.visitor_id,
+        )
+    )
+
+
+async def _find_or_create_player(
+    uow: UnitOfWork,
+    *,
+    identity: WidgetIdentity,
+    fields: PlayerFields,
+    policy: PlayerPolicy,
+) -> Player:
+    player = await _find_player(uow, identity)
+    if player is not None:
+        return player
+    if identity.external_id is not None:
+        return await match_or_create_player(
+            uow,
+            actor=Actor.system(),
+            external_id=identity.external_id,
+            fields=fields,
+            policy=policy,
+        )
+    now = uow.clock.now()
+    player = Player(
+        language=fields.language or policy.default_language,
+        name=fields.name,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(player)
+    await uow.session.flush()
+    assert identity.visitor_id is not None
+    uow.session.add(
+        ChannelIdentity(
+            player_id=player.id,
+            channel=Channel.WEB_CHAT.value,
+            address=identity.visitor_id,
+            created_at=now,
+        )
+    )
+    return player
+
+
+async def _open_chat(uow: UnitOfWork, player_id: int, *, for_update: bool = False) -> Ticket | None:
+    """The player's live conversation: the newest web-chat ticket that is not closed."""
+    query = (
+        select(Ticket)
+        .where(
+            Ticket.player_id == player_id,
+            Ticket.channel == Channel.WEB_CHAT.value,
+            Ticket.status != TicketStatus.CLOSED.value,
+        )
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+    if for_update:
+        query = query.with_for_update()
+    return await uow.session.scalar(query)
+
+
+async def find_conversation(uow: UnitOfWork, *, identity: WidgetIdentity) -> Conversation:
+    player = await _find_player(uow, identity)
+    if player is None:
+        return Conversation(player_id=None, ticket=None)
+    return Conversation(player_id=player.id, ticket=await _open_chat(uow, player.id))
+
+
+async def conversation_history(
+    uow: UnitOfWork, *, identity: WidgetIdentity, after_id: int
+) -> tuple[Conversation, list[Message]]:
+    """What the widget shows: public messages of the live conversation after `after_id`."""
+    conversation = await find_conversation(uow, identity=identity)
+    if conversation.ticket is None:
+        return conversation, []
+    rows = await uow.session.scalars(
+        select(Message)
+        .where(
+            Message.ticket_id == conversation.ticket.id,
+            Message.kind == MessageKind.REPLY.value,
+            Message.id > after_id,
+        )
+        .options(selectinload(Message.attachments))
+        .order_by(Message.id)
+        .limit(HISTORY_LIMIT)
+    )
+    return conversation, list(rows.all())
+
+
+def _subject_from(body: str, *, fallback: str) -> str:
+    first_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
+    if not first_line:
+        return fallback
+    return first_line if len(first_line) <= SUBJECT_CHARS else first_line[: SUBJECT_CHARS - 1] + "…"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WidgetPost:
+    ticket: Ticket
+    posted: PostedMessage
+
+
+async def post_widget_message(
+    uow: UnitOfWork,
+    *,
+    identity: WidgetIdentity,
+    body: str,
+    client_msg_id: str | None,
+    attachment_ids: list[int],
+    claimed_ticket_id: int | None,
+    fields: PlayerFields,
+    policy: PlayerPolicy,
+    limits: MessageLimits,
+) -> WidgetPost:
+    """A player's chat message: into the live conversation, or a new one when there is none.
+
+    `claimed_ticket_id` is the conversation the widget believes it is in; a message aimed at
+    someone else's ticket is refused and audited.
+    """
+    player = await _find_or_create_player(uow, identity=identity, fields=fields, policy=policy)
+    ticket = await _open_chat(uow, player.id, for_update=True)
+    if claimed_ticket_id is not None and (ticket is None or ticket.id != claimed_ticket_id):
+        await _refuse_foreign_ticket(uow, player_id=player.id, ticket_id=claimed_ticket_id)
+    if ticket is None:
+        ticket = await ticket_service.open_ticket_in_transaction(
+            uow,
+            actor=Actor.system(),
+            player=player,
+            channel=Channel.WEB_CHAT,
+            subject=_subject_from(body, fallback="Chat"),
+            language=player.language,
+        )
+    posted = await add_message(
+        uow,
+        ticket=ticket,
+        author_kind=AuthorKind.PLAYER,
+        author=None,
+        kind=MessageKind.REPLY,
+        body=body,
+        client_msg_id=client_msg_id,
+        attachment_ids=attachment_ids,
+        limits=limits,
+    )
+    if posted.created:
+        await uow.commit()
+    return WidgetPost(ticket=ticket, posted=posted)
+
+
+async def _refuse_foreign_ticket(uow: UnitOfWork, *, player_id: int, ticket_id: int) -> None:
+    await uow.rollback()
+    audit.record(
+        uow,
+        actor=Actor.system(),
+        action="widget.foreign_ticket_refused",
+        entity_type="ticket",
+        entity_id=ticket_id,
+        details={"player_id": player_id},
+    )
+    await uow.commit()
+    raise PermissionDenied("this conversation is not yours", field="ticket_id")
+
+
+async def record_player_receipt(
+    uow: UnitOfWork,
+    *,
+    identity: WidgetIdentity,
+    delivered_up_to: int | None,
+    read_up_to: int | None,
+) -> None:
+    """The widget received / showed agent messages up to these ids. Watermarks only grow."""
+    conversation = await find_conversation(uow, identity=identity)
+    ticket = conversation.ticket
+    if ticket is None:
+        return
+    if read_up_to is not None:
+        delivered_up_to = max(delivered_up_to or 0, read_up_to)
+    changed = False
+    if delivered_up_to is not None and delivered_up_to > (ticket.player_delivered_up_to or 0):
+        ticket.player_delivered_up_to = delivered_up_to
+        changed = True
+    if read_up_to is not None and read_up_to > (ticket.player_read_up_to or 0):
+        ticket.player_read_up_to = read_up_to
+        changed = True
+    if not changed:
+        return
+    uow.publish_on_commit(
+        ReadReceipt(
+            occurred_at=uow.clock.now(),
+            ticket_id=ticket.id,
+            player_id=ticket.player_id,
+            side="player",
+            delivered_up_to=ticket.player_delivered_up_to,
+            read_up_to=ticket.player_read_up_to,
+        )
+    )
+    await uow.commit()
+
+
+async def record_agent_read(
+    uow: UnitOfWork, *, actor: Actor, ticket_id: int, read_up_to: int
+) -> None:
+    actor.require(Permission.TICKETS_READ)
+    ticket = await uow.session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound("no such ticket", field="ticket_id")
+    if read_up_to <= (ticket.agent_read_up_to or 0):
+        return
+    ticket.agent_read_up_to = read_up_to
+    uow.publish_on_commit(
+        ReadReceipt(
+            occurred_at=uow.clock.now(),
+            ticket_id=ticket.id,
+            player_id=ticket.player_id,
+            side="agent",
+            delivered_up_to=None,
+            read_up_to=read_up_to,
+        )
+    )
+    await uow.commit()
+
+
+async def signal_typing(
+    *,
+    publish: Publisher,
+    clock: Clock,
+    ticket_id: int,
+    player_id: int,
+    side: Literal["player", "agent"],
+    agent_id: int | None,
+    typing: bool,
+) -> None:
+    """Typing is relayed, never stored: no transaction, straight to the bus."""
+    await publish(
+        TypingChanged(
+            occurred_at=clock.now(),
+            ticket_id=ticket_id,
+            player_id=player_id,
+            side=side,
+            agent_id=agent_id,
+            typing=typing,
+        )
+    )
+
+
+async def set_presence(uow: UnitOfWork, *, actor: Actor, presence: Presence) -> None:
+    """An agent goes online, away or offline; also a heartbeat while the console is open."""
+    if actor.agent_id is None:
+        raise ValidationFailed("only agents have a presence", field="presence")
+    agent = await uow.session.get(Agent, actor.agent_id)
+    if agent is None:
+        raise NotFound("no such agent", field="agent_id")
+    now = uow.clock.now()
+    agent.last_seen_at = now
+    if agent.presence != presence.value:
+        agent.presence = presence.value
+        uow.publish_on_commit(
+            PresenceChanged(occurred_at=now, agent_id=agent.id, presence=presence.value)
+        )
+    await uow.commit()
+
+
+def online_since(now: datetime) -> datetime:
+    return now - PRESENCE_STALE_AFTER
+
+
+async def agents_available(uow: UnitOfWork) -> bool:
+    """Is anyone able to take a chat now: an active agent online with a live console."""
+    agent_id = await uow.session.scalar(
+        select(Agent.id)
+        .where(
+            Agent.is_active.is_(True),
+            Agent.presence == Presence.ONLINE.value,
+            Agent.last_seen_at > online_since(uow.clock.now()),
+        )
+        .limit(1)
+    )
+    return agent_id is not None
+
+
+async def leave_offline_message(
+    uow: UnitOfWork,
+    *,
+    identity: WidgetIdentity,
+    email: str,
+    name: str | None,
+    body: str,
+    policy: PlayerPolicy,
+    limits: MessageLimits,
+    language: str | None,
+) -> Ticket:
+    """Nobody is online: the message becomes an email ticket, answered by email."""
+    fields = PlayerFields(email=email, name=name, language=language)
+    player = await _find_player(uow, identity)
+    if player is not None:
+        await attach_email(uow, player=player, email=email)
+    else:
+        player = await match_or_create_player(
+            uow,
+            actor=Actor.system(),
+            external_id=identity.external_id,
+            fields=fields,
+            policy=policy,
+        )
+        if identity.visitor_id is not None:
+            uow.session.add(
+                ChannelIdentity(
+                    player_id=player.id,
+                    channel=Channel.WEB_CHAT.value,
+                    address=identity.visitor_id,
+                    created_at=uow.clock.now(),
+                )
+            )
+    ticket = await ticket_service.open_ticket_in_transaction(
+        uow,
+        actor=Actor.system(),
+        player=player,
+        channel=Channel.EMAIL,
+        subject=_subject_from(body, fallback="Message from the chat"),
+        language=language or player.language,
+    )
+    await add_message(
+        uow,
+        ticket=ticket,
+        author_kind=AuthorKind.PLAYER,
+        author=None,
+        kind=MessageKind.REPLY,
+        body=body,
+        client_msg_id=None,
+        attachment_ids=[],
+        limits=limits,
+    )
+    await uow.commit()
+    return ticket

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from playerdesk.clock import FrozenClock
+from playerdesk.db.models import AuditEntry, Player, Ticket
+from playerdesk.domain.enums import Channel, MessageKind, Presence, TicketStatus
+from playerdesk.domain.errors import PermissionDenied
+from playerdesk.runtime import Runtime
+from playerdesk.services import chat
+from playerdesk.services import messages as message_service
+from playerdesk.services import tickets as ticket_service
+from playerdesk.services.players import PlayerFields
+from tests.conftest import AgentFactory, RecordingBus
+
+VISITOR = chat.WidgetIdentity(visitor_id="v-3f9c")
+
+
+async def say(runtime: Runtime, identity: chat.WidgetIdentity, body: str, **kw):  # type: ignore[no-untyped-def]
+    async with runtime.uow() as uow:
+        return await chat.post_widget_message(
+            uow,
+            identity=identity,
+            body=body,
+            client_msg_id=kw.get("client_msg_id"),
+            attachment_ids=[],
+            claimed_ticket_id=kw.get("claimed_ticket_id"),
+            fields=PlayerFields(language=kw.get("language", "pl")),
+            policy=runtime.policies.players,
+            limits=runtime.policies.messages,
+        )
+
+
+async def test_first_message_opens_a_chat_and_later_ones_join_it(
+    runtime: Runtime, bus: RecordingBus
+) -> None:
+    first = await say(runtime, VISITOR, "Cześć, gdzie jest moja wypłata?\nDziękuję")
+    second = await say(runtime, VISITOR, "Halo?", client_msg_id="c-2")
+    replay = await say(runtime, VISITOR, "Halo?", client_msg_id="c-2")
+    assert first.ticket.id == second.ticket.id == replay.ticket.id
+    assert first.ticket.channel == Channel.WEB_CHAT
+    assert first.ticket.subject == "Cześć, gdzie jest moja wypłata?"
+    assert first.ticket.language == "pl"
+    assert not replay.posted.created and replay.posted.message.id == second.posted.message.id
+    posted = [event for event in bus.published if event.type == "message.posted"]
+    assert [event.body for event in posted] == [  # type: ignore[union-attr]
+        "Cześć, gdzie jest moja wypłata?\nDziękuję",
+        "Halo?",
+    ]
+
+
+async def test_history_shows_replies_not_notes_and_resumes_after_an_id(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    agent = await make_agent()
+    first = await say(runtime, VISITOR, "Hello")
+    for kind, body in ((MessageKind.REPLY, "Hi, checking"), (MessageKind.NOTE, "VIP? check")):
+        async with runtime.uow() as uow:
+            await message_service.post_agent_message(
+                uow,
+                actor=agent.actor,
+                ticket_id=first.ticket.id,
+                body=body,
+                kind=kind,
+                client_msg_id=None,
+                attachment_ids=[],
+                limits=runtime.policies.messages,
+            )
+    async with runtime.uow() as uow:
+        conversation, messages = await chat.conversation_history(uow, identity=VISITOR, after_id=0)
+    assert conversation.ticket is not None and conversation.ticket.id == first.ticket.id
+    assert [m.body for m in messages] == ["Hello", "Hi, checking"]
+    async with runtime.uow() as uow:
+        _, later = await chat.conversation_history(uow, identity=VISITOR, after_id=messages[0].id)
+    assert [m.body for m in later] == ["Hi, checking"]
+    async with runtime.uow() as uow:
+        nobody, none = await chat.conversation_history(
+            uow, identity=chat.WidgetIdentity(visitor_id="v-other"), after_id=0
+        )
+    assert nobody.ticket is None and none == []
+
+
+async def test_a_closed_chat_is_not_continued(runtime: Runtime, make_agent: AgentFactory) -> None:
+    agent = await make_agent()
+    first = await say(runtime, VISITOR, "Hello")
+    for status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        async with runtime.uow() as uow:
+            await ticket_service.update_ticket(
+                uow,
+                actor=agent.actor,
+                ticket_id=first.ticket.id,
+                changes=ticket_service.TicketChanges(status=status),
+                supported_languages=["en"],
+            )
+    again = await say(runtime, VISITOR, "Hello again")
+    assert again.ticket.id != first.ticket.id
+    assert again.ticket.player_id == first.ticket.player_id
+
+
+async def test_a_message_aimed_at_someone_elses_ticket_is_refused_and_audited(
+    runtime: Runtime,
+) -> None:
+    victim = await say(runtime, chat.WidgetIdentity(visitor_id="v-victim"), "my secret")
+    with pytest.raises(PermissionDenied):
+        await say(runtime, VISITOR, "let me in", claimed_ticket_id=victim.ticket.id)
+    async with runtime.uow() as uow:
+        entries = (
+            await uow.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "widget.foreign_ticket_refused")
+            )
+        ).all()
+        attacker_players = (await uow.session.scalars(select(Player.id))).all()
+    assert [entry.entity_id for entry in entries] == [str(victim.ticket.id)]
+    assert len(attacker_players) == 1  # the refused message created nothing
+
+
+async def test_receipts_only_move_forward(runtime: Runtime, bus: RecordingBus) -> None:
+    first = await say(runtime, VISITOR, "Hello")
+    for delivered, read in ((5, None), (3, 2), (7, 7)):
+        async with runtime.uow() as uow:
+            await chat.record_player_receipt(
+                uow, identity=VISITOR, delivered_up_to=delivered, read_up_to=read
+            )
+    async with runtime.uow() as uow:
+        ticket = await uow.session.get_one(Ticket, first.ticket.id)
+    assert (ticket.player_delivered_up_to, ticket.player_read_up_to) == (7, 7)
+    receipts = [e for e in bus.published if e.type == "receipt.updated"]
+    assert [(e.delivered_up_to, e.read_up_to) for e in receipts] == [  # type: ignore[union-attr]
+        (5, None),
+        (5, 2),
+        (7, 7),
+    ]
+
+
+async def test_availability_needs_an_online_agent_with_a_live_console(
+    runtime: Runtime, make_agent: AgentFactory, clock: FrozenClock, bus: RecordingBus
+) -> None:
+    agent = await make_agent()
+    async with runtime.uow() as uow:
+        assert not await chat.agents_available(uow)
+    async with runtime.uow() as uow:
+        await chat.set_presence(uow, actor=agent.actor, presence=Presence.ONLINE)
+    async with runtime.uow() as uow:
+        assert await chat.agents_available(uow)
+    clock.advance(chat.PRESENCE_STALE_AFTER + timedelta(seconds=1))
+    async with runtime.uow() as uow:
+        assert not await chat.agents_available(uow)  # the console went quiet
+    async with runtime.uow() as uow:
+        await chat.set_presence(uow, actor=agent.actor, presence=Presence.AWAY)
+    async with runtime.uow() as uow:
+        assert not await chat.agents_available(uow)
+    changes = [e.presence for e in bus.published if e.type == "presence.changed"]  # type: ignore[union-attr]
+    assert changes == ["online", "away"]
+
+
+async def test_offline_message_becomes_an_email_ticket(runtime: Runtime) -> None:
+    async with runtime.uow() as uow:
+        ticket = await chat.leave_offline_message(
+            uow,
+            identity=VISITOR,
+            email="Ola@Example.PL",
+            name="Ola",
+            body="Nie mogę się zalogować",
+            policy=runtime.policies.players,
+            limits=runtime.policies.messages,
+            language="pl",
+        )
+    async with runtime.uow() as uow:
+        player = await uow.session.get_one(Player, ticket.player_id)
+    assert ticket.channel == Channel.EMAIL and ticket.language == "pl"
+    assert player.email == "Ola@example.pl"
+    # The same visitor chatting later is the same player.
+    later = await say(runtime, VISITOR, "Już działa")
+    assert later.ticket.player_id == player.id
