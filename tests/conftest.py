@@ -28,12 +28,16 @@ from playerdesk.db.migrate import upgrade_engine
 from playerdesk.domain.enums import AgentRole, AuthMethod
 from playerdesk.domain.events import Event
 from playerdesk.domain.permissions import Actor
+from playerdesk.logging import configure_logging
 from playerdesk.realtime.bus import EventBus, InMemoryBus, RedisBus
 from playerdesk.runtime import Runtime, build_runtime
 from playerdesk.services import agents as agent_service
 from playerdesk.services import auth
 from playerdesk.settings import Settings
 from playerdesk.web.app import create_app
+
+# Plain JSON logs: the dev renderer's rich tracebacks make every expected 500 slow.
+configure_logging(log_format="json")
 
 PG_URL = os.environ.get("PLAYERDESK_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("PLAYERDESK_TEST_REDIS_URL")
@@ -134,6 +138,9 @@ class RecordingBus:
 
     async def subscribe(self) -> AsyncIterator[Event]:
         return await self.inner.subscribe()
+
+    async def ping(self) -> bool:
+        return await self.inner.ping()
 
     async def close(self) -> None:
         await self.inner.close()

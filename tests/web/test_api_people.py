@@ -145,11 +145,6 @@ async def test_get_player_is_audited_as_player_viewed_with_the_token(
     assert len(await audit_rows(runtime, "player.viewed")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/players.py upsert_player: a PUT that changes nothing returns the player's "
-    "personal data without an audit entry",
-)
 async def test_every_read_of_personal_data_through_put_is_audited(
     client: httpx.AsyncClient, make_agent: AgentFactory, runtime: Runtime
 ) -> None:
@@ -523,12 +518,6 @@ async def test_bearer_token_needs_no_csrf_even_with_cookies(
     assert response.status_code == 201
 
 
-@pytest.mark.xfail(
-    PG,
-    strict=True,
-    reason="services/players.py: on PostgreSQL two requests that create the same new player "
-    "(external_id or email) at once both INSERT it; the loser's unique violation is a 500",
-)
 @pytest.mark.parametrize("via", ["put", "ticket by external_id", "ticket by email"])
 async def test_concurrent_creates_of_the_same_new_player_do_not_fail(
     client: httpx.AsyncClient, make_agent: AgentFactory, runtime: Runtime, via: str

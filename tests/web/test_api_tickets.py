@@ -7,7 +7,6 @@ import os
 from typing import Any
 
 import httpx
-import pytest
 import structlog
 from sqlalchemy import func, select
 
@@ -401,12 +400,6 @@ async def test_ticket_created_is_published_before_its_first_message(
     assert bus.types() == ["ticket.created", "message.posted"]
 
 
-@pytest.mark.xfail(
-    PG,
-    strict=True,
-    reason="services/tickets.py _next_ticket_number: on PostgreSQL the first tickets opened "
-    "at once all INSERT the missing counter row; all but one fail with a 500",
-)
 async def test_concurrent_first_tickets_all_succeed_with_distinct_numbers(
     client: httpx.AsyncClient, make_agent: AgentFactory
 ) -> None:

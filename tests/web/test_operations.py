@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from playerdesk.clock import FrozenClock
+from playerdesk.realtime.bus import RedisBus
 from playerdesk.runtime import Runtime, build_runtime
 from playerdesk.settings import Settings
 from playerdesk.web.app import create_app
@@ -35,7 +37,7 @@ async def test_readyz_checks_the_database(
 ) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "database": "ok"}
+    assert ready.json() == {"status": "ready", "database": "ok", "bus": "ok"}
 
     working = runtime.engine
     unreachable = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
@@ -49,6 +51,18 @@ async def test_readyz_checks_the_database(
     assert down.headers["content-type"] == PROBLEM
     assert down.json()["type"] == "urn:playerdesk:problem:not_ready"
     assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_readyz_checks_the_bus(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    working = runtime.bus
+    runtime.bus = RedisBus("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    try:
+        down = await client.get("/readyz")
+    finally:
+        await runtime.bus.close()
+        runtime.bus = working
+    assert down.status_code == 503
+    assert "bus" in down.json()["detail"]
 
 
 async def test_metrics_from_this_machine(
@@ -158,11 +172,18 @@ async def test_openapi_lists_every_operation_and_documents_problems(
     assert {"200", "201"} <= set(paths["/api/v1/tickets/{ticket_id}/messages"]["post"]["responses"])
 
 
-async def test_docs_page(client: httpx.AsyncClient) -> None:
+async def test_docs_page_loads_everything_from_this_server(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/docs")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "/api/v1/openapi.json" in response.text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+    assert assets, "the page references its script and stylesheet"
+    for url in assets:
+        assert url.startswith("/"), f"{url} would be fetched from another host"
+        asset = await client.get(url)
+        assert asset.status_code == 200, url
+        assert len(asset.content) > 1000
 
 
 async def test_every_response_has_a_request_id_and_security_headers(

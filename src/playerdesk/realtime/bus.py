@@ -31,6 +31,10 @@ class EventBus(Protocol):
         this call returned."""
         ...
 
+    async def ping(self) -> bool:
+        """Is the bus reachable (for readiness checks)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -56,6 +60,9 @@ class InMemoryBus:
                 yield await queue.get()
         finally:
             self._subscribers.discard(queue)
+
+    async def ping(self) -> bool:
+        return True
 
     async def close(self) -> None:
         self._subscribers.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from playerdesk.db.models import Agent, ChannelIdentity, Player
 from playerdesk.db.uow import UnitOfWork
@@ -117,6 +118,38 @@ async def _new_player(
     return player
 
 
+async def _find_existing(
+    uow: UnitOfWork, *, external_id: str | None, email: str | None
+) -> Player | None:
+    if external_id is not None:
+        return await uow.session.scalar(select(Player).where(Player.external_id == external_id))
+    if email:
+        return await uow.session.scalar(
+            select(Player)
+            .join(ChannelIdentity, ChannelIdentity.player_id == Player.id)
+            .where(ChannelIdentity.channel == Channel.EMAIL.value, ChannelIdentity.address == email)
+        )
+    return None
+
+
+async def _create_or_find(
+    uow: UnitOfWork, *, external_id: str | None, fields: PlayerFields, policy: PlayerPolicy
+) -> tuple[Player, bool]:
+    """Create the player; if a concurrent request created the same one first (its unique
+    key won), return that one instead. True when this call created it."""
+    try:
+        async with uow.session.begin_nested():
+            return await _new_player(
+                uow, external_id=external_id, fields=fields, policy=policy
+            ), True
+    except IntegrityError as exc:
+        email = normalise_email(fields.email, field="email") if fields.email else None
+        existing = await _find_existing(uow, external_id=external_id, email=email)
+        if existing is None:
+            raise Conflict("the player changed while we saved; retry", field="player") from exc
+        return existing, False
+
+
 def _check_external_id(external_id: str) -> str:
     value = external_id.strip()
     if not value or len(value) > 100:
@@ -142,24 +175,26 @@ async def upsert_player(
     actor.require(Permission.PLAYERS_WRITE)
     external_id = _check_external_id(external_id)
     player = await uow.session.scalar(select(Player).where(Player.external_id == external_id))
+    created = False
     if player is None:
-        player = await _new_player(uow, external_id=external_id, fields=fields, policy=policy)
+        player, created = await _create_or_find(
+            uow, external_id=external_id, fields=fields, policy=policy
+        )
+    if created:
         audit.record(
             uow, actor=actor, action="player.created", entity_type="player", entity_id=player.id
         )
-        created = True
     else:
         changed = await _apply(uow, player=player, fields=fields, policy=policy)
-        if changed:
-            audit.record(
-                uow,
-                actor=actor,
-                action="player.updated",
-                entity_type="player",
-                entity_id=player.id,
-                details={"fields": changed},
-            )
-        created = False
+        # The response carries the player's personal data, so even a no-op PUT is a read.
+        audit.record(
+            uow,
+            actor=actor,
+            action="player.updated" if changed else "player.viewed",
+            entity_type="player",
+            entity_id=player.id,
+            details={"fields": changed} if changed else {},
+        )
     await uow.commit()
     return UpsertResult(player=player, created=created)
 
@@ -192,10 +227,13 @@ async def match_or_create_player(
             return player
     else:
         raise ValidationFailed("give the player's external_id or email", field="player")
-    player = await _new_player(uow, external_id=external_id, fields=fields, policy=policy)
-    audit.record(
-        uow, actor=actor, action="player.created", entity_type="player", entity_id=player.id
+    player, created = await _create_or_find(
+        uow, external_id=external_id, fields=fields, policy=policy
     )
+    if created:
+        audit.record(
+            uow, actor=actor, action="player.created", entity_type="player", entity_id=player.id
+        )
     return player
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from playerdesk.db.models import Agent, Counter, Message, Player, Tag, Team, Ticket
@@ -27,19 +28,31 @@ FIRST_TICKET_NUMBER = 1001
 MAX_TAGS = 20
 
 
-async def _next_ticket_number(uow: UnitOfWork) -> int:
-    number = await uow.session.scalar(
+async def _increment_counter(uow: UnitOfWork) -> int | None:
+    return await uow.session.scalar(
         update(Counter)
         .where(Counter.name == TICKET_NUMBER_COUNTER)
         .values(value=Counter.value + 1)
         .returning(Counter.value)
     )
-    if number is None:
-        await uow.session.execute(
-            insert(Counter).values(name=TICKET_NUMBER_COUNTER, value=FIRST_TICKET_NUMBER)
-        )
-        number = FIRST_TICKET_NUMBER
-    return int(number)
+
+
+async def _next_ticket_number(uow: UnitOfWork) -> int:
+    """Gap-free numbers from a counter row; the row lock serialises concurrent tickets."""
+    number = await _increment_counter(uow)
+    if number is not None:
+        return int(number)
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.execute(
+                insert(Counter).values(name=TICKET_NUMBER_COUNTER, value=FIRST_TICKET_NUMBER)
+            )
+        return FIRST_TICKET_NUMBER
+    except IntegrityError:
+        # Another transaction created the counter first; now it exists, take the next number.
+        number = await _increment_counter(uow)
+        assert number is not None
+        return int(number)
 
 
 def _clean_tag(name: str) -> str:

@@ -16,12 +16,14 @@ from playerdesk.runtime import Runtime, build_runtime
 from playerdesk.settings import Settings
 from playerdesk.web import console, health
 from playerdesk.web.api.v1 import router as api_v1
+from playerdesk.web.docs import install_docs
 from playerdesk.web.errors import install_error_handlers
 from playerdesk.web.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from playerdesk.web.schemas.common import Problem
 
 STATIC_DIR = Path(__file__).parent / "static"
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
+OPENAPI_URL = "/api/v1/openapi.json"
 
 
 BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
@@ -60,8 +62,8 @@ def create_app(
         title="PlayerDesk",
         version=__version__,
         lifespan=lifespan,
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,
         redoc_url=None,
     )
     if runtime is not None:
@@ -83,6 +85,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(api_v1)
     app.include_router(console.router)
+    install_docs(app, openapi_url=OPENAPI_URL)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     upload_limit = settings.attachment_max_bytes + UPLOAD_OVERHEAD_BYTES

@@ -28,7 +28,13 @@ async def readyz(runtime: RuntimeDep) -> dict[str, str] | Response:
             await connection.execute(text("SELECT 1"))
     except Exception:
         return problem(503, detail="the database is not reachable", code="not_ready")
-    return {"status": "ready", "database": "ok"}
+    try:
+        bus_ok = await runtime.bus.ping()
+    except Exception:
+        bus_ok = False
+    if not bus_ok:
+        return problem(503, detail="the event bus (Redis) is not reachable", code="not_ready")
+    return {"status": "ready", "database": "ok", "bus": "ok"}
 
 
 def _is_loopback(address: str) -> bool:
