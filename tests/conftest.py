@@ -256,3 +256,32 @@ async def client(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.As
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    ws_url: str
+
+
+@pytest.fixture
+async def live_server(settings: Settings, runtime: Runtime) -> AsyncIterator[LiveServer]:
+    """The app served by a real uvicorn on a free loopback port, in this test's event loop
+    (so the test's runtime, frozen clock and bus are the server's)."""
+    import uvicorn
+
+    app = create_app(settings, runtime=runtime)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(base_url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)

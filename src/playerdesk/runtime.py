@@ -11,6 +11,7 @@ from playerdesk.clock import Clock, SystemClock
 from playerdesk.db.engine import create_engine, create_session_factory
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.realtime.bus import EventBus, InMemoryBus, RedisBus
+from playerdesk.realtime.hub import Hub
 from playerdesk.services.attachments import AttachmentPolicy
 from playerdesk.services.auth import LoginPolicy
 from playerdesk.services.messages import MessageLimits
@@ -59,6 +60,7 @@ class Runtime:
     bus: EventBus
     clock: Clock
     attachments: AttachmentStore
+    hub: Hub = field(default_factory=Hub)
     policies: Policies = field(init=False)
 
     def __post_init__(self) -> None:

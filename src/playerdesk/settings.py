@@ -59,11 +59,15 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(default=15 * 60, ge=1)
     login_ip_max_failures: int = Field(default=30, ge=1)
 
+    widget_identity_secret: str | None = None
+    widget_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    widget_session_ttl_seconds: int = Field(default=3600, ge=60)
+
     metrics_token: str | None = None
     run_jobs_in_process: bool | None = None
     log_format: str = "auto"
 
-    @field_validator("languages", "vip_tiers", "attachment_types", mode="before")
+    @field_validator("languages", "vip_tiers", "attachment_types", "widget_origins", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -33,6 +33,30 @@ async def upload_attachment(
     actor.require(Permission.ATTACHMENTS_WRITE)
     if await uow.session.get(Ticket, ticket_id) is None:
         raise NotFound("no such ticket", field="ticket_id")
+    attachment = await store_attachment(
+        uow,
+        actor=actor,
+        store=store,
+        policy=policy,
+        ticket_id=ticket_id,
+        filename=filename,
+        data=data,
+    )
+    await uow.commit()
+    return attachment
+
+
+async def store_attachment(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    store: AttachmentStore,
+    policy: AttachmentPolicy,
+    ticket_id: int,
+    filename: str,
+    data: bytes,
+) -> Attachment:
+    """Check, store and record an upload inside the caller's transaction (no commit)."""
     if len(data) > policy.max_bytes:
         raise PayloadTooLarge(f"files may be at most {policy.max_bytes} bytes", field="file")
     if not data:
@@ -64,7 +88,6 @@ async def upload_attachment(
         entity_id=attachment.id,
         details={"ticket_id": ticket_id, "sha256": sha256, "size": len(data)},
     )
-    await uow.commit()
     return attachment
 
 

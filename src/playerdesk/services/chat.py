@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from playerdesk.clock import Clock
-from playerdesk.db.models import Agent, ChannelIdentity, Message, Player, Ticket
+from playerdesk.db.models import Agent, Attachment, ChannelIdentity, Message, Player, Ticket
 from playerdesk.db.uow import Publisher, UnitOfWork
 from playerdesk.domain.enums import AuthorKind, Channel, MessageKind, Presence, TicketStatus
 from playerdesk.domain.errors import NotFound, PermissionDenied, ValidationFailed
@@ -18,6 +18,7 @@ from playerdesk.domain.events import PresenceChanged, ReadReceipt, TypingChanged
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.services import audit
 from playerdesk.services import tickets as ticket_service
+from playerdesk.services.attachments import AttachmentContent, AttachmentPolicy, store_attachment
 from playerdesk.services.messages import MessageLimits, PostedMessage, add_message
 from playerdesk.services.players import (
     PlayerFields,
@@ -25,6 +26,7 @@ from playerdesk.services.players import (
     attach_email,
     match_or_create_player,
 )
+from playerdesk.storage.attachments import AttachmentStore
 
 # An agent whose console has not been heard from for this long is not counted as online.
 PRESENCE_STALE_AFTER = timedelta(seconds=90)
@@ -180,19 +182,19 @@ async def post_widget_message(
     `claimed_ticket_id` is the conversation the widget believes it is in; a message aimed at
     someone else's ticket is refused and audited.
     """
-    player = await _find_or_create_player(uow, identity=identity, fields=fields, policy=policy)
-    ticket = await _open_chat(uow, player.id, for_update=True)
-    if claimed_ticket_id is not None and (ticket is None or ticket.id != claimed_ticket_id):
-        await _refuse_foreign_ticket(uow, player_id=player.id, ticket_id=claimed_ticket_id)
-    if ticket is None:
-        ticket = await ticket_service.open_ticket_in_transaction(
-            uow,
-            actor=Actor.system(),
-            player=player,
-            channel=Channel.WEB_CHAT,
-            subject=_subject_from(body, fallback="Chat"),
-            language=player.language,
-        )
+    if claimed_ticket_id is not None:
+        current = await find_conversation(uow, identity=identity)
+        if current.ticket is None or current.ticket.id != claimed_ticket_id:
+            await _refuse_foreign_ticket(
+                uow, player_id=current.player_id, ticket_id=claimed_ticket_id
+            )
+    ticket = await _conversation_for_writing(
+        uow,
+        identity=identity,
+        fields=fields,
+        policy=policy,
+        subject=_subject_from(body, fallback="Chat"),
+    )
     posted = await add_message(
         uow,
         ticket=ticket,
@@ -209,8 +211,79 @@ async def post_widget_message(
     return WidgetPost(ticket=ticket, posted=posted)
 
 
-async def _refuse_foreign_ticket(uow: UnitOfWork, *, player_id: int, ticket_id: int) -> None:
-    await uow.rollback()
+async def _conversation_for_writing(
+    uow: UnitOfWork,
+    *,
+    identity: WidgetIdentity,
+    fields: PlayerFields,
+    policy: PlayerPolicy,
+    subject: str,
+) -> Ticket:
+    player = await _find_or_create_player(uow, identity=identity, fields=fields, policy=policy)
+    ticket = await _open_chat(uow, player.id, for_update=True)
+    if ticket is not None:
+        return ticket
+    return await ticket_service.open_ticket_in_transaction(
+        uow,
+        actor=Actor.system(),
+        player=player,
+        channel=Channel.WEB_CHAT,
+        subject=subject,
+        language=player.language,
+    )
+
+
+async def upload_widget_attachment(
+    uow: UnitOfWork,
+    *,
+    identity: WidgetIdentity,
+    store: AttachmentStore,
+    attachment_policy: AttachmentPolicy,
+    player_policy: PlayerPolicy,
+    fields: PlayerFields,
+    filename: str,
+    data: bytes,
+) -> Attachment:
+    """A player's upload (an ID document, a screenshot) into their conversation."""
+    ticket = await _conversation_for_writing(
+        uow, identity=identity, fields=fields, policy=player_policy, subject=filename
+    )
+    attachment = await store_attachment(
+        uow,
+        actor=Actor.system(),
+        store=store,
+        policy=attachment_policy,
+        ticket_id=ticket.id,
+        filename=filename,
+        data=data,
+    )
+    await uow.commit()
+    return attachment
+
+
+async def download_widget_attachment(
+    uow: UnitOfWork, *, identity: WidgetIdentity, store: AttachmentStore, attachment_id: int
+) -> AttachmentContent:
+    """Only files of the player's own tickets; anything else looks like it does not exist."""
+    player = await _find_player(uow, identity)
+    attachment = await uow.session.get(Attachment, attachment_id)
+    owner = await uow.session.get(Ticket, attachment.ticket_id) if attachment else None
+    if attachment is None or player is None or owner is None or owner.player_id != player.id:
+        raise NotFound("no such attachment", field="attachment_id")
+    data = await store.get(attachment.sha256)
+    audit.record(
+        uow,
+        actor=Actor.system(),
+        action="attachment.downloaded",
+        entity_type="attachment",
+        entity_id=attachment.id,
+        details={"ticket_id": attachment.ticket_id, "by": "player"},
+    )
+    await uow.commit()
+    return AttachmentContent(attachment=attachment, data=data)
+
+
+async def _refuse_foreign_ticket(uow: UnitOfWork, *, player_id: int | None, ticket_id: int) -> None:
     audit.record(
         uow,
         actor=Actor.system(),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from playerdesk import __version__
@@ -16,6 +17,7 @@ from playerdesk.runtime import Runtime, build_runtime
 from playerdesk.settings import Settings
 from playerdesk.web import console, health
 from playerdesk.web.api.v1 import router as api_v1
+from playerdesk.web.chat import console_socket, widget_api, widget_socket
 from playerdesk.web.docs import install_docs
 from playerdesk.web.errors import install_error_handlers
 from playerdesk.web.middleware import BodySizeLimit, RequestContext, SecurityHeaders
@@ -46,7 +48,10 @@ def create_app(
         owned = runtime is None
         active = runtime or build_runtime(settings)
         app.state.runtime = active
-        tasks = [asyncio.create_task(task(active)) for task in background]
+        hub_ready = asyncio.Event()
+        tasks = [asyncio.create_task(active.hub.pump(active.bus, ready=hub_ready))]
+        tasks += [asyncio.create_task(task(active)) for task in background]
+        await hub_ready.wait()
         try:
             yield
         finally:
@@ -85,6 +90,9 @@ def create_app(
     app.include_router(health.router)
     app.include_router(api_v1)
     app.include_router(console.router)
+    app.include_router(widget_api.router)
+    app.include_router(widget_socket.router)
+    app.include_router(console_socket.router)
     install_docs(app, openapi_url=OPENAPI_URL)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -95,6 +103,17 @@ def create_app(
             return max(upload_limit, settings.max_request_bytes)
         return settings.max_request_bytes
 
+    if settings.widget_origins:
+        # Casino sites call the widget endpoints from their own origin; bearer tokens only,
+        # so credentials (cookies) are never allowed cross-origin.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.widget_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            allow_credentials=False,
+            max_age=600,
+        )
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)

@@ -1,0 +1,1 @@
+"""Live chat over HTTP and websockets: the player widget and the agent console's socket."""

@@ -1,0 +1,235 @@
+"""`/ws/console`: live inbox and conversations for a signed-in agent (protocol in docs/API.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from playerdesk.db.models import Ticket
+from playerdesk.domain.enums import Presence
+from playerdesk.domain.errors import AuthenticationFailed, DomainError
+from playerdesk.domain.events import (
+    Event,
+    MessagePosted,
+    PresenceChanged,
+    ReadReceipt,
+    TicketCreated,
+    TicketUpdated,
+    TypingChanged,
+)
+from playerdesk.domain.permissions import Actor, Permission
+from playerdesk.realtime.hub import INBOX, ticket_topic
+from playerdesk.runtime import Runtime
+from playerdesk.services import auth, chat
+from playerdesk.web.chat.connection import (
+    CLOSE_FLOODING,
+    CLOSE_FORBIDDEN_ORIGIN,
+    CLOSE_TOO_BIG,
+    CLOSE_UNAUTHENTICATED,
+    MAX_FRAME_CHARS,
+    Frame,
+    Outbox,
+    TokenBucket,
+    close_with,
+    origin_allowed,
+    parse_frame,
+)
+from playerdesk.web.chat.widget_socket import event_message_frame
+from playerdesk.web.deps import SESSION_COOKIE
+
+router = APIRouter()
+
+FRAMES_PER_SECOND = 20
+FRAME_BURST = 60
+MAX_WATCHED = 50
+
+
+class ConsoleConnection:
+    def __init__(self, websocket: WebSocket, runtime: Runtime, actor: Actor) -> None:
+        self.websocket = websocket
+        self.runtime = runtime
+        self.actor = actor
+        self.watched: dict[int, int] = {}  # ticket id -> player id
+        self.outbox = Outbox(websocket, render=self.render)
+        self.bucket = TokenBucket(rate=FRAMES_PER_SECOND, capacity=FRAME_BURST)
+
+    def render(self, event: Event) -> Frame | None:
+        match event:
+            case MessagePosted() if event.ticket_id in self.watched:
+                message = {**event_message_frame(event), "kind": event.kind}
+                return {"type": "message.posted", "ticket_id": event.ticket_id, "message": message}
+            case MessagePosted():
+                return {
+                    "type": "inbox.activity",
+                    "ticket_id": event.ticket_id,
+                    "message_id": event.message_id,
+                    "author": event.author_kind,
+                    "kind": event.kind,
+                }
+            case TicketCreated():
+                return {
+                    "type": "ticket.created",
+                    "ticket": event.model_dump(
+                        include={
+                            "number",
+                            "subject",
+                            "channel",
+                            "status",
+                            "priority",
+                            "language",
+                            "assignee_id",
+                            "team_id",
+                        }
+                    )
+                    | {"id": event.ticket_id},
+                }
+            case TicketUpdated():
+                return {
+                    "type": "ticket.updated",
+                    **event.model_dump(
+                        include={
+                            "ticket_id",
+                            "changes",
+                            "status",
+                            "priority",
+                            "assignee_id",
+                            "team_id",
+                        }
+                    ),
+                }
+            case TypingChanged() if event.side == "player":
+                return {"type": "typing", "ticket_id": event.ticket_id, "typing": event.typing}
+            case ReadReceipt():
+                return {
+                    "type": "receipt",
+                    **event.model_dump(
+                        include={"ticket_id", "side", "delivered_up_to", "read_up_to"}
+                    ),
+                }
+            case PresenceChanged():
+                return {"type": "presence", "agent_id": event.agent_id, "presence": event.presence}
+        return None
+
+    async def set_presence(self, presence: Presence) -> None:
+        async with self.runtime.uow() as uow:
+            await chat.set_presence(uow, actor=self.actor, presence=presence)
+
+    async def watch(self, ticket_id: object) -> None:
+        if not isinstance(ticket_id, int) or len(self.watched) >= MAX_WATCHED:
+            self.outbox.send({"type": "error", "code": "invalid"})
+            return
+        self.actor.require(Permission.TICKETS_READ)
+        async with self.runtime.uow() as uow:
+            ticket = await uow.session.get(Ticket, ticket_id)
+        if ticket is None:
+            self.outbox.send({"type": "error", "code": "not_found", "ticket_id": ticket_id})
+            return
+        self.watched[ticket_id] = ticket.player_id
+        self.runtime.hub.subscribe(self.outbox, ticket_topic(ticket_id))
+        self.outbox.send({"type": "watching", "ticket_id": ticket_id})
+
+    def unwatch(self, ticket_id: object) -> None:
+        if isinstance(ticket_id, int) and self.watched.pop(ticket_id, None) is not None:
+            self.runtime.hub.unsubscribe(self.outbox, ticket_topic(ticket_id))
+
+    async def handle(self, frame: Frame) -> None:
+        kind = frame["type"]
+        if kind in ("hello", "heartbeat"):
+            presence = frame.get("presence", Presence.ONLINE.value)
+            await self.set_presence(
+                Presence(presence) if presence in ("online", "away") else Presence.ONLINE
+            )
+            if kind == "hello":
+                self.outbox.send(
+                    {
+                        "type": "welcome",
+                        "agent": {
+                            "id": self.actor.agent_id,
+                            "name": self.actor.name,
+                            "role": self.actor.role.value,
+                        },
+                    }
+                )
+        elif kind == "presence":
+            value = frame.get("presence")
+            if value in ("online", "away"):
+                await self.set_presence(Presence(value))
+        elif kind == "watch":
+            await self.watch(frame.get("ticket_id"))
+        elif kind == "unwatch":
+            self.unwatch(frame.get("ticket_id"))
+        elif kind == "typing":
+            ticket_id = frame.get("ticket_id")
+            if isinstance(ticket_id, int) and ticket_id in self.watched:
+                await chat.signal_typing(
+                    publish=self.runtime.bus.publish,
+                    clock=self.runtime.clock,
+                    ticket_id=ticket_id,
+                    player_id=self.watched[ticket_id],
+                    side="agent",
+                    agent_id=self.actor.agent_id,
+                    typing=bool(frame.get("typing")),
+                )
+        elif kind == "read":
+            ticket_id, up_to = frame.get("ticket_id"), frame.get("up_to")
+            if isinstance(ticket_id, int) and isinstance(up_to, int):
+                async with self.runtime.uow() as uow:
+                    await chat.record_agent_read(
+                        uow, actor=self.actor, ticket_id=ticket_id, read_up_to=up_to
+                    )
+        elif kind == "ping":
+            self.outbox.send({"type": "pong"})
+        else:
+            self.outbox.send({"type": "error", "code": "invalid"})
+
+    async def serve(self) -> None:
+        self.runtime.hub.subscribe(self.outbox, INBOX)
+        writer = asyncio.create_task(self.outbox.run())
+        try:
+            while True:
+                text = await self.websocket.receive_text()
+                if len(text) > MAX_FRAME_CHARS:
+                    await close_with(self.websocket, CLOSE_TOO_BIG, "frame larger than 64 KB")
+                    return
+                if not self.bucket.take():
+                    await close_with(self.websocket, CLOSE_FLOODING, "too many frames")
+                    return
+                frame = parse_frame(text)
+                if frame is None:
+                    self.outbox.send({"type": "error", "code": "invalid"})
+                    continue
+                try:
+                    await self.handle(frame)
+                except DomainError as exc:
+                    self.outbox.send({"type": "error", "code": exc.code, "detail": exc.detail})
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self.runtime.hub.remove(self.outbox)
+            self.outbox.stop()
+            with contextlib.suppress(Exception):
+                await writer
+
+
+@router.websocket("/ws/console")
+async def console_socket(websocket: WebSocket) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    # Cookies ride along on cross-site websocket handshakes: only our own pages may connect.
+    if not origin_allowed(websocket, allowed=[]):
+        await close_with(websocket, CLOSE_FORBIDDEN_ORIGIN, "origin not allowed")
+        return
+    token = websocket.cookies.get(SESSION_COOKIE)
+    try:
+        if not token:
+            raise AuthenticationFailed("not signed in")
+        async with runtime.uow() as uow:
+            result = await auth.authenticate_session(
+                uow, token=token, ip=websocket.client.host if websocket.client else None
+            )
+    except AuthenticationFailed as exc:
+        await close_with(websocket, CLOSE_UNAUTHENTICATED, exc.detail)
+        return
+    await websocket.accept()
+    await ConsoleConnection(websocket, runtime, result.actor).serve()

@@ -1,0 +1,50 @@
+"""Every text the player widget shows, translated through the gettext catalogs and sent
+with the widget session, so widget.js carries no language data of its own."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from playerdesk.i18n import translations
+
+
+@cache
+def widget_strings(language: str) -> dict[str, str]:
+    pgettext = translations(language).pgettext
+    return {
+        "title": pgettext("widget", "Chat with support"),
+        "subtitle_online": pgettext("widget", "We usually answer within a few minutes."),
+        "subtitle_offline": pgettext("widget", "No one can answer the chat right now."),
+        "open": pgettext("widget", "Open the chat"),
+        "close": pgettext("widget", "Close the chat"),
+        "placeholder": pgettext("widget", "Write a message…"),
+        "send": pgettext("widget", "Send"),
+        "attach": pgettext("widget", "Attach a file"),
+        "you": pgettext("widget", "You"),
+        "support": pgettext("widget", "Support"),
+        "typing": pgettext("widget", "Support is typing…"),
+        "sending": pgettext("widget", "Sending…"),
+        "sent": pgettext("widget", "Sent"),
+        "delivered": pgettext("widget", "Delivered"),
+        "read": pgettext("widget", "Read"),
+        "failed": pgettext("widget", "Not sent. Tap to try again."),
+        "reconnecting": pgettext("widget", "Connection lost. Reconnecting…"),
+        "empty": pgettext("widget", "Ask us anything about your account, payments or bonuses."),
+        "offline_intro": pgettext(
+            "widget",
+            "Leave us a message with your email address and we will answer by email.",
+        ),
+        "offline_email": pgettext("widget", "Your email address"),
+        "offline_name": pgettext("widget", "Your name (optional)"),
+        "offline_message": pgettext("widget", "Your message"),
+        "offline_send": pgettext("widget", "Send message"),
+        "offline_thanks": pgettext(
+            "widget", "Thank you. Your ticket number is {number}; we will answer by email."
+        ),
+        "file_too_large": pgettext("widget", "This file is too large (at most {size})."),
+        "file_type": pgettext("widget", "This type of file cannot be sent."),
+        "message_too_long": pgettext("widget", "This message is too long."),
+        "rate_limited": pgettext("widget", "You are sending messages too fast. Please wait."),
+        "error": pgettext("widget", "Something went wrong. Please try again."),
+        "resolved": pgettext("widget", "This conversation was marked as resolved."),
+    }

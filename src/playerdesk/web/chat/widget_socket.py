@@ -1,0 +1,279 @@
+"""`/ws/widget`: the player's live conversation (protocol in docs/API.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from playerdesk.db.models import Message, Ticket
+from playerdesk.domain.errors import AuthenticationFailed, DomainError, PermissionDenied
+from playerdesk.domain.events import (
+    Event,
+    MessagePosted,
+    ReadReceipt,
+    TicketUpdated,
+    TypingChanged,
+)
+from playerdesk.realtime.hub import player_topic
+from playerdesk.runtime import Runtime
+from playerdesk.services import chat
+from playerdesk.services.players import PlayerFields
+from playerdesk.web.chat.connection import (
+    CLOSE_FLOODING,
+    CLOSE_FORBIDDEN_ORIGIN,
+    CLOSE_TOO_BIG,
+    CLOSE_UNAUTHENTICATED,
+    MAX_FRAME_CHARS,
+    Frame,
+    Outbox,
+    TokenBucket,
+    close_with,
+    origin_allowed,
+    parse_frame,
+)
+from playerdesk.web.chat.strings import widget_strings
+from playerdesk.web.chat.widget_auth import WidgetSession, read_session_token
+
+log = structlog.get_logger(__name__)
+router = APIRouter()
+
+HELLO_TIMEOUT_SECONDS = 30
+FRAMES_PER_SECOND = 5
+FRAME_BURST = 20
+DROPPED_BEFORE_CLOSE = 20
+
+
+def message_frame(message: Message) -> Frame:
+    return {
+        "id": message.id,
+        "ticket_id": message.ticket_id,
+        "author": message.author_kind,
+        "author_name": None,
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+        "client_msg_id": message.client_msg_id,
+        "attachments": [
+            {
+                "id": item.id,
+                "filename": item.filename,
+                "content_type": item.content_type,
+                "size": item.size,
+            }
+            for item in message.attachments
+        ],
+    }
+
+
+def event_message_frame(event: MessagePosted) -> Frame:
+    return {
+        "id": event.message_id,
+        "ticket_id": event.ticket_id,
+        "author": event.author_kind,
+        # Players see a first name at most: the agent's display name, as shown in the console.
+        "author_name": event.author_name,
+        "body": event.body,
+        "created_at": event.occurred_at.isoformat(),
+        "client_msg_id": event.client_msg_id,
+        "attachments": [item.model_dump() for item in event.attachments],
+    }
+
+
+def conversation_frame(ticket: Ticket | None) -> Frame | None:
+    if ticket is None:
+        return None
+    return {"ticket_id": ticket.id, "number": ticket.number, "status": ticket.status}
+
+
+def render_for_widget(event: Event) -> Frame | None:
+    match event:
+        case MessagePosted() if event.kind == "reply":
+            return {"type": "message.new", "message": event_message_frame(event)}
+        case TypingChanged() if event.side == "agent":
+            return {"type": "typing", "typing": event.typing}
+        case ReadReceipt() if event.side == "agent":
+            return {"type": "receipt", "read_up_to": event.read_up_to}
+        case TicketUpdated() if "status" in event.changes:
+            return {
+                "type": "conversation",
+                "conversation": {"ticket_id": event.ticket_id, "status": event.status},
+            }
+    return None
+
+
+class WidgetConnection:
+    def __init__(self, websocket: WebSocket, runtime: Runtime, session: WidgetSession) -> None:
+        self.websocket = websocket
+        self.runtime = runtime
+        self.session = session
+        self.outbox = Outbox(websocket, render=render_for_widget)
+        self.bucket = TokenBucket(rate=FRAMES_PER_SECOND, capacity=FRAME_BURST)
+        self.dropped = 0
+        self.player_id: int | None = None
+        self.ticket_id: int | None = None
+        self.strings = widget_strings(session.language)
+
+    def follow(self, player_id: int | None, ticket_id: int | None) -> None:
+        if player_id is not None and self.player_id is None:
+            self.player_id = player_id
+            self.runtime.hub.subscribe(self.outbox, player_topic(player_id))
+        if ticket_id is not None:
+            self.ticket_id = ticket_id
+
+    def error(self, code: str, text_key: str, **extra: Any) -> None:
+        self.outbox.send({"type": "error", "code": code, "detail": self.strings[text_key], **extra})
+
+    async def hello(self, frame: Frame) -> None:
+        last_seen = frame.get("last_seen_id", 0)
+        after_id = last_seen if isinstance(last_seen, int) and last_seen >= 0 else 0
+        async with self.runtime.uow() as uow:
+            conversation, messages = await chat.conversation_history(
+                uow, identity=self.session.identity, after_id=after_id
+            )
+            available = await chat.agents_available(uow)
+        self.follow(conversation.player_id, conversation.ticket.id if conversation.ticket else None)
+        self.outbox.send(
+            {
+                "type": "welcome",
+                "conversation": conversation_frame(conversation.ticket),
+                "messages": [message_frame(message) for message in messages],
+                "agents_available": available,
+            }
+        )
+
+    async def send_message(self, frame: Frame) -> None:
+        client_msg_id = frame.get("client_msg_id")
+        body, attachment_ids = frame.get("body", ""), frame.get("attachment_ids", [])
+        claimed = frame.get("ticket_id")
+        if (
+            not isinstance(client_msg_id, str)
+            or not isinstance(body, str)
+            or not isinstance(attachment_ids, list)
+            or not all(isinstance(item, int) for item in attachment_ids)
+            or (claimed is not None and not isinstance(claimed, int))
+        ):
+            self.error("invalid", "error", client_msg_id=client_msg_id)
+            return
+        if len(body) > self.runtime.policies.messages.max_chars:
+            self.error("too_long", "message_too_long", client_msg_id=client_msg_id)
+            return
+        try:
+            async with self.runtime.uow() as uow:
+                result = await chat.post_widget_message(
+                    uow,
+                    identity=self.session.identity,
+                    body=body,
+                    client_msg_id=client_msg_id,
+                    attachment_ids=attachment_ids,
+                    claimed_ticket_id=claimed,
+                    fields=PlayerFields(language=self.session.language),
+                    policy=self.runtime.policies.players,
+                    limits=self.runtime.policies.messages,
+                )
+        except PermissionDenied:
+            self.error("forbidden", "error", client_msg_id=client_msg_id)
+            return
+        except DomainError:
+            self.error("invalid", "error", client_msg_id=client_msg_id)
+            return
+        self.follow(result.ticket.player_id, result.ticket.id)
+        self.outbox.send(
+            {
+                "type": "message.ack",
+                "client_msg_id": client_msg_id,
+                "message": message_frame(result.posted.message),
+            }
+        )
+
+    async def typing(self, frame: Frame) -> None:
+        if self.ticket_id is None or self.player_id is None:
+            return
+        await chat.signal_typing(
+            publish=self.runtime.bus.publish,
+            clock=self.runtime.clock,
+            ticket_id=self.ticket_id,
+            player_id=self.player_id,
+            side="player",
+            agent_id=None,
+            typing=bool(frame.get("typing")),
+        )
+
+    async def receipt(self, frame: Frame) -> None:
+        delivered, read = frame.get("delivered_up_to"), frame.get("read_up_to")
+        async with self.runtime.uow() as uow:
+            await chat.record_player_receipt(
+                uow,
+                identity=self.session.identity,
+                delivered_up_to=delivered if isinstance(delivered, int) else None,
+                read_up_to=read if isinstance(read, int) else None,
+            )
+
+    async def serve(self) -> None:
+        writer = asyncio.create_task(self.outbox.run())
+        try:
+            first = await asyncio.wait_for(
+                self.websocket.receive_text(), timeout=HELLO_TIMEOUT_SECONDS
+            )
+            hello = parse_frame(first)
+            await self.hello(hello if hello and hello["type"] == "hello" else {})
+            while True:
+                text = await self.websocket.receive_text()
+                if len(text) > MAX_FRAME_CHARS:
+                    await close_with(self.websocket, CLOSE_TOO_BIG, "frame larger than 64 KB")
+                    return
+                if not self.bucket.take():
+                    self.dropped += 1
+                    if self.dropped >= DROPPED_BEFORE_CLOSE:
+                        await close_with(self.websocket, CLOSE_FLOODING, "too many frames")
+                        return
+                    self.error("rate_limited", "rate_limited")
+                    continue
+                frame = parse_frame(text)
+                if frame is None:
+                    self.error("invalid", "error")
+                    continue
+                await self.handle(frame)
+        except (WebSocketDisconnect, TimeoutError):
+            pass
+        finally:
+            self.runtime.hub.remove(self.outbox)
+            self.outbox.stop()
+            with contextlib.suppress(Exception):
+                await writer
+
+    async def handle(self, frame: Frame) -> None:
+        kind = frame["type"]
+        if kind == "message.send":
+            await self.send_message(frame)
+        elif kind == "typing":
+            await self.typing(frame)
+        elif kind == "receipt":
+            await self.receipt(frame)
+        elif kind == "ping":
+            self.outbox.send({"type": "pong"})
+        elif kind == "hello":
+            await self.hello(frame)
+        else:
+            self.error("invalid", "error")
+
+
+@router.websocket("/ws/widget")
+async def widget_socket(websocket: WebSocket) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    if not origin_allowed(websocket, allowed=runtime.settings.widget_origins):
+        await close_with(websocket, CLOSE_FORBIDDEN_ORIGIN, "origin not allowed")
+        return
+    try:
+        session = read_session_token(
+            websocket.query_params.get("token", ""),
+            settings=runtime.settings,
+            now=runtime.clock.now(),
+        )
+    except AuthenticationFailed as exc:
+        await close_with(websocket, CLOSE_UNAUTHENTICATED, exc.detail)
+        return
+    await websocket.accept()
+    await WidgetConnection(websocket, runtime, session).serve()
