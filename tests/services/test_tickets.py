@@ -343,3 +343,64 @@ async def test_posting_a_message_uses_a_fixed_number_of_queries(
         counts.append(count_queries.count)
     # lock ticket, idempotency lookup, insert message, update ticket
     assert counts == [4, 4, 4]
+
+
+async def test_unread_counts_follow_the_agents_read_mark(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    from playerdesk.services import chat
+
+    agent = await make_agent()
+    ticket = await open_ticket(runtime, agent.actor)
+    other = await open_ticket(
+        runtime, agent.actor, player_external_id="P-2", player=PlayerFields(email="p2@example.test")
+    )
+    posted = []
+    for text in ("one more", "and another"):
+        async with runtime.uow() as uow:
+            posted.append(
+                await message_service.post_player_message(
+                    uow,
+                    actor=agent.actor,
+                    ticket_id=ticket.id,
+                    body=text,
+                    client_msg_id=None,
+                    attachment_ids=[],
+                    limits=runtime.policies.messages,
+                )
+            )
+    async with runtime.uow() as uow:
+        counts = await ticket_service.unread_counts(
+            uow, actor=agent.actor, ticket_ids=[ticket.id, other.id]
+        )
+    assert counts == {ticket.id: 3, other.id: 1}
+    async with runtime.uow() as uow:
+        await chat.record_agent_read(
+            uow, actor=agent.actor, ticket_id=ticket.id, read_up_to=posted[0].message.id
+        )
+    async with runtime.uow() as uow:
+        counts = await ticket_service.unread_counts(uow, actor=agent.actor, ticket_ids=[ticket.id])
+    assert counts == {ticket.id: 1}
+
+
+async def test_my_teams_view_filters_by_several_teams(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    from playerdesk.services import agents as agent_service
+
+    boss = await make_agent(AgentRole.SUPERVISOR)
+    team_ids = []
+    for name in ("Payments", "VIP", "Technical"):
+        async with runtime.uow() as uow:
+            team_ids.append((await agent_service.create_team(uow, actor=boss.actor, name=name)).id)
+    for index, team_id in enumerate(team_ids):
+        await open_ticket(runtime, boss.actor, subject=f"t{index}", team_id=team_id)
+    async with runtime.uow() as uow:
+        page = await ticket_service.list_tickets(
+            uow,
+            actor=boss.actor,
+            filters=ticket_service.TicketFilter(team_ids=team_ids[:2]),
+            cursor=None,
+            limit=10,
+        )
+    assert sorted(t.subject for t in page.items) == ["t0", "t1"]

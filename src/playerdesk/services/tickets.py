@@ -358,6 +358,7 @@ class TicketFilter:
     statuses: list[TicketStatus] = field(default_factory=list)
     channel: Channel | None = None
     team_id: int | None = None
+    team_ids: list[int] | None = None
     assignee_id: int | None = None
     unassigned: bool = False
     priority: Priority | None = None
@@ -389,6 +390,8 @@ async def list_tickets(
         query = query.where(Ticket.channel == filters.channel.value)
     if filters.team_id is not None:
         query = query.where(Ticket.team_id == filters.team_id)
+    if filters.team_ids is not None:
+        query = query.where(Ticket.team_id.in_(filters.team_ids))
     if filters.unassigned:
         query = query.where(Ticket.assignee_id.is_(None))
     elif filters.assignee_id is not None:
@@ -411,3 +414,21 @@ async def list_tickets(
         query = query.where(Ticket.id < decode_cursor(cursor))
     rows = (await uow.session.scalars(query)).all()
     return Page.from_rows(rows, limit=limit, key=lambda ticket: ticket.id)
+
+
+async def unread_counts(uow: UnitOfWork, *, actor: Actor, ticket_ids: list[int]) -> dict[int, int]:
+    """Player messages no agent has read yet, per ticket, in one query."""
+    actor.require(Permission.TICKETS_READ)
+    if not ticket_ids:
+        return {}
+    rows = await uow.session.execute(
+        select(Message.ticket_id, func.count())
+        .join(Ticket, Ticket.id == Message.ticket_id)
+        .where(
+            Message.ticket_id.in_(ticket_ids),
+            Message.author_kind == AuthorKind.PLAYER.value,
+            Message.id > func.coalesce(Ticket.agent_read_up_to, 0),
+        )
+        .group_by(Message.ticket_id)
+    )
+    return {int(ticket_id): int(count) for ticket_id, count in rows}
