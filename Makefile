@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test install install-dev lint typecheck layers unit test-sqlite test-pg migration clean
+.PHONY: demo test install install-dev lint typecheck layers browser test-sqlite test-pg migration clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,19 @@ test-pg: install-dev
 		echo "skipping the PostgreSQL + Redis run: not reachable at $(PG_TEST_URL) / $(REDIS_TEST_URL)"; \
 	fi
 
-test: lint typecheck layers test-sqlite test-pg
+# Browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "chromium could not be installed: browser tests will be skipped"; \
+	else \
+		echo "no $(CHROMIUM) and no way to install it: browser tests will be skipped"; \
+	fi
+
+test: lint typecheck layers browser test-sqlite test-pg
 
 # Developer tool: autogenerate a migration from model changes. `make migration MSG="add x"`
 migration: install-dev
