@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: demo test install install-dev lint typecheck layers browser test-sqlite test-pg migration clean
 
@@ -23,7 +25,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 demo: install
-	PLAYERDESK_ENV=$${PLAYERDESK_ENV:-demo} $(BIN)/playerdesk demo
+	PLAYERDESK_ENV=$${PLAYERDESK_ENV:-demo} $(BIN)/playerdesk demo --host $(HOST) --port $(PORT)
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench scripts
