@@ -12,14 +12,14 @@ from sqlalchemy.orm import selectinload
 from playerdesk.clock import Clock
 from playerdesk.db.models import Agent, Attachment, ChannelIdentity, Message, Player, Ticket
 from playerdesk.db.uow import Publisher, UnitOfWork
-from playerdesk.domain.enums import AuthorKind, Channel, MessageKind, Presence, TicketStatus
+from playerdesk.domain.enums import Channel, MessageKind, Presence, TicketStatus
 from playerdesk.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from playerdesk.domain.events import PresenceChanged, ReadReceipt, TypingChanged
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.services import audit
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.attachments import AttachmentContent, AttachmentPolicy, store_attachment
-from playerdesk.services.messages import MessageLimits, PostedMessage, add_message
+from playerdesk.services.messages import MessageLimits, PostedMessage, add_player_message
 from playerdesk.services.players import (
     PlayerFields,
     PlayerPolicy,
@@ -195,12 +195,9 @@ async def post_widget_message(
         policy=policy,
         subject=_subject_from(body, fallback="Chat"),
     )
-    posted = await add_message(
+    posted = await add_player_message(
         uow,
         ticket=ticket,
-        author_kind=AuthorKind.PLAYER,
-        author=None,
-        kind=MessageKind.REPLY,
         body=body,
         client_msg_id=client_msg_id,
         attachment_ids=attachment_ids,
@@ -454,16 +451,8 @@ async def leave_offline_message(
         subject=_subject_from(body, fallback="Message from the chat"),
         language=language or player.language,
     )
-    await add_message(
-        uow,
-        ticket=ticket,
-        author_kind=AuthorKind.PLAYER,
-        author=None,
-        kind=MessageKind.REPLY,
-        body=body,
-        client_msg_id=None,
-        attachment_ids=[],
-        limits=limits,
+    await add_player_message(
+        uow, ticket=ticket, body=body, client_msg_id=None, attachment_ids=[], limits=limits
     )
     await uow.commit()
     return ticket

@@ -184,6 +184,29 @@ async def add_message(
     return PostedMessage(message=message, created=True)
 
 
+async def add_player_message(
+    uow: UnitOfWork,
+    *,
+    ticket: Ticket,
+    body: str,
+    client_msg_id: str | None,
+    attachment_ids: list[int],
+    limits: MessageLimits,
+) -> PostedMessage:
+    """A player's public message inside the caller's transaction; the caller commits."""
+    return await add_message(
+        uow,
+        ticket=ticket,
+        author_kind=AuthorKind.PLAYER,
+        author=None,
+        kind=MessageKind.REPLY,
+        body=body,
+        client_msg_id=client_msg_id,
+        attachment_ids=attachment_ids,
+        limits=limits,
+    )
+
+
 async def _ticket_for_update(uow: UnitOfWork, ticket_id: int) -> Ticket:
     ticket = await uow.session.scalar(
         select(Ticket).where(Ticket.id == ticket_id).with_for_update()
@@ -238,12 +261,9 @@ async def post_player_message(
     """A player's message arriving through a channel (the channel adapter is the actor)."""
     actor.require(Permission.TICKETS_WRITE)
     ticket = await _ticket_for_update(uow, ticket_id)
-    posted = await add_message(
+    posted = await add_player_message(
         uow,
         ticket=ticket,
-        author_kind=AuthorKind.PLAYER,
-        author=None,
-        kind=MessageKind.REPLY,
         body=body,
         client_msg_id=client_msg_id,
         attachment_ids=attachment_ids,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from playerdesk.db.models import Agent, Counter, Message, Player, Tag, Team, Ticket
 from playerdesk.db.uow import UnitOfWork
-from playerdesk.domain.enums import AuthorKind, Channel, MessageKind, Priority, TicketStatus
+from playerdesk.domain.enums import AuthorKind, Channel, Priority, TicketStatus
 from playerdesk.domain.errors import NotFound, ValidationFailed
 from playerdesk.domain.events import TicketCreated, TicketUpdated
 from playerdesk.domain.permissions import Actor, Permission
@@ -19,7 +19,7 @@ from playerdesk.domain.players import check_language
 from playerdesk.domain.redaction import redact_card_numbers
 from playerdesk.domain.state import ensure_transition
 from playerdesk.services import audit
-from playerdesk.services.messages import MessageLimits, add_message
+from playerdesk.services.messages import MessageLimits, add_player_message
 from playerdesk.services.pagination import Page, decode_cursor
 from playerdesk.services.players import PlayerFields, PlayerPolicy, match_or_create_player
 
@@ -217,12 +217,9 @@ async def create_ticket(
         assignee_id=new.assignee_id,
         tags=new.tags,
     )
-    await add_message(
+    await add_player_message(
         uow,
         ticket=ticket,
-        author_kind=AuthorKind.PLAYER,
-        author=None,
-        kind=MessageKind.REPLY,
         body=new.body,
         client_msg_id=new.client_msg_id,
         attachment_ids=[],
