@@ -1,25 +1,41 @@
-"""Console login, logout, language choice and the ticket list."""
+"""Console pages: sign-in, sign-out, language choice and the workspace (inbox + conversations)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from playerdesk.domain.errors import AuthenticationFailed, TooManyAttempts, ValidationFailed
-from playerdesk.domain.permissions import Actor
+from playerdesk.db.models import Agent
+from playerdesk.domain.enums import Channel, Presence, Priority, TicketStatus
+from playerdesk.domain.errors import (
+    AuthenticationFailed,
+    NotFound,
+    TooManyAttempts,
+    ValidationFailed,
+)
+from playerdesk.domain.permissions import Actor, Permission
+from playerdesk.domain.state import ALLOWED_TRANSITIONS
 from playerdesk.i18n import language_name, translations
-from playerdesk.services import auth
+from playerdesk.services import agents as agent_service
+from playerdesk.services import auth, chat
 from playerdesk.services import tickets as ticket_service
 from playerdesk.settings import Environment
+from playerdesk.web.console.inbox import InboxQuery, View
+from playerdesk.web.console.labels import labels
+from playerdesk.web.console.queries import agent_names
 from playerdesk.web.console.rendering import LANGUAGE_COOKIE, render, request_language
+from playerdesk.web.console.strings import console_strings
 from playerdesk.web.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    IdPath,
     RuntimeDep,
     UowDep,
     client_ip,
@@ -124,7 +140,13 @@ def _login_page(
     )
 
 
-async def _session_actor(request: Request, uow: UowDep) -> tuple[Actor, str] | None:
+@dataclass(frozen=True)
+class SignedIn:
+    actor: Actor
+    agent: Agent
+
+
+async def _signed_in(request: Request, uow: UowDep) -> SignedIn | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -132,7 +154,7 @@ async def _session_actor(request: Request, uow: UowDep) -> tuple[Actor, str] | N
         result = await auth.authenticate_session(uow, token=token, ip=client_ip(request))
     except AuthenticationFailed:
         return None
-    return result.actor, result.agent.name
+    return SignedIn(actor=result.actor, agent=result.agent)
 
 
 @router.get("/login")
@@ -142,7 +164,7 @@ async def login_form(
     uow: UowDep,
     signed_out: Annotated[bool, Query()] = False,
 ) -> Response:
-    if await _session_actor(request, uow) is not None:
+    if await _signed_in(request, uow) is not None:
         return RedirectResponse(HOME, status_code=303)
     _ = translations(_language(request, runtime)).gettext
     notice = _("You have signed out.") if signed_out else None
@@ -227,6 +249,11 @@ async def logout(
         # A cross-site form cannot sign anyone out; back to where a real click came from.
         return RedirectResponse(HOME if token else LOGIN, status_code=303)
     if token:
+        # Signed out is offline at once: routing stops offering this agent chats now, not
+        # when the console's heartbeat goes stale.
+        with contextlib.suppress(AuthenticationFailed):
+            signed = await auth.authenticate_session(uow, token=token, ip=client_ip(request))
+            await chat.set_presence(uow, actor=signed.actor, presence=Presence.OFFLINE)
         await auth.logout(uow, token=token, ip=client_ip(request))
     response = RedirectResponse(f"{LOGIN}?signed_out=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
@@ -256,6 +283,156 @@ async def choose_language(
     return response
 
 
+# The workspace: the inbox on the left, open conversations on the right --------------------
+
+
+def _view_labels(language: str) -> dict[View, str]:
+    _ = translations(language).gettext
+    return {
+        View.MINE: _("Mine"),
+        View.UNASSIGNED: _("Unassigned"),
+        # Translators: the inbox view with the conversations of the agent's teams.
+        View.TEAMS: _("My teams"),
+        View.ALL: _("All"),
+    }
+
+
+def _client_config(
+    *,
+    signed: SignedIn,
+    language: str,
+    languages: list[str],
+    query: InboxQuery,
+    team_ids: list[int],
+    teams: list[dict[str, Any]],
+    roster: list[dict[str, Any]] | None,
+    names: dict[int, str],
+    open_ticket_ids: list[int],
+) -> dict[str, Any]:
+    """Everything the console's scripts need, rendered into the page as a JSON data block."""
+    text = labels(language)
+    return {
+        "me": {
+            "id": signed.actor.agent_id,
+            "name": signed.agent.name,
+            "role": signed.actor.role.value,
+            "presence": signed.agent.presence,
+            "team_ids": team_ids,
+        },
+        "language": language,
+        "view": query.view.value,
+        "filters": query.filters(),
+        "teams": teams,
+        "agents": roster,
+        "names": {str(agent_id): name for agent_id, name in names.items()},
+        "labels": {
+            "status": dict(text.statuses),
+            "priority": dict(text.priorities),
+            "channel": dict(text.channels),
+            "language": {code: language_name(code, in_language=language) for code in languages},
+        },
+        "transitions": {
+            status.value: sorted(target.value for target in targets)
+            for status, targets in ALLOWED_TRANSITIONS.items()
+        },
+        "strings": console_strings(language),
+        "open": open_ticket_ids,
+    }
+
+
+async def _workspace(
+    request: Request,
+    runtime: RuntimeDep,
+    uow: UowDep,
+    *,
+    cursor: str | None,
+    open_ticket_id: int | None,
+) -> Response:
+    signed = await _signed_in(request, uow)
+    if signed is None:
+        return RedirectResponse(LOGIN, status_code=303)
+    actor = signed.actor
+    language = _language(request, runtime)
+    supported = runtime.settings.languages
+    query = InboxQuery.parse(request.query_params, languages=supported)
+    assert actor.agent_id is not None  # a console session always belongs to an agent
+    me = await agent_service.get_agent(uow, actor=actor, agent_id=actor.agent_id)
+    team_ids = [team.id for team in me.teams]
+    try:
+        page = await ticket_service.list_tickets(
+            uow,
+            actor=actor,
+            filters=query.ticket_filter(agent_id=actor.agent_id, team_ids=team_ids),
+            cursor=cursor,
+            limit=INBOX_PAGE_SIZE,
+        )
+    except ValidationFailed:
+        # A stale or hand-edited cursor: start again from the newest conversations.
+        return RedirectResponse(query.url(), status_code=303)
+    unread = await ticket_service.unread_counts(
+        uow, actor=actor, ticket_ids=[ticket.id for ticket in page.items]
+    )
+    teams = await agent_service.list_teams(uow, actor=actor)
+    roster = None
+    if actor.can(Permission.AGENTS_READ):
+        agents = await agent_service.list_agents(uow, actor=actor)
+        roster = [{"id": agent.id, "name": agent.name} for agent in agents if agent.is_active]
+    names = await agent_names(uow, [ticket.assignee_id for ticket in page.items])
+    names[me.id] = me.name
+
+    status_code, missing = 200, False
+    open_ticket_ids: list[int] = []
+    if open_ticket_id is not None:
+        try:
+            await ticket_service.get_ticket(uow, actor=actor, ticket_id=open_ticket_id)
+            open_ticket_ids.append(open_ticket_id)
+        except NotFound:
+            status_code, missing = 404, True
+
+    text = labels(language)
+    view_labels = _view_labels(language)
+    return _page(
+        request,
+        runtime,
+        "console/inbox.html",
+        status_code=status_code,
+        agent_name=signed.agent.name,
+        me_id=actor.agent_id,
+        presence=signed.agent.presence,
+        query=query,
+        views=[
+            (view, view_labels[view], query.url(view=view), view is query.view) for view in View
+        ],
+        filter_options={
+            "channel": [(str(value), text.channel(value)) for value in Channel],
+            "status": [(str(value), text.status(value)) for value in TicketStatus],
+            "priority": [(str(value), text.priority(value)) for value in Priority],
+            "language": [(code, language_name(code, in_language=language)) for code in supported],
+        },
+        no_teams=query.view is View.TEAMS and not team_ids,
+        tickets=page.items,
+        unread=unread,
+        names=names,
+        next_cursor=page.next_cursor,
+        older_url=query.url(cursor=page.next_cursor) if page.next_cursor else None,
+        newest_url=query.url(),
+        clear_url=InboxQuery(view=query.view).url(),
+        first_page=cursor is None,
+        missing_ticket=missing,
+        config=_client_config(
+            signed=signed,
+            language=language,
+            languages=supported,
+            query=query,
+            team_ids=team_ids,
+            teams=[{"id": team.id, "name": team.name} for team in teams],
+            roster=roster,
+            names=names,
+            open_ticket_ids=open_ticket_ids,
+        ),
+    )
+
+
 @router.get("")
 async def inbox(
     request: Request,
@@ -263,27 +440,16 @@ async def inbox(
     uow: UowDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    who = await _session_actor(request, uow)
-    if who is None:
-        return RedirectResponse(LOGIN, status_code=303)
-    actor, agent_name = who
-    try:
-        page = await ticket_service.list_tickets(
-            uow,
-            actor=actor,
-            filters=ticket_service.TicketFilter(),
-            cursor=cursor,
-            limit=INBOX_PAGE_SIZE,
-        )
-    except ValidationFailed:
-        # A stale or hand-edited cursor: start again from the newest conversations.
-        return RedirectResponse(HOME, status_code=303)
-    return _page(
-        request,
-        runtime,
-        "console/inbox.html",
-        agent_name=agent_name,
-        tickets=page.items,
-        next_cursor=page.next_cursor,
-        first_page=cursor is None,
-    )
+    return await _workspace(request, runtime, uow, cursor=cursor, open_ticket_id=None)
+
+
+@router.get("/tickets/{ticket_id}")
+async def conversation_page(
+    ticket_id: IdPath,
+    request: Request,
+    runtime: RuntimeDep,
+    uow: UowDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """A link to one conversation: the workspace with it open."""
+    return await _workspace(request, runtime, uow, cursor=cursor, open_ticket_id=ticket_id)

@@ -1,0 +1,68 @@
+"""Texts the console's scripts show, translated here and handed to the page in its JSON data
+block, so the ES modules carry no language data of their own.
+
+`{name}`-style placeholders are filled in by the script.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from playerdesk.i18n import translations
+
+
+@cache
+def console_strings(language: str) -> dict[str, str]:
+    _ = translations(language).gettext
+    return {
+        "player": _("Player"),
+        "bot": _("Bot"),
+        "system": _("System"),
+        "agent": _("Agent"),
+        "you": _("You"),
+        # Translators: {name} is an agent's name, shown in the list of agents to assign to.
+        "me_option": _("{name} (you)"),
+        "note": _("Internal note"),
+        "reply_placeholder": _("Write a reply to the player…"),
+        "note_placeholder": _("Write an internal note. Only agents see it…"),
+        "send_reply": _("Send reply"),
+        "send_note": _("Add note"),
+        "sending": _("Sending…"),
+        "typing": _("The player is typing…"),
+        # Translators: {count} is a number; shown to screen readers next to a badge.
+        "unread": _("Unread messages: {count}"),
+        "unassigned": _("Unassigned"),
+        "assigned": _("Assigned"),
+        "no_team": _("No team"),
+        "loading": _("Loading…"),
+        "empty_conversation": _("No messages yet."),
+        "load_failed": _("The conversation could not be loaded."),
+        "send_failed": _("The message was not sent. Try again."),
+        "update_failed": _("The change was not saved. Try again."),
+        "conflict": _("That is not possible in the conversation's current state."),
+        "forbidden": _("Your role does not allow this."),
+        "not_found": _("This conversation no longer exists."),
+        "session_ended": _("Your session has ended. Please sign in again."),
+        "reconnecting": _("Connection lost. Reconnecting…"),
+        "assigned_to_you": _("The conversation is now assigned to you."),
+        "resolved": _("The conversation is resolved."),
+        # Translators: {number} is a ticket number; the title of a desktop notification.
+        "new_chat": _("New chat #{number}"),
+        "redacted": _("A card number was hidden"),
+        "read_by_player": _("Read by the player"),
+        "new_messages": _("New messages"),
+        "close_tab": _("Close this conversation"),
+        "anonymous": _("An anonymous visitor: no casino account is linked to this chat."),
+        "player_name": _("Name"),
+        "player_email": _("Email"),
+        "player_phone": _("Phone"),
+        "player_id": _("Player ID"),
+        "player_language": _("Language"),
+        "player_country": _("Country"),
+        "player_vip": _("VIP tier"),
+        "notifications_on": _("Desktop notifications are on."),
+        "notifications_blocked": _("The browser blocks notifications from this site."),
+        "sound_on": _("Sound on"),
+        "sound_off": _("Sound off"),
+        "attachment": _("Attachment"),
+    }

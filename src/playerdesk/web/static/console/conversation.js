@@ -1,0 +1,593 @@
+// One open conversation: its tab, history, live messages, composer and actions.
+
+import { ApiError, api } from "./api.js";
+import { el, fillSelect, format, uuid } from "./dom.js";
+
+const DRAFT_KEY = "playerdesk.console.draft.";
+const TYPING_IDLE_MS = 3000;
+const TYPING_REPEAT_MS = 5000;
+const PLAYER_TYPING_TIMEOUT_MS = 8000;
+const NEAR_BOTTOM_PX = 96;
+
+export class Conversation {
+  constructor(app, ticketId) {
+    this.app = app;
+    this.id = ticketId;
+    this.ticket = null;
+    this.messages = new Map(); // id -> element
+    this.lastId = 0;
+    this.readSent = 0;
+    this.playerReadUpTo = 0;
+    this.mode = "reply";
+    this.sending = false;
+    this.pendingClientId = null;
+    this.typingSentAt = 0;
+    this.typingIdle = null;
+    this.playerTypingTimer = null;
+    this.unread = 0;
+    this.buildTab();
+    this.buildPane();
+    this.restoreDraft();
+  }
+
+  get strings() {
+    return this.app.strings;
+  }
+
+  // Building ------------------------------------------------------------------------------
+
+  buildTab() {
+    this.tabNumber = el("span", { class: "tab-number", text: "…" });
+    this.tabSubject = el("span", { class: "tab-subject" });
+    this.tabUnread = el("span", { class: "tab-unread", hidden: true });
+    this.tabButton = el(
+      "button",
+      {
+        type: "button",
+        role: "tab",
+        class: "tab-button",
+        id: `tab-${this.id}`,
+        "aria-controls": `pane-${this.id}`,
+        "aria-selected": "false",
+        "data-testid": "conversation-tab",
+      },
+      this.tabNumber,
+      this.tabSubject,
+      this.tabUnread,
+    );
+    this.tabClose = el("button", {
+      type: "button",
+      class: "tab-close",
+      "aria-label": this.strings.close_tab,
+      title: this.strings.close_tab,
+      text: "×",
+    });
+    this.tab = el(
+      "div",
+      { class: "tab", role: "presentation", dataset: { ticketId: this.id } },
+      this.tabButton,
+      this.tabClose,
+    );
+    this.tabButton.addEventListener("click", () => this.app.activate(this.id));
+    this.tabClose.addEventListener("click", () => this.app.close(this.id));
+  }
+
+  buildPane() {
+    const template = document.getElementById("conversation-template");
+    this.root = template.content.firstElementChild.cloneNode(true);
+    this.root.id = `pane-${this.id}`;
+    this.root.setAttribute("aria-labelledby", `tab-${this.id}`);
+    this.root.dataset.ticketId = String(this.id);
+    this.root.hidden = true;
+    const find = (selector) => this.root.querySelector(selector);
+    this.fields = {
+      subject: find('[data-field="subject"]'),
+      number: find('[data-field="number"]'),
+      channel: find('[data-field="channel"]'),
+      status: find('[data-field="status"]'),
+      priority: find('[data-field="priority"]'),
+      language: find('[data-field="language"]'),
+      statusSelect: find('[data-field="status-select"]'),
+      prioritySelect: find('[data-field="priority-select"]'),
+      assigneeSelect: find('[data-field="assignee-select"]'),
+      teamSelect: find('[data-field="team-select"]'),
+    };
+    this.list = find("[data-messages]");
+    this.listState = find("[data-messages-state]");
+    this.jump = find("[data-jump]");
+    this.typing = find("[data-typing]");
+    this.composer = find("[data-composer]");
+    this.input = find("[data-composer-input]");
+    this.sendButton = find("[data-composer-send]");
+    this.composerError = find("[data-composer-error]");
+    this.playerBox = find("[data-player]");
+    this.buttons = {
+      assignMe: find('[data-action="assign-me"]'),
+      resolve: find('[data-action="resolve"]'),
+      reopen: find('[data-action="reopen"]'),
+      player: find('[data-action="player"]'),
+    };
+    for (const radio of this.root.querySelectorAll("[data-mode]")) {
+      radio.name = `mode-${this.id}`;
+      radio.addEventListener("change", () => this.setMode(radio.value, { focus: false }));
+    }
+    this.composer.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.send();
+    });
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        this.send();
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        this.input.blur();
+      }
+    });
+    this.input.addEventListener("input", () => this.onInput());
+    this.input.addEventListener("blur", () => this.stopTyping());
+    this.list.addEventListener("scroll", () => {
+      if (this.nearBottom()) this.jump.hidden = true;
+    });
+    this.jump.addEventListener("click", () => this.scrollToEnd());
+    this.buttons.assignMe.addEventListener("click", () => this.assignToMe());
+    this.buttons.resolve.addEventListener("click", () => this.resolve());
+    this.buttons.reopen.addEventListener("click", () => this.change({ status: "open" }));
+    this.buttons.player.addEventListener("click", () => this.showPlayer());
+    this.fields.statusSelect.addEventListener("change", (event) =>
+      this.change({ status: event.target.value }),
+    );
+    this.fields.prioritySelect.addEventListener("change", (event) =>
+      this.change({ priority: event.target.value }),
+    );
+    this.fields.assigneeSelect.addEventListener("change", (event) =>
+      this.change({ assignee_id: event.target.value ? Number(event.target.value) : null }),
+    );
+    this.fields.teamSelect.addEventListener("change", (event) =>
+      this.change({ team_id: event.target.value ? Number(event.target.value) : null }),
+    );
+    this.setMode("reply", { focus: false });
+  }
+
+  // Loading -------------------------------------------------------------------------------
+
+  async load() {
+    try {
+      const data = await api.get(`/console/tickets/${this.id}/conversation`);
+      this.applyTicket(data.ticket);
+      this.playerReadUpTo = data.ticket.player_read_up_to ?? 0;
+      for (const message of data.messages) this.addMessage(message, { live: false });
+      if (data.messages.length === 0) this.showState(this.strings.empty_conversation);
+      this.updateReceipts();
+      this.scrollToEnd();
+      this.markRead();
+    } catch (error) {
+      this.showState(error?.status === 404 ? this.strings.not_found : this.strings.load_failed);
+      this.root.classList.add("is-broken");
+    }
+  }
+
+  showState(text) {
+    this.listState.textContent = text;
+    this.listState.hidden = false;
+  }
+
+  // The ticket ------------------------------------------------------------------------------
+
+  applyTicket(changes) {
+    this.ticket = { ...(this.ticket ?? {}), ...changes };
+    const ticket = this.ticket;
+    const { labels, transitions } = this.app.config;
+    this.app.learnName(ticket.assignee_id, ticket.assignee_name);
+    if (ticket.subject !== undefined) {
+      this.fields.subject.textContent = ticket.subject;
+      this.tabSubject.textContent = ticket.subject;
+      this.tabButton.title = ticket.subject;
+    }
+    if (ticket.number !== undefined) {
+      this.fields.number.textContent = `#${ticket.number}`;
+      this.tabNumber.textContent = `#${ticket.number}`;
+    }
+    if (ticket.channel) {
+      this.fields.channel.className = `channel channel-${ticket.channel}`;
+      this.fields.channel.textContent = labels.channel[ticket.channel] ?? ticket.channel;
+    }
+    if (ticket.language) {
+      this.fields.language.textContent = labels.language[ticket.language] ?? ticket.language;
+    }
+    const status = ticket.status;
+    this.fields.status.className = `status status-${status}`;
+    this.fields.status.textContent = labels.status[status] ?? status;
+    this.fields.priority.className = `priority priority-${ticket.priority}`;
+    this.fields.priority.textContent = labels.priority[ticket.priority] ?? ticket.priority;
+    this.root.dataset.status = status;
+
+    const reachable = [status, ...(transitions[status] ?? [])];
+    fillSelect(
+      this.fields.statusSelect,
+      reachable.map((value) => [value, labels.status[value] ?? value]),
+      status,
+    );
+    this.fields.statusSelect.disabled = reachable.length === 1;
+    this.fields.prioritySelect.value = ticket.priority;
+    fillSelect(this.fields.assigneeSelect, this.app.assigneeOptions(ticket), ticket.assignee_id);
+    fillSelect(
+      this.fields.teamSelect,
+      [["", this.strings.no_team], ...this.app.config.teams.map((team) => [team.id, team.name])],
+      ticket.team_id,
+    );
+
+    const mine = ticket.assignee_id === this.app.me.id;
+    this.buttons.assignMe.hidden = mine;
+    const canResolve = (transitions[status] ?? []).includes("resolved");
+    this.buttons.resolve.hidden = !canResolve;
+    this.buttons.reopen.hidden = status !== "resolved";
+    const closed = status === "closed";
+    this.input.disabled = closed;
+    this.sendButton.disabled = closed || this.sending;
+  }
+
+  /** A PATCH through the REST API; the answer (and the ticket.updated frame) update the page. */
+  async change(changes, { success } = {}) {
+    try {
+      const ticket = await api.patch(`/api/v1/tickets/${this.id}`, changes);
+      this.applyTicket(ticket);
+      this.app.inbox.upsert({ ...ticket, unread: undefined });
+      if (success) this.app.toast(success);
+      return true;
+    } catch (error) {
+      this.app.toast(this.errorText(error, this.strings.update_failed), "error");
+      if (this.ticket) this.applyTicket({}); // put the selects back
+      return false;
+    }
+  }
+
+  assignToMe() {
+    if (!this.ticket || this.ticket.assignee_id === this.app.me.id) return;
+    this.change({ assignee_id: this.app.me.id }, { success: this.strings.assigned_to_you });
+  }
+
+  resolve() {
+    if (!this.ticket || this.buttons.resolve.hidden) return;
+    this.change({ status: "resolved" }, { success: this.strings.resolved });
+  }
+
+  onUpdated(frame) {
+    this.applyTicket({
+      status: frame.status,
+      priority: frame.priority,
+      assignee_id: frame.assignee_id ?? null,
+      team_id: frame.team_id ?? null,
+      assignee_name: undefined,
+    });
+  }
+
+  errorText(error, fallback) {
+    if (!(error instanceof ApiError)) return fallback;
+    if (error.status === 409) return this.strings.conflict;
+    if (error.status === 403) return this.strings.forbidden;
+    if (error.status === 404) return this.strings.not_found;
+    return fallback;
+  }
+
+  // Messages ------------------------------------------------------------------------------
+
+  authorName(message) {
+    switch (message.author) {
+      case "player":
+        return this.strings.player;
+      case "bot":
+        return this.strings.bot;
+      case "system":
+        return this.strings.system;
+      default:
+        return message.author_name || this.strings.agent;
+    }
+  }
+
+  renderMessage(message) {
+    const note = message.kind === "note";
+    const classes = ["message", `message-${message.author}`];
+    if (note) classes.push("message-note");
+    const head = el(
+      "header",
+      { class: "message-head" },
+      el("span", { class: "message-author", text: this.authorName(message) }),
+      note ? el("span", { class: "message-tag", text: this.strings.note }) : null,
+      this.app.time.element(message.created_at, "message-time"),
+    );
+    const body = el("div", { class: "message-body", text: message.body });
+    const attachments = (message.attachments ?? []).map((item) =>
+      el(
+        "li",
+        {},
+        el("a", {
+          href: `/api/v1/attachments/${Number(item.id)}`,
+          download: item.filename,
+          text: item.filename || this.strings.attachment,
+        }),
+        el("span", { class: "attachment-size", text: ` ${this.app.time.bytes(item.size)}` }),
+      ),
+    );
+    return el(
+      "article",
+      {
+        class: classes.join(" "),
+        "data-testid": "conversation-message",
+        dataset: { messageId: message.id, kind: message.kind ?? "reply", author: message.author },
+      },
+      head,
+      message.body ? body : null,
+      attachments.length ? el("ul", { class: "message-attachments" }, attachments) : null,
+      message.redacted ? el("p", { class: "message-flag", text: this.strings.redacted }) : null,
+      message.author === "agent" && !note
+        ? el("p", { class: "message-receipt", text: this.strings.read_by_player, hidden: true })
+        : null,
+    );
+  }
+
+  nearBottom() {
+    return this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  scrollToEnd() {
+    this.list.scrollTop = this.list.scrollHeight;
+    this.jump.hidden = true;
+  }
+
+  /** Add a message once, in id order; true when it was new. */
+  addMessage(message, { live = true, own = false } = {}) {
+    const id = Number(message.id);
+    if (this.messages.has(id)) return false;
+    const stick = own || this.nearBottom();
+    const node = this.renderMessage(message);
+    this.listState.hidden = true;
+    if (id > this.lastId) {
+      this.list.append(node);
+      this.lastId = id;
+    } else {
+      const later = [...this.messages.entries()].filter(([other]) => other > id).sort((a, b) => a[0] - b[0]);
+      this.list.insertBefore(node, later.length ? later[0][1] : null);
+    }
+    this.messages.set(id, node);
+    if (live) {
+      if (stick) this.scrollToEnd();
+      else this.jump.hidden = false;
+    }
+    return true;
+  }
+
+  /** message.posted for this conversation. */
+  onMessage(message) {
+    const isNew = this.addMessage(message);
+    if (!isNew) return;
+    if (message.author === "player") {
+      this.setPlayerTyping(false);
+      if (!this.app.isReading(this.id)) this.setUnread(this.unread + 1);
+    }
+    this.updateReceipts();
+    this.markRead();
+  }
+
+  onReceipt(frame) {
+    if (frame.side !== "player" || !frame.read_up_to) return;
+    this.playerReadUpTo = Math.max(this.playerReadUpTo, frame.read_up_to);
+    this.updateReceipts();
+  }
+
+  /** "Read by the player" under the last agent reply the player has seen. */
+  updateReceipts() {
+    let last = null;
+    for (const [id, node] of this.messages) {
+      const receipt = node.querySelector(".message-receipt");
+      if (!receipt) continue;
+      receipt.hidden = true;
+      if (id <= this.playerReadUpTo && (!last || id > last[0])) last = [id, receipt];
+    }
+    if (last) last[1].hidden = false;
+  }
+
+  setUnread(count) {
+    this.unread = count;
+    this.tabUnread.hidden = count <= 0;
+    this.tabUnread.textContent = String(count);
+    this.tabUnread.setAttribute("aria-label", format(this.strings.unread, { count }));
+  }
+
+  /** Tell the server (and the other agents) what this agent has seen. */
+  markRead() {
+    if (!this.app.isReading(this.id)) return;
+    if (this.lastId > this.readSent && this.app.socket.read(this.id, this.lastId)) {
+      this.readSent = this.lastId;
+    }
+    this.setUnread(0);
+    this.app.inbox.setUnread(this.id, 0);
+  }
+
+  // Typing --------------------------------------------------------------------------------
+
+  onTyping(typing) {
+    this.setPlayerTyping(typing);
+  }
+
+  setPlayerTyping(typing) {
+    clearTimeout(this.playerTypingTimer);
+    this.typing.textContent = typing ? this.strings.typing : "";
+    this.typing.hidden = !typing;
+    // A lost "stopped typing" must not leave the indicator on for ever.
+    if (typing) this.playerTypingTimer = setTimeout(() => this.setPlayerTyping(false), PLAYER_TYPING_TIMEOUT_MS);
+  }
+
+  onInput() {
+    this.pendingClientId = null; // an edited text is a new message
+    this.composerError.hidden = true;
+    this.saveDraft();
+    // Only a reply is something the player waits for: writing a note shows them nothing.
+    if (this.mode !== "reply") return;
+    if (!this.input.value.trim()) {
+      this.stopTyping();
+      return;
+    }
+    const now = Date.now();
+    if (now - this.typingSentAt > TYPING_REPEAT_MS) {
+      this.app.socket.typing(this.id, true);
+      this.typingSentAt = now;
+    }
+    clearTimeout(this.typingIdle);
+    this.typingIdle = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  stopTyping() {
+    clearTimeout(this.typingIdle);
+    if (this.typingSentAt) {
+      this.app.socket.typing(this.id, false);
+      this.typingSentAt = 0;
+    }
+  }
+
+  // Composer --------------------------------------------------------------------------------
+
+  setMode(mode, { focus = true } = {}) {
+    if (mode !== this.mode) this.stopTyping();
+    this.mode = mode === "note" ? "note" : "reply";
+    for (const radio of this.root.querySelectorAll("[data-mode]")) {
+      radio.checked = radio.value === this.mode;
+    }
+    const note = this.mode === "note";
+    this.composer.classList.toggle("is-note", note);
+    this.input.placeholder = note ? this.strings.note_placeholder : this.strings.reply_placeholder;
+    this.sendButton.textContent = note ? this.strings.send_note : this.strings.send_reply;
+    if (focus) this.focusComposer();
+  }
+
+  focusComposer() {
+    if (!this.input.disabled) this.input.focus();
+  }
+
+  async send() {
+    const body = this.input.value.trim();
+    if (!body || this.sending || !this.ticket) return;
+    this.sending = true;
+    this.sendButton.disabled = true;
+    this.sendButton.textContent = this.strings.sending;
+    this.composerError.hidden = true;
+    // Kept across a failed attempt: retrying the same text cannot store it twice.
+    this.pendingClientId ??= uuid();
+    const kind = this.mode;
+    try {
+      const message = await api.post(`/api/v1/tickets/${this.id}/messages`, {
+        body,
+        kind,
+        client_msg_id: this.pendingClientId,
+      });
+      this.pendingClientId = null;
+      this.input.value = "";
+      this.clearDraft();
+      this.stopTyping();
+      this.addMessage(
+        {
+          id: message.id,
+          ticket_id: message.ticket_id,
+          author: message.author_kind,
+          author_name: this.app.me.name,
+          kind: message.kind,
+          body: message.body,
+          redacted: message.redacted,
+          created_at: message.created_at,
+          attachments: message.attachments,
+        },
+        { own: true },
+      );
+      this.app.inbox.activity(this.id, { author: "agent", read: true });
+      this.markRead();
+    } catch (error) {
+      this.composerError.textContent = this.errorText(error, this.strings.send_failed);
+      this.composerError.hidden = false;
+    } finally {
+      this.sending = false;
+      this.setMode(this.mode, { focus: false });
+      this.sendButton.disabled = this.ticket?.status === "closed";
+    }
+  }
+
+  saveDraft() {
+    try {
+      if (this.input.value) sessionStorage.setItem(DRAFT_KEY + this.id, this.input.value);
+      else sessionStorage.removeItem(DRAFT_KEY + this.id);
+    } catch {
+      // Storage full or disabled: the draft still lives in the open pane.
+    }
+  }
+
+  restoreDraft() {
+    try {
+      const draft = sessionStorage.getItem(DRAFT_KEY + this.id);
+      if (draft) this.input.value = draft;
+    } catch {
+      // No storage: nothing to restore.
+    }
+  }
+
+  clearDraft() {
+    try {
+      sessionStorage.removeItem(DRAFT_KEY + this.id);
+    } catch {
+      // Nothing to clear.
+    }
+  }
+
+  // The player's details (an audited read) ---------------------------------------------------
+
+  async showPlayer() {
+    this.buttons.player.disabled = true;
+    try {
+      const { player } = await api.get(`/console/tickets/${this.id}/player`);
+      const strings = this.strings;
+      if (player === null) {
+        this.playerBox.replaceChildren(el("dd", { class: "muted", text: strings.anonymous }));
+      } else {
+        const rows = [
+          [strings.player_name, player.name],
+          [strings.player_email, player.email],
+          [strings.player_phone, player.phone],
+          [strings.player_id, player.external_id],
+          [strings.player_language, this.app.config.labels.language[player.language] ?? player.language],
+          [strings.player_country, player.country],
+          [strings.player_vip, player.vip_tier],
+        ].filter(([, value]) => value);
+        this.playerBox.replaceChildren(
+          ...rows.map(([label, value]) =>
+            el("div", {}, el("dt", { text: label }), el("dd", { text: value })),
+          ),
+        );
+      }
+      this.playerBox.hidden = false;
+      this.buttons.player.hidden = true;
+    } catch (error) {
+      this.app.toast(this.errorText(error, this.strings.load_failed), "error");
+      this.buttons.player.disabled = false;
+    }
+  }
+
+  // Life cycle ----------------------------------------------------------------------------
+
+  show(visible) {
+    this.root.hidden = !visible;
+    this.tab.classList.toggle("is-active", visible);
+    this.tabButton.setAttribute("aria-selected", String(visible));
+    this.tabButton.tabIndex = visible ? 0 : -1;
+    if (visible) {
+      if (this.nearBottom() || this.jump.hidden) this.scrollToEnd();
+      this.markRead();
+    } else {
+      this.stopTyping();
+    }
+  }
+
+  destroy() {
+    this.stopTyping();
+    clearTimeout(this.playerTypingTimer);
+    this.tab.remove();
+    this.root.remove();
+  }
+}
