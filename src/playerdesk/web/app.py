@@ -17,7 +17,7 @@ from playerdesk.runtime import Runtime, build_runtime
 from playerdesk.settings import Settings
 from playerdesk.web import console, health
 from playerdesk.web.api.v1 import router as api_v1
-from playerdesk.web.chat import console_socket, widget_api, widget_socket
+from playerdesk.web.chat import console_socket, demo_casino, widget_api, widget_socket
 from playerdesk.web.docs import install_docs
 from playerdesk.web.errors import install_error_handlers
 from playerdesk.web.middleware import BodySizeLimit, RequestContext, SecurityHeaders
@@ -93,6 +93,7 @@ def create_app(
     app.include_router(widget_api.router)
     app.include_router(widget_socket.router)
     app.include_router(console_socket.router)
+    app.include_router(demo_casino.router)
     install_docs(app, openapi_url=OPENAPI_URL)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -14,6 +14,7 @@ from playerdesk.services.players import PlayerFields
 from playerdesk.web.chat.strings import widget_strings
 from playerdesk.web.chat.widget_auth import (
     WidgetSession,
+    identity_secret,
     issue_session_token,
     issue_visitor_token,
     new_visitor_id,
@@ -92,7 +93,7 @@ async def start_session(
     )
     visitor_token: str | None = None
     if body.player is not None:
-        secret = settings.widget_identity_secret
+        secret = identity_secret(settings)
         if not secret or not tokens.player_hash_valid(
             body.player.id, body.player.hash, secret=secret
         ):

@@ -9,17 +9,30 @@ from datetime import datetime, timedelta
 from playerdesk.domain import tokens
 from playerdesk.domain.errors import AuthenticationFailed
 from playerdesk.services.chat import WidgetIdentity
-from playerdesk.settings import Settings
+from playerdesk.settings import Environment, Settings
 
 SESSION_PURPOSE = "widget-session"
 VISITOR_PURPOSE = "widget-visitor"
 VISITOR_TTL = timedelta(days=365)
+# Identity verification in dev and demo when PLAYERDESK_WIDGET_IDENTITY_SECRET is unset, so the
+# demo casino page can sign its players in. Public by design; never used in prod.
+DEMO_IDENTITY_SECRET = "playerdesk-demo-casino-identity-secret"
 
 
 @dataclass(frozen=True, kw_only=True)
 class WidgetSession:
     identity: WidgetIdentity
     language: str
+
+
+def identity_secret(settings: Settings) -> str | None:
+    """The secret the casino signs its player ids with: the configured one, else (dev and demo
+    only) the fixed demo secret; None when identity verification is not set up."""
+    if settings.widget_identity_secret:
+        return settings.widget_identity_secret
+    if settings.env in (Environment.DEV, Environment.DEMO):
+        return DEMO_IDENTITY_SECRET
+    return None
 
 
 def new_visitor_id() -> str:
