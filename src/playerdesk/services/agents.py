@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -248,3 +249,16 @@ async def update_team(
 async def list_teams(uow: UnitOfWork, *, actor: Actor) -> list[Team]:
     actor.require(Permission.TEAMS_READ)
     return list((await uow.session.scalars(select(Team).order_by(Team.name))).all())
+
+
+async def display_names(
+    uow: UnitOfWork, *, actor: Actor, agent_ids: Iterable[int | None]
+) -> dict[int, str]:
+    """Agents' names as shown next to their messages and assignments: any agent may see
+    them (the roster itself, with emails and roles, stays senior and above)."""
+    actor.require(Permission.TICKETS_READ)
+    wanted = {agent_id for agent_id in agent_ids if agent_id is not None}
+    if not wanted:
+        return {}
+    rows = await uow.session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(wanted)))
+    return {int(agent_id): str(name) for agent_id, name in rows}

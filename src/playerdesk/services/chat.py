@@ -375,8 +375,9 @@ async def signal_typing(
     )
 
 
-async def set_presence(uow: UnitOfWork, *, actor: Actor, presence: Presence) -> None:
-    """An agent goes online, away or offline; also a heartbeat while the console is open."""
+async def set_presence(uow: UnitOfWork, *, actor: Actor, presence: Presence | None) -> Presence:
+    """An agent goes online, away or offline. `None` is a heartbeat from an open console:
+    the agent is still there, in whatever presence they chose. Returns the presence."""
     if actor.agent_id is None:
         raise ValidationFailed("only agents have a presence", field="presence")
     agent = await uow.session.get(Agent, actor.agent_id)
@@ -384,12 +385,13 @@ async def set_presence(uow: UnitOfWork, *, actor: Actor, presence: Presence) -> 
         raise NotFound("no such agent", field="agent_id")
     now = uow.clock.now()
     agent.last_seen_at = now
-    if agent.presence != presence.value:
+    if presence is not None and agent.presence != presence.value:
         agent.presence = presence.value
         uow.publish_on_commit(
             PresenceChanged(occurred_at=now, agent_id=agent.id, presence=presence.value)
         )
     await uow.commit()
+    return Presence(agent.presence)
 
 
 def online_since(now: datetime) -> datetime:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from playerdesk.db.models import Agent, ChannelIdentity, Player
+from playerdesk.db.models import Agent, ChannelIdentity, Player, Ticket
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import Channel
 from playerdesk.domain.errors import Conflict, NotFound, ValidationFailed
@@ -237,6 +237,14 @@ async def match_or_create_player(
     return player
 
 
+async def _audited_view(uow: UnitOfWork, *, actor: Actor, player: Player) -> Player:
+    audit.record(
+        uow, actor=actor, action="player.viewed", entity_type="player", entity_id=player.id
+    )
+    await uow.commit()
+    return player
+
+
 async def view_player(uow: UnitOfWork, *, actor: Actor, external_id: str) -> Player:
     """Read a player's personal data; every read is written to the audit log."""
     actor.require(Permission.PLAYERS_READ)
@@ -245,11 +253,18 @@ async def view_player(uow: UnitOfWork, *, actor: Actor, external_id: str) -> Pla
     )
     if player is None:
         raise NotFound("no such player", field="external_id")
-    audit.record(
-        uow, actor=actor, action="player.viewed", entity_type="player", entity_id=player.id
+    return await _audited_view(uow, actor=actor, player=player)
+
+
+async def view_ticket_player(uow: UnitOfWork, *, actor: Actor, ticket_id: int) -> Player:
+    """The player behind a ticket (anonymous chat visitors too), audited like any view."""
+    actor.require(Permission.PLAYERS_READ)
+    player = await uow.session.scalar(
+        select(Player).join(Ticket, Ticket.player_id == Player.id).where(Ticket.id == ticket_id)
     )
-    await uow.commit()
-    return player
+    if player is None:
+        raise NotFound("no such ticket", field="ticket_id")
+    return await _audited_view(uow, actor=actor, player=player)
 
 
 async def attach_email(uow: UnitOfWork, *, player: Player, email: str) -> None:

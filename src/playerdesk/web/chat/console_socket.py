@@ -47,10 +47,13 @@ MAX_WATCHED = 50
 
 
 class ConsoleConnection:
-    def __init__(self, websocket: WebSocket, runtime: Runtime, actor: Actor) -> None:
+    def __init__(
+        self, websocket: WebSocket, runtime: Runtime, actor: Actor, session_token: str
+    ) -> None:
         self.websocket = websocket
         self.runtime = runtime
         self.actor = actor
+        self.session_token = session_token
         self.watched: dict[int, int] = {}  # ticket id -> player id
         self.outbox = Outbox(websocket, render=self.render)
         self.bucket = TokenBucket(rate=FRAMES_PER_SECOND, capacity=FRAME_BURST)
@@ -67,6 +70,7 @@ class ConsoleConnection:
                     "message_id": event.message_id,
                     "author": event.author_kind,
                     "kind": event.kind,
+                    "at": event.occurred_at.isoformat(),
                 }
             case TicketCreated():
                 return {
@@ -83,7 +87,7 @@ class ConsoleConnection:
                             "team_id",
                         }
                     )
-                    | {"id": event.ticket_id},
+                    | {"id": event.ticket_id, "created_at": event.occurred_at.isoformat()},
                 }
             case TicketUpdated():
                 return {
@@ -112,9 +116,23 @@ class ConsoleConnection:
                 return {"type": "presence", "agent_id": event.agent_id, "presence": event.presence}
         return None
 
-    async def set_presence(self, presence: Presence) -> None:
+    async def set_presence(self, presence: Presence | None) -> Presence:
         async with self.runtime.uow() as uow:
-            await chat.set_presence(uow, actor=self.actor, presence=presence)
+            return await chat.set_presence(uow, actor=self.actor, presence=presence)
+
+    async def still_signed_in(self) -> bool:
+        """A console tab outlives a sign-out elsewhere: check the session on each heartbeat."""
+        try:
+            async with self.runtime.uow() as uow:
+                await auth.authenticate_session(uow, token=self.session_token, ip=None)
+        except AuthenticationFailed:
+            return False
+        return True
+
+    @staticmethod
+    def chosen_presence(frame: Frame) -> Presence | None:
+        value = frame.get("presence")
+        return Presence(value) if value in ("online", "away") else None
 
     async def watch(self, ticket_id: object) -> None:
         if not isinstance(ticket_id, int) or len(self.watched) >= MAX_WATCHED:
@@ -136,22 +154,24 @@ class ConsoleConnection:
 
     async def handle(self, frame: Frame) -> None:
         kind = frame["type"]
-        if kind in ("hello", "heartbeat"):
-            presence = frame.get("presence", Presence.ONLINE.value)
-            await self.set_presence(
-                Presence(presence) if presence in ("online", "away") else Presence.ONLINE
+        if kind == "hello":
+            presence = await self.set_presence(self.chosen_presence(frame) or Presence.ONLINE)
+            self.outbox.send(
+                {
+                    "type": "welcome",
+                    "agent": {
+                        "id": self.actor.agent_id,
+                        "name": self.actor.name,
+                        "role": self.actor.role.value,
+                    },
+                    "presence": presence.value,
+                }
             )
-            if kind == "hello":
-                self.outbox.send(
-                    {
-                        "type": "welcome",
-                        "agent": {
-                            "id": self.actor.agent_id,
-                            "name": self.actor.name,
-                            "role": self.actor.role.value,
-                        },
-                    }
-                )
+        elif kind == "heartbeat":
+            if not await self.still_signed_in():
+                await close_with(self.websocket, CLOSE_UNAUTHENTICATED, "signed out")
+                return
+            await self.set_presence(self.chosen_presence(frame))
         elif kind == "presence":
             value = frame.get("presence")
             if value in ("online", "away"):
@@ -232,4 +252,4 @@ async def console_socket(websocket: WebSocket) -> None:
         await close_with(websocket, CLOSE_UNAUTHENTICATED, exc.detail)
         return
     await websocket.accept()
-    await ConsoleConnection(websocket, runtime, result.actor).serve()
+    await ConsoleConnection(websocket, runtime, result.actor, token).serve()

@@ -12,10 +12,10 @@ from typing import Any
 from fastapi import APIRouter
 
 from playerdesk.db.models import Message, Ticket
+from playerdesk.services import agents as agent_service
 from playerdesk.services import messages as message_service
 from playerdesk.services import players as player_service
 from playerdesk.services import tickets as ticket_service
-from playerdesk.web.console.queries import agent_names, player_external_id
 from playerdesk.web.deps import CurrentActor, IdPath, UowDep
 
 router = APIRouter(prefix="/console/tickets", include_in_schema=False)
@@ -71,8 +71,10 @@ async def conversation(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> J
     ticket = await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id)
     history = await message_service.list_messages(uow, actor=actor, ticket_id=ticket_id)
     unread = await ticket_service.unread_counts(uow, actor=actor, ticket_ids=[ticket_id])
-    names = await agent_names(
-        uow, [ticket.assignee_id, *(message.author_agent_id for message in history)]
+    names = await agent_service.display_names(
+        uow,
+        actor=actor,
+        agent_ids=[ticket.assignee_id, *(message.author_agent_id for message in history)],
     )
     return {
         "ticket": ticket_json(ticket, unread=unread.get(ticket_id, 0), names=names),
@@ -85,18 +87,14 @@ async def summary(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> Json:
     """One inbox row, for a conversation that comes alive while the inbox is open."""
     ticket = await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id)
     unread = await ticket_service.unread_counts(uow, actor=actor, ticket_ids=[ticket_id])
-    names = await agent_names(uow, [ticket.assignee_id])
+    names = await agent_service.display_names(uow, actor=actor, agent_ids=[ticket.assignee_id])
     return {"ticket": ticket_json(ticket, unread=unread.get(ticket_id, 0), names=names)}
 
 
 @router.get("/{ticket_id}/player")
 async def player_details(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> Json:
     """The player's personal data; `view_player` writes the read to the audit log."""
-    ticket = await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id)
-    external_id = await player_external_id(uow, ticket.player_id)
-    if external_id is None:
-        return {"player": None}
-    player = await player_service.view_player(uow, actor=actor, external_id=external_id)
+    player = await player_service.view_ticket_player(uow, actor=actor, ticket_id=ticket_id)
     return {
         "player": {
             "external_id": player.external_id,

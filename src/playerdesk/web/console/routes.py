@@ -29,7 +29,6 @@ from playerdesk.services import tickets as ticket_service
 from playerdesk.settings import Environment
 from playerdesk.web.console.inbox import InboxQuery, View
 from playerdesk.web.console.labels import labels
-from playerdesk.web.console.queries import agent_names
 from playerdesk.web.console.rendering import LANGUAGE_COOKIE, render, request_language
 from playerdesk.web.console.strings import console_strings
 from playerdesk.web.deps import (
@@ -377,7 +376,9 @@ async def _workspace(
     if actor.can(Permission.AGENTS_READ):
         agents = await agent_service.list_agents(uow, actor=actor)
         roster = [{"id": agent.id, "name": agent.name} for agent in agents if agent.is_active]
-    names = await agent_names(uow, [ticket.assignee_id for ticket in page.items])
+    names = await agent_service.display_names(
+        uow, actor=actor, agent_ids=[ticket.assignee_id for ticket in page.items]
+    )
     names[me.id] = me.name
 
     status_code, missing = 200, False
