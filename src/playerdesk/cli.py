@@ -90,6 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return _report(exc)
     print()
     print(f"PlayerDesk demo: http://{args.host}:{args.port}/console")
+    print(f"Player widget:   http://{args.host}:{args.port}/demo/casino")
     print(f"API docs:        http://{args.host}:{args.port}/api/docs")
     print("Demo logins (role, email, password):")
     print("\n".join(lines))

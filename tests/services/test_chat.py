@@ -117,6 +117,42 @@ async def test_a_message_aimed_at_someone_elses_ticket_is_refused_and_audited(
     assert len(attacker_players) == 1  # the refused message created nothing
 
 
+async def test_a_message_aimed_at_ones_own_closed_chat_starts_a_new_one(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    agent = await make_agent()
+    first = await say(runtime, VISITOR, "Hello")
+    for status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        async with runtime.uow() as uow:
+            await ticket_service.update_ticket(
+                uow,
+                actor=agent.actor,
+                ticket_id=first.ticket.id,
+                changes=ticket_service.TicketChanges(status=status),
+                supported_languages=["en"],
+            )
+    again = await say(runtime, VISITOR, "Still there?", claimed_ticket_id=first.ticket.id)
+    assert again.ticket.id != first.ticket.id
+    async with runtime.uow() as uow:
+        refused = (
+            await uow.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "widget.foreign_ticket_refused")
+            )
+        ).all()
+    assert refused == []
+
+
+async def test_history_after_a_long_absence_ends_with_the_newest_messages(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chat, "HISTORY_LIMIT", 3)
+    for index in range(5):
+        await say(runtime, VISITOR, f"m{index}")
+    async with runtime.uow() as uow:
+        _, messages = await chat.conversation_history(uow, identity=VISITOR, after_id=0)
+    assert [m.body for m in messages] == ["m2", "m3", "m4"]
+
+
 async def test_receipts_only_move_forward(runtime: Runtime, bus: RecordingBus) -> None:
     first = await say(runtime, VISITOR, "Hello")
     for delivered, read in ((5, None), (3, 2), (7, 7)):

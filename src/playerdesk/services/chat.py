@@ -134,7 +134,8 @@ async def find_conversation(uow: UnitOfWork, *, identity: WidgetIdentity) -> Con
 async def conversation_history(
     uow: UnitOfWork, *, identity: WidgetIdentity, after_id: int
 ) -> tuple[Conversation, list[Message]]:
-    """What the widget shows: public messages of the live conversation after `after_id`."""
+    """What the widget shows: public messages of the live conversation after `after_id`,
+    oldest first; when more than HISTORY_LIMIT are missing, the newest of them."""
     conversation = await find_conversation(uow, identity=identity)
     if conversation.ticket is None:
         return conversation, []
@@ -146,10 +147,10 @@ async def conversation_history(
             Message.id > after_id,
         )
         .options(selectinload(Message.attachments))
-        .order_by(Message.id)
+        .order_by(Message.id.desc())
         .limit(HISTORY_LIMIT)
     )
-    return conversation, list(rows.all())
+    return conversation, list(reversed(rows.all()))
 
 
 def _subject_from(body: str, *, fallback: str) -> str:
@@ -183,10 +184,15 @@ async def post_widget_message(
     someone else's ticket is refused and audited.
     """
     if claimed_ticket_id is not None:
-        current = await find_conversation(uow, identity=identity)
-        if current.ticket is None or current.ticket.id != claimed_ticket_id:
+        # The widget may still show a conversation of its own that was closed meanwhile:
+        # that is not an attack, the message simply starts a new conversation below.
+        player = await _find_player(uow, identity)
+        owner = await uow.session.scalar(
+            select(Ticket.player_id).where(Ticket.id == claimed_ticket_id)
+        )
+        if player is None or owner != player.id:
             await _refuse_foreign_ticket(
-                uow, player_id=current.player_id, ticket_id=claimed_ticket_id
+                uow, player_id=player.id if player else None, ticket_id=claimed_ticket_id
             )
     ticket = await _conversation_for_writing(
         uow,

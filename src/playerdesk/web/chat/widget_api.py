@@ -23,10 +23,10 @@ from playerdesk.web.chat.widget_auth import (
 )
 from playerdesk.web.console.rendering import request_language
 from playerdesk.web.deps import IdPath, RuntimeDep, UowDep
-from playerdesk.web.schemas.common import RequestModel, ResponseModel
+from playerdesk.web.schemas.common import PROBLEM_RESPONSES, RequestModel, ResponseModel
 from playerdesk.web.schemas.tickets import AttachmentOut
 
-router = APIRouter(prefix="/widget/v1", tags=["widget"])
+router = APIRouter(prefix="/widget/v1", tags=["widget"], responses=PROBLEM_RESPONSES)
 
 
 class VerifiedPlayer(RequestModel):

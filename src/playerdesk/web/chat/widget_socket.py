@@ -224,14 +224,15 @@ class WidgetConnection:
                 if len(text) > MAX_FRAME_CHARS:
                     await close_with(self.websocket, CLOSE_TOO_BIG, "frame larger than 64 KB")
                     return
+                frame = parse_frame(text)
                 if not self.bucket.take():
                     self.dropped += 1
                     if self.dropped >= DROPPED_BEFORE_CLOSE:
                         await close_with(self.websocket, CLOSE_FLOODING, "too many frames")
                         return
-                    self.error("rate_limited", "rate_limited")
+                    client_msg_id = frame.get("client_msg_id") if frame else None
+                    self.error("rate_limited", "rate_limited", client_msg_id=client_msg_id)
                     continue
-                frame = parse_frame(text)
                 if frame is None:
                     self.error("invalid", "error")
                     continue
