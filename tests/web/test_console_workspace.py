@@ -454,13 +454,18 @@ async def test_player_details_are_an_audited_read_made_only_on_request(
     assert await audited_views(runtime) == []
 
     details = await client.get(f"/console/tickets/{known.id}/player")
-    nobody = await client.get(f"/console/tickets/{anonymous.id}/player")
+    visitor = await client.get(f"/console/tickets/{anonymous.id}/player")
 
     assert details.status_code == 200
     assert details.json()["player"]["external_id"] == "C-1001"
     assert details.json()["player"]["name"] == "Lena Player"
-    assert nobody.json() == {"player": None}
-    assert await audited_views(runtime) == [(me.id, str(known.player_id))]
+    # A player the casino does not know (an anonymous chat visitor) is shown too, audited.
+    assert visitor.status_code == 200
+    assert visitor.json()["player"]["external_id"] is None
+    assert await audited_views(runtime) == [
+        (me.id, str(known.player_id)),
+        (me.id, str(anonymous.player_id)),
+    ]
 
 
 async def audited_views(runtime: Runtime) -> list[tuple[int | None, str | None]]:

@@ -555,11 +555,14 @@ export class Conversation {
           [strings.player_country, player.country],
           [strings.player_vip, player.vip_tier],
         ].filter(([, value]) => value);
-        this.playerBox.replaceChildren(
-          ...rows.map(([label, value]) =>
-            el("div", {}, el("dt", { text: label }), el("dd", { text: value })),
-          ),
+        const items = rows.map(([label, value]) =>
+          el("div", {}, el("dt", { text: label }), el("dd", { text: value })),
         );
+        if (!player.external_id) {
+          // A chat visitor the casino has not identified: say so above what we do know.
+          items.unshift(el("dd", { class: "muted", text: strings.anonymous }));
+        }
+        this.playerBox.replaceChildren(...items);
       }
       this.playerBox.hidden = false;
       this.buttons.player.hidden = true;
