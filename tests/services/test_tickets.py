@@ -404,3 +404,81 @@ async def test_my_teams_view_filters_by_several_teams(
             limit=10,
         )
     assert sorted(t.subject for t in page.items) == ["t0", "t1"]
+
+
+async def test_inbox_order_follows_the_last_public_message(
+    runtime: Runtime, make_agent: AgentFactory, clock: FrozenClock
+) -> None:
+    agent = await make_agent()
+    tickets = []
+    for index in range(4):
+        clock.advance(timedelta(minutes=1))
+        tickets.append(
+            await open_ticket(
+                runtime,
+                agent.actor,
+                subject=f"t{index}",
+                player_external_id=f"P{index}",
+                player=PlayerFields(email=f"p{index}@example.test"),
+            )
+        )
+    clock.advance(timedelta(minutes=1))
+    async with runtime.uow() as uow:  # the oldest ticket comes alive again
+        await message_service.post_player_message(
+            uow,
+            actor=agent.actor,
+            ticket_id=tickets[0].id,
+            body="any news?",
+            client_msg_id=None,
+            attachment_ids=[],
+            limits=runtime.policies.messages,
+        )
+    clock.advance(timedelta(minutes=1))
+    async with runtime.uow() as uow:  # an internal note is not activity the inbox sorts by
+        await message_service.post_agent_message(
+            uow,
+            actor=agent.actor,
+            ticket_id=tickets[1].id,
+            body="note",
+            kind=MessageKind.NOTE,
+            client_msg_id=None,
+            attachment_ids=[],
+            limits=runtime.policies.messages,
+        )
+    seen: list[str] = []
+    cursor = None
+    async with runtime.uow() as uow:
+        while True:
+            page = await ticket_service.list_tickets(
+                uow,
+                actor=agent.actor,
+                filters=ticket_service.TicketFilter(),
+                cursor=cursor,
+                limit=3,
+                order=ticket_service.TicketOrder.ACTIVITY,
+            )
+            seen.extend(ticket.subject for ticket in page.items)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        newest_cursor = (
+            await ticket_service.list_tickets(
+                uow,
+                actor=agent.actor,
+                filters=ticket_service.TicketFilter(),
+                cursor=None,
+                limit=1,
+            )
+        ).next_cursor
+    assert seen == ["t0", "t3", "t2", "t1"]
+    with pytest.raises(ValidationFailed) as caught:  # a cursor of the other ordering
+        async with runtime.uow() as uow:
+            await ticket_service.list_tickets(
+                uow,
+                actor=agent.actor,
+                filters=ticket_service.TicketFilter(),
+                cursor=newest_cursor,
+                limit=3,
+                order=ticket_service.TicketOrder.ACTIVITY,
+            )
+    assert caught.value.field == "cursor"

@@ -16,7 +16,7 @@ from playerdesk.domain.events import (
     event_to_json,
 )
 from playerdesk.domain.players import check_vip_tier, normalise_email, vip_rank
-from playerdesk.services.pagination import decode_cursor, encode_cursor
+from playerdesk.services.pagination import Position, decode_cursor, encode_cursor
 from playerdesk.settings import DEV_SECRET_KEY, Settings
 from tests.factories import message_event
 
@@ -117,9 +117,25 @@ def test_email_domain_is_lowercased_and_garbage_refused() -> None:
         normalise_email("not-an-email")
 
 
+def _raw(payload: dict[str, object]) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
 def test_cursor_round_trip_and_tampering() -> None:
-    assert decode_cursor(encode_cursor(42)) == 42
-    for bad in ("", "!!!", encode_cursor(42)[:-2] + "zz", "eyJiZWZvcmUiOiAtMX0"):
+    assert decode_cursor(encode_cursor(Position(before=42))) == Position(before=42)
+    at_position = Position(before=7, at=AT)
+    assert decode_cursor(encode_cursor(at_position)) == at_position
+    forged_time = encode_cursor(Position(before=7)).replace("=", "")
+    for bad in (
+        "",
+        "!!!",
+        forged_time[:-2] + "zz",
+        "eyJiZWZvcmUiOiAtMX0",
+        _raw({"before": 3, "at": "noon"}),
+    ):
         with pytest.raises(ValidationFailed) as caught:
             decode_cursor(bad)
         assert caught.value.field == "cursor"

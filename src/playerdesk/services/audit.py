@@ -10,7 +10,7 @@ from sqlalchemy import select
 from playerdesk.db.models import AuditEntry
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.permissions import Actor, Permission
-from playerdesk.services.pagination import Page, decode_cursor
+from playerdesk.services.pagination import Page, Position, decode_cursor
 
 
 def record(
@@ -60,6 +60,6 @@ async def list_entries(
     if filters.actor_agent_id is not None:
         query = query.where(AuditEntry.actor_agent_id == filters.actor_agent_id)
     if cursor is not None:
-        query = query.where(AuditEntry.id < decode_cursor(cursor))
+        query = query.where(AuditEntry.id < decode_cursor(cursor).before)
     rows = list((await uow.session.scalars(query)).all())
-    return Page.from_rows(rows, limit=limit, key=lambda entry: entry.id)
+    return Page.from_rows(rows, limit=limit, position=lambda entry: Position(before=entry.id))

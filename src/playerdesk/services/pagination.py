@@ -7,6 +7,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from playerdesk.domain.errors import ValidationFailed
@@ -16,20 +17,44 @@ T = TypeVar("T")
 MAX_ID = 2**63 - 1
 
 
-def encode_cursor(last_id: int) -> str:
-    raw = json.dumps({"before": last_id}, separators=(",", ":")).encode()
+@dataclass(frozen=True)
+class Position:
+    """Where the last page ended: the last row's id and, for lists ordered by a time, its time."""
+
+    before: int
+    at: datetime | None = None
+
+
+def encode_cursor(position: Position) -> str:
+    payload: dict[str, object] = {"before": position.before}
+    if position.at is not None:
+        payload["at"] = position.at.isoformat()
+    raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def _refuse() -> ValidationFailed:
+    return ValidationFailed("not a cursor this API returned", field="cursor")
+
+
+def decode_cursor(cursor: str) -> Position:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("not a cursor this API returned", field="cursor") from exc
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
-        raise ValidationFailed("not a cursor this API returned", field="cursor")
-    return value
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        before, at = payload["before"], payload.get("at")
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _refuse() from exc
+    if not isinstance(before, int) or isinstance(before, bool) or not 0 < before <= MAX_ID:
+        raise _refuse()
+    if at is None:
+        return Position(before=before)
+    try:
+        moment = datetime.fromisoformat(at) if isinstance(at, str) else None
+    except ValueError as exc:
+        raise _refuse() from exc
+    if moment is None or moment.tzinfo is None:
+        raise _refuse()
+    return Position(before=before, at=moment)
 
 
 @dataclass(frozen=True)
@@ -38,8 +63,10 @@ class Page(Generic[T]):
     next_cursor: str | None
 
     @classmethod
-    def from_rows(cls, rows: Sequence[T], *, limit: int, key: Callable[[T], int]) -> Page[T]:
+    def from_rows(
+        cls, rows: Sequence[T], *, limit: int, position: Callable[[T], Position]
+    ) -> Page[T]:
         """`rows` was fetched with limit + 1 so that we know whether more follow."""
         items = list(rows[:limit])
         more = len(rows) > limit
-        return cls(items=items, next_cursor=encode_cursor(key(items[-1])) if more else None)
+        return cls(items=items, next_cursor=encode_cursor(position(items[-1])) if more else None)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -20,7 +21,7 @@ from playerdesk.domain.redaction import redact_card_numbers
 from playerdesk.domain.state import ensure_transition
 from playerdesk.services import audit
 from playerdesk.services.messages import MessageLimits, add_player_message
-from playerdesk.services.pagination import Page, decode_cursor
+from playerdesk.services.pagination import Page, Position, decode_cursor
 from playerdesk.services.players import PlayerFields, PlayerPolicy, match_or_create_player
 
 TICKET_NUMBER_COUNTER = "ticket_number"
@@ -370,17 +371,28 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+class TicketOrder(StrEnum):
+    NEWEST = "newest"  # by when the ticket was opened
+    ACTIVITY = "activity"  # by the last public message: how an inbox is read
+
+
 async def list_tickets(
-    uow: UnitOfWork, *, actor: Actor, filters: TicketFilter, cursor: str | None, limit: int
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    filters: TicketFilter,
+    cursor: str | None,
+    limit: int,
+    order: TicketOrder = TicketOrder.NEWEST,
 ) -> Page[Ticket]:
-    """Newest first, keyset-paginated. Two queries whatever the page size (tickets, tags)."""
+    """Keyset-paginated, newest or most recently active first. Two queries whatever the page
+    size (tickets, tags)."""
     actor.require(Permission.TICKETS_READ)
-    query = (
-        select(Ticket)
-        .options(selectinload(Ticket.tags))
-        .order_by(Ticket.id.desc())
-        .limit(limit + 1)
-    )
+    query = select(Ticket).options(selectinload(Ticket.tags)).limit(limit + 1)
+    if order is TicketOrder.ACTIVITY:
+        query = query.order_by(Ticket.last_message_at.desc(), Ticket.id.desc())
+    else:
+        query = query.order_by(Ticket.id.desc())
     if filters.statuses:
         query = query.where(Ticket.status.in_([status.value for status in filters.statuses]))
     if filters.channel is not None:
@@ -408,9 +420,24 @@ async def list_tickets(
         )
         query = query.where(or_(func.lower(Ticket.subject).like(pattern, escape="\\"), in_messages))
     if cursor is not None:
-        query = query.where(Ticket.id < decode_cursor(cursor))
+        position = decode_cursor(cursor)
+        if order is TicketOrder.ACTIVITY:
+            if position.at is None:
+                raise ValidationFailed("not a cursor of this ordering", field="cursor")
+            query = query.where(
+                or_(
+                    Ticket.last_message_at < position.at,
+                    and_(Ticket.last_message_at == position.at, Ticket.id < position.before),
+                )
+            )
+        else:
+            query = query.where(Ticket.id < position.before)
     rows = (await uow.session.scalars(query)).all()
-    return Page.from_rows(rows, limit=limit, key=lambda ticket: ticket.id)
+    if order is TicketOrder.ACTIVITY:
+        return Page.from_rows(
+            rows, limit=limit, position=lambda t: Position(before=t.id, at=t.last_message_at)
+        )
+    return Page.from_rows(rows, limit=limit, position=lambda t: Position(before=t.id))
 
 
 async def unread_counts(uow: UnitOfWork, *, actor: Actor, ticket_ids: list[int]) -> dict[int, int]:

@@ -31,6 +31,7 @@ class Ticket(Base):
         Index("ix_tickets_assignee_id_id", "assignee_id", "id"),
         Index("ix_tickets_team_id_id", "team_id", "id"),
         Index("ix_tickets_player_id_id", "player_id", "id"),
+        Index("ix_tickets_last_message_at_id", "last_message_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

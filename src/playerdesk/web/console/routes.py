@@ -364,6 +364,7 @@ async def _workspace(
             filters=query.ticket_filter(agent_id=actor.agent_id, team_ids=team_ids),
             cursor=cursor,
             limit=INBOX_PAGE_SIZE,
+            order=ticket_service.TicketOrder.ACTIVITY,
         )
     except ValidationFailed:
         # A stale or hand-edited cursor: start again from the newest conversations.

@@ -87,6 +87,7 @@ async def list_tickets(
     text: Annotated[SafeStr | None, Query(max_length=200)] = None,
     cursor: Annotated[SafeStr | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    order: ticket_service.TicketOrder = ticket_service.TicketOrder.NEWEST,
 ) -> PageOut[TicketOut]:
     page = await ticket_service.list_tickets(
         uow,
@@ -105,6 +106,7 @@ async def list_tickets(
         ),
         cursor=cursor,
         limit=limit,
+        order=order,
     )
     return PageOut[TicketOut](
         items=[TicketOut.of(ticket) for ticket in page.items], next_cursor=page.next_cursor
