@@ -151,7 +151,9 @@ class RecordingBus:
 
 @pytest.fixture
 def bus() -> RecordingBus:
-    return RecordingBus(RedisBus(REDIS_URL) if REDIS_URL else InMemoryBus())
+    # A channel of this run's own: the Redis may be shared with a running PlayerDesk.
+    channel = f"playerdesk:test:{os.getpid()}"
+    return RecordingBus(RedisBus(REDIS_URL, channel=channel) if REDIS_URL else InMemoryBus())
 
 
 @pytest.fixture

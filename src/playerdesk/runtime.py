@@ -84,7 +84,11 @@ def build_runtime(
 ) -> Runtime:
     engine = create_engine(settings.database_url)
     if bus is None:
-        bus = RedisBus(settings.redis_url) if settings.redis_url else InMemoryBus()
+        bus = (
+            RedisBus(settings.redis_url, channel=settings.redis_channel)
+            if settings.redis_url
+            else InMemoryBus()
+        )
     return Runtime(
         settings=settings,
         engine=engine,

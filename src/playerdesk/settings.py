@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEV
     database_url: str = "sqlite+aiosqlite:///./var/playerdesk.db"
     redis_url: str | None = None
+    # Pub/sub channels ignore Redis db numbers: deployments sharing a Redis need their own.
+    redis_channel: str = Field(default="playerdesk:events", min_length=1, max_length=200)
     secret_key: str = DEV_SECRET_KEY
     data_dir: Path = Path("./var")
 

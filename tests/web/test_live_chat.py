@@ -298,3 +298,32 @@ async def test_identity_verification_binds_the_widget_to_the_casino_player(
         ticket = (await http.get(f"/api/v1/tickets/{ticket_id}", headers=agent.headers)).json()
         player = await http.get("/api/v1/players/C-77", headers=agent.headers)
     assert player.json()["id"] == ticket["player_id"]
+
+
+async def test_a_failing_frame_is_refused_but_the_socket_lives_on(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playerdesk.services import chat
+
+    real = chat.post_widget_message
+    calls = 0
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("no database connection free")  # as under overload
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(chat, "post_widget_message", flaky)
+    session = await widget_session(live_server)
+    async with connect(f"{live_server.ws_url}/ws/widget?token={session['token']}") as widget:
+        await widget.send(json.dumps({"type": "hello"}))
+        await receive(widget, "welcome")
+        frame = {"type": "message.send", "client_msg_id": "retry-me", "body": "Hallo?"}
+        await widget.send(json.dumps(frame))
+        error = await receive(widget, "error")
+        assert (error["code"], error["client_msg_id"]) == ("unavailable", "retry-me")
+        await widget.send(json.dumps(frame))  # the widget's resend
+        ack = await receive(widget, "message.ack")
+        assert ack["message"]["body"] == "Hallo?"

@@ -40,6 +40,7 @@ def two_servers(settings: Settings) -> Iterator[list[str]]:
         **os.environ,
         "PLAYERDESK_DATABASE_URL": settings.database_url,
         "PLAYERDESK_REDIS_URL": REDIS_URL,
+        "PLAYERDESK_REDIS_CHANNEL": f"playerdesk:test-two:{os.getpid()}",
         "PLAYERDESK_SECRET_KEY": settings.secret_key,  # both must verify each other's tokens
         "PLAYERDESK_DATA_DIR": str(settings.data_dir),
         "PLAYERDESK_LOG_FORMAT": "json",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from playerdesk.db.models import Ticket
@@ -39,6 +40,7 @@ from playerdesk.web.chat.connection import (
 from playerdesk.web.chat.widget_socket import event_message_frame
 from playerdesk.web.deps import SESSION_COOKIE
 
+log = structlog.get_logger(__name__)
 router = APIRouter()
 
 FRAMES_PER_SECOND = 20
@@ -224,6 +226,11 @@ class ConsoleConnection:
                     await self.handle(frame)
                 except DomainError as exc:
                     self.outbox.send({"type": "error", "code": exc.code, "detail": exc.detail})
+                except Exception:
+                    # E.g. no database connection free under overload: refuse this frame,
+                    # keep the socket (the console retries), and leave a trace.
+                    log.exception("console_frame_failed", frame_type=frame["type"])
+                    self.outbox.send({"type": "error", "code": "unavailable"})
         except WebSocketDisconnect:
             pass
         finally:

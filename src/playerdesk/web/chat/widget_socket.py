@@ -236,7 +236,13 @@ class WidgetConnection:
                 if frame is None:
                     self.error("invalid", "error")
                     continue
-                await self.handle(frame)
+                try:
+                    await self.handle(frame)
+                except Exception:
+                    # E.g. no database connection free under overload: the widget resends
+                    # unacknowledged messages with the same client_msg_id, so nothing is lost.
+                    log.exception("widget_frame_failed", frame_type=frame["type"])
+                    self.error("unavailable", "error", client_msg_id=frame.get("client_msg_id"))
         except (WebSocketDisconnect, TimeoutError):
             pass
         finally:
