@@ -37,7 +37,7 @@ from playerdesk.web.chat.connection import (
     origin_allowed,
     parse_frame,
 )
-from playerdesk.web.chat.widget_socket import event_message_frame
+from playerdesk.web.chat.frames import event_message_frame
 from playerdesk.web.deps import SESSION_COOKIE
 
 log = structlog.get_logger(__name__)

@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from playerdesk.db.models import Message, Ticket
+from playerdesk.db.models import Ticket
 from playerdesk.domain.errors import AuthenticationFailed, DomainError, PermissionDenied
 from playerdesk.domain.events import (
     Event,
@@ -35,6 +35,7 @@ from playerdesk.web.chat.connection import (
     origin_allowed,
     parse_frame,
 )
+from playerdesk.web.chat.frames import event_message_frame, message_frame
 from playerdesk.web.chat.strings import widget_strings
 from playerdesk.web.chat.widget_auth import WidgetSession, read_session_token
 
@@ -45,41 +46,6 @@ HELLO_TIMEOUT_SECONDS = 30
 FRAMES_PER_SECOND = 5
 FRAME_BURST = 20
 DROPPED_BEFORE_CLOSE = 20
-
-
-def message_frame(message: Message) -> Frame:
-    return {
-        "id": message.id,
-        "ticket_id": message.ticket_id,
-        "author": message.author_kind,
-        "author_name": None,
-        "body": message.body,
-        "created_at": message.created_at.isoformat(),
-        "client_msg_id": message.client_msg_id,
-        "attachments": [
-            {
-                "id": item.id,
-                "filename": item.filename,
-                "content_type": item.content_type,
-                "size": item.size,
-            }
-            for item in message.attachments
-        ],
-    }
-
-
-def event_message_frame(event: MessagePosted) -> Frame:
-    return {
-        "id": event.message_id,
-        "ticket_id": event.ticket_id,
-        "author": event.author_kind,
-        # Players see a first name at most: the agent's display name, as shown in the console.
-        "author_name": event.author_name,
-        "body": event.body,
-        "created_at": event.occurred_at.isoformat(),
-        "client_msg_id": event.client_msg_id,
-        "attachments": [item.model_dump() for item in event.attachments],
-    }
 
 
 def conversation_frame(ticket: Ticket | None) -> Frame | None:
