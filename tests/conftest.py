@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from playerdesk.clock import FrozenClock
@@ -68,28 +68,44 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_migrated() -> bool:
-    if not PG_URL:
-        return False
+# Rows the migrations ship (default SLA policies, escalation rules): every test starts with
+# them, as a new installation does, so the PostgreSQL run puts them back after truncating.
+SEEDED_TABLES = ("sla_policies", "escalation_rules")
+SeedRows = dict[str, list[dict[str, Any]]]
 
-    async def reset_and_migrate() -> None:
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> SeedRows | None:
+    if not PG_URL:
+        return None
+
+    async def reset_and_migrate() -> SeedRows:
         engine = create_engine(PG_URL)
         try:
             async with engine.begin() as connection:
                 await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
                 await connection.execute(text("CREATE SCHEMA public"))
             await upgrade_engine(engine)
+            async with engine.connect() as connection:
+                return {
+                    name: [
+                        dict(row._mapping)
+                        for row in await connection.execute(select(Base.metadata.tables[name]))
+                    ]
+                    for name in SEEDED_TABLES
+                }
         finally:
             await engine.dispose()
 
-    asyncio.run(reset_and_migrate())
-    return True
+    return asyncio.run(reset_and_migrate())
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, sqlite_template: Path | None, pg_migrated: bool) -> Iterator[str]:
+def database_url(
+    tmp_path: Path, sqlite_template: Path | None, pg_migrated: SeedRows | None
+) -> Iterator[str]:
     if PG_URL:
+        assert pg_migrated is not None
         tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
 
         async def truncate() -> None:
@@ -97,6 +113,15 @@ def database_url(tmp_path: Path, sqlite_template: Path | None, pg_migrated: bool
             try:
                 async with engine.begin() as connection:
                     await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                    for name, rows in pg_migrated.items():
+                        if rows:
+                            await connection.execute(insert(Base.metadata.tables[name]), rows)
+                            await connection.execute(
+                                text(
+                                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                                    f"(SELECT max(id) FROM {name}))"
+                                )
+                            )
             finally:
                 await engine.dispose()
 
@@ -223,6 +248,8 @@ class AgentFactory:
         email: str | None = None,
         password: str | None = None,
         languages: list[str] | None = None,
+        team_ids: list[int] | None = None,
+        max_chats: int = 3,
     ) -> AgentLogin:
         self.created += 1
         email = email or f"{role.value}{self.created}@example.test"
@@ -236,6 +263,8 @@ class AgentFactory:
                 password=password,
                 languages=languages or ["en"],
                 supported_languages=self.runtime.policies.players.languages,
+                team_ids=team_ids or [],
+                max_concurrent_chats=max_chats,
             )
         async with self.runtime.uow() as uow:
             issued = await auth.create_api_token(

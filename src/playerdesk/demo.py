@@ -1064,6 +1064,7 @@ async def _ensure_ticket(
             ),
             player_policy=runtime.policies.players,
             limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
         )
     for step in spec.steps:
         story.advance(STEP_SPACING)
@@ -1077,6 +1078,7 @@ async def _ensure_ticket(
                     client_msg_id=None,
                     attachment_ids=[],
                     limits=runtime.policies.messages,
+                    routing_policy=runtime.policies.routing,
                 )
             else:
                 await message_service.post_agent_message(
@@ -1088,6 +1090,7 @@ async def _ensure_ticket(
                     client_msg_id=None,
                     attachment_ids=[],
                     limits=runtime.policies.messages,
+                    routing_policy=runtime.policies.routing,
                 )
     if spec.status is not Status.NEW:
         # A no-op when the conversation already left the ticket in this status.
@@ -1099,4 +1102,5 @@ async def _ensure_ticket(
                 ticket_id=ticket.id,
                 changes=ticket_service.TicketChanges(status=spec.status),
                 supported_languages=runtime.policies.players.languages,
+                routing_policy=runtime.policies.routing,
             )

@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from playerdesk.clock import Clock, SystemClock
 from playerdesk.db.engine import create_engine, create_session_factory
 from playerdesk.db.uow import UnitOfWork
+from playerdesk.domain.routing import parse_channel_weights
 from playerdesk.realtime.bus import EventBus, InMemoryBus, RedisBus
 from playerdesk.realtime.hub import Hub
 from playerdesk.services.attachments import AttachmentPolicy
 from playerdesk.services.auth import LoginPolicy
 from playerdesk.services.messages import MessageLimits
 from playerdesk.services.players import PlayerPolicy
+from playerdesk.services.routing import RoutingPolicy
 from playerdesk.settings import Settings
 from playerdesk.storage.attachments import AttachmentStore, LocalAttachmentStore
 
@@ -28,6 +30,7 @@ class Policies:
     messages: MessageLimits
     attachments: AttachmentPolicy
     login: LoginPolicy
+    routing: RoutingPolicy
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policies:
@@ -48,6 +51,10 @@ class Policies:
                 lockout=timedelta(seconds=settings.login_lockout_seconds),
                 ip_max_failures=settings.login_ip_max_failures,
                 session_ttl=timedelta(seconds=settings.session_ttl_seconds),
+            ),
+            routing=RoutingPolicy(
+                channel_weights=parse_channel_weights(settings.routing_channel_weights),
+                vip_tiers=list(settings.vip_tiers),
             ),
         )
 

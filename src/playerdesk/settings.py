@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     widget_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     widget_session_ttl_seconds: int = Field(default=3600, ge=60)
 
+    # How much a conversation of each channel weighs against an agent's chat capacity, in
+    # hundredths of a live chat, e.g. "email=25,telegram=50" (unlisted channels keep theirs).
+    routing_channel_weights: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    # How often the SLA / queue / shift job runs (minute-level targets need <= 10 s).
+    sla_check_seconds: float = Field(default=5.0, gt=0, le=10)
+
     metrics_token: str | None = None
     run_jobs_in_process: bool | None = None
     log_format: str = "auto"
@@ -73,6 +79,19 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("routing_channel_weights", mode="before")
+    @classmethod
+    def _weights(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        weights: dict[str, int] = {}
+        for item in (part.strip() for part in value.split(",") if part.strip()):
+            name, _, units = item.partition("=")
+            if not units.strip().isdigit():
+                raise ValueError(f"expected channel=units, got {item!r}")
+            weights[name.strip()] = int(units)
+        return weights
 
     @field_validator("vip_tiers")
     @classmethod

@@ -89,7 +89,12 @@ async def agent_console(
 
 async def go_online(runtime: Runtime, agent: AgentLogin) -> None:
     async with runtime.uow() as uow:
-        await chat.set_presence(uow, actor=agent.actor, presence=Presence.ONLINE)
+        await chat.set_presence(
+            uow,
+            actor=agent.actor,
+            presence=Presence.ONLINE,
+            routing_policy=runtime.policies.routing,
+        )
 
 
 async def casino_page(browser: Any, url: str, **options: Any) -> tuple[Page, list[str]]:

@@ -94,6 +94,8 @@ async def test_events_are_published_only_after_commit(runtime, make_agent, bus) 
             ),
             player_policy=runtime.policies.players,
             limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
         )
     assert seen_during_transaction == []
-    assert bus.types() == ["ticket.created", "message.posted"]
+    # Nobody is online: the new chat waits in the queue and the player is told where.
+    assert bus.types() == ["ticket.created", "queue.position", "message.posted"]

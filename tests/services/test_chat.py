@@ -10,7 +10,7 @@ from playerdesk.db.models import AuditEntry, Player, Ticket
 from playerdesk.domain.enums import Channel, MessageKind, Presence, TicketStatus
 from playerdesk.domain.errors import PermissionDenied
 from playerdesk.runtime import Runtime
-from playerdesk.services import chat
+from playerdesk.services import chat, routing
 from playerdesk.services import messages as message_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
@@ -31,6 +31,7 @@ async def say(runtime: Runtime, identity: chat.WidgetIdentity, body: str, **kw):
             fields=PlayerFields(language=kw.get("language", "pl")),
             policy=runtime.policies.players,
             limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
         )
 
 
@@ -68,6 +69,7 @@ async def test_history_shows_replies_not_notes_and_resumes_after_an_id(
                 client_msg_id=None,
                 attachment_ids=[],
                 limits=runtime.policies.messages,
+                routing_policy=runtime.policies.routing,
             )
     async with runtime.uow() as uow:
         conversation, messages = await chat.conversation_history(uow, identity=VISITOR, after_id=0)
@@ -94,6 +96,7 @@ async def test_a_closed_chat_is_not_continued(runtime: Runtime, make_agent: Agen
                 ticket_id=first.ticket.id,
                 changes=ticket_service.TicketChanges(status=status),
                 supported_languages=["en"],
+                routing_policy=runtime.policies.routing,
             )
     again = await say(runtime, VISITOR, "Hello again")
     assert again.ticket.id != first.ticket.id
@@ -130,6 +133,7 @@ async def test_a_message_aimed_at_ones_own_closed_chat_starts_a_new_one(
                 ticket_id=first.ticket.id,
                 changes=ticket_service.TicketChanges(status=status),
                 supported_languages=["en"],
+                routing_policy=runtime.policies.routing,
             )
     again = await say(runtime, VISITOR, "Still there?", claimed_ticket_id=first.ticket.id)
     assert again.ticket.id != first.ticket.id
@@ -178,14 +182,21 @@ async def test_availability_needs_an_online_agent_with_a_live_console(
     async with runtime.uow() as uow:
         assert not await chat.agents_available(uow)
     async with runtime.uow() as uow:
-        await chat.set_presence(uow, actor=agent.actor, presence=Presence.ONLINE)
+        await chat.set_presence(
+            uow,
+            actor=agent.actor,
+            presence=Presence.ONLINE,
+            routing_policy=runtime.policies.routing,
+        )
     async with runtime.uow() as uow:
         assert await chat.agents_available(uow)
-    clock.advance(chat.PRESENCE_STALE_AFTER + timedelta(seconds=1))
+    clock.advance(routing.PRESENCE_STALE_AFTER + timedelta(seconds=1))
     async with runtime.uow() as uow:
         assert not await chat.agents_available(uow)  # the console went quiet
     async with runtime.uow() as uow:
-        await chat.set_presence(uow, actor=agent.actor, presence=Presence.AWAY)
+        await chat.set_presence(
+            uow, actor=agent.actor, presence=Presence.AWAY, routing_policy=runtime.policies.routing
+        )
     async with runtime.uow() as uow:
         assert not await chat.agents_available(uow)
     changes = [e.presence for e in bus.published if e.type == "presence.changed"]  # type: ignore[union-attr]
@@ -203,6 +214,7 @@ async def test_offline_message_becomes_an_email_ticket(runtime: Runtime) -> None
             policy=runtime.policies.players,
             limits=runtime.policies.messages,
             language="pl",
+            routing_policy=runtime.policies.routing,
         )
     async with runtime.uow() as uow:
         player = await uow.session.get_one(Player, ticket.player_id)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from playerdesk.clock import FrozenClock
 from playerdesk.db.models import WebSession
-from playerdesk.jobs.runner import JOBS, PeriodicJob, run_job_once, run_jobs_forever
+from playerdesk.jobs.runner import PeriodicJob, jobs_for, run_job_once, run_jobs_forever
 from playerdesk.runtime import Runtime
 from playerdesk.services import auth
 from tests.conftest import AgentFactory
@@ -32,7 +32,7 @@ async def test_housekeeping_job_purges_expired_sessions(
             user_agent=None,
             policy=runtime.policies.login,
         )
-    [job] = [job for job in JOBS if job.name == "purge_expired_auth"]
+    [job] = [job for job in jobs_for(runtime.settings) if job.name == "purge_expired_auth"]
     assert await run_job_once(runtime, job)
     assert await sessions(runtime) == 1
     clock.advance(timedelta(seconds=runtime.settings.session_ttl_seconds + 1))

@@ -30,6 +30,7 @@ async def open_ticket(runtime: Runtime, actor, **overrides):  # type: ignore[no-
             new=ticket_service.NewTicket(**values),
             player_policy=runtime.policies.players,
             limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
         )
 
 
@@ -127,6 +128,7 @@ async def test_agent_reply_opens_new_ticket_and_player_reply_reopens_resolved(
             client_msg_id=None,
             attachment_ids=[],
             limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
         )
     async with runtime.uow() as uow:
         current = await ticket_service.get_ticket(uow, actor=agent.actor, ticket_id=ticket.id)
@@ -140,6 +142,7 @@ async def test_agent_reply_opens_new_ticket_and_player_reply_reopens_resolved(
             ticket_id=ticket.id,
             changes=ticket_service.TicketChanges(status=TicketStatus.RESOLVED),
             supported_languages=["en"],
+            routing_policy=runtime.policies.routing,
         )
     async with runtime.uow() as uow:
         await message_service.post_player_message(
@@ -150,6 +153,7 @@ async def test_agent_reply_opens_new_ticket_and_player_reply_reopens_resolved(
             client_msg_id="p-1",
             attachment_ids=[],
             limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
         )
     async with runtime.uow() as uow:
         current = await ticket_service.get_ticket(uow, actor=agent.actor, ticket_id=ticket.id)
@@ -174,6 +178,7 @@ async def test_internal_note_does_not_count_as_first_response(
             client_msg_id=None,
             attachment_ids=[],
             limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
         )
     async with runtime.uow() as uow:
         current = await ticket_service.get_ticket(uow, actor=agent.actor, ticket_id=ticket.id)
@@ -199,6 +204,7 @@ async def test_idempotent_message_posting_stores_one_message(
                     client_msg_id="c-42",
                     attachment_ids=[],
                     limits=runtime.policies.messages,
+                    routing_policy=runtime.policies.routing,
                 )
             )
     assert [r.created for r in results] == [True, False, False]
@@ -222,6 +228,7 @@ async def test_closed_ticket_refuses_messages_and_transitions(
                 ticket_id=ticket.id,
                 changes=ticket_service.TicketChanges(status=target),
                 supported_languages=["en"],
+                routing_policy=runtime.policies.routing,
             )
     with pytest.raises(InvalidTransition):
         async with runtime.uow() as uow:
@@ -233,6 +240,7 @@ async def test_closed_ticket_refuses_messages_and_transitions(
                 client_msg_id=None,
                 attachment_ids=[],
                 limits=runtime.policies.messages,
+                routing_policy=runtime.policies.routing,
             )
     with pytest.raises(InvalidTransition):
         async with runtime.uow() as uow:
@@ -242,6 +250,7 @@ async def test_closed_ticket_refuses_messages_and_transitions(
                 ticket_id=ticket.id,
                 changes=ticket_service.TicketChanges(status=TicketStatus.OPEN),
                 supported_languages=["en"],
+                routing_policy=runtime.policies.routing,
             )
 
 
@@ -260,6 +269,7 @@ async def test_update_ticket_records_changes_in_audit_and_event(
                 priority=Priority.URGENT, assignee_id=other.id, tags=["KYC", "vip", "kyc"]
             ),
             supported_languages=["en"],
+            routing_policy=runtime.policies.routing,
         )
     assert [tag.name for tag in updated.tags] == ["kyc", "vip"]
     event = [e for e in bus.published if e.type == "ticket.updated"][-1]
@@ -339,10 +349,12 @@ async def test_posting_a_message_uses_a_fixed_number_of_queries(
                 client_msg_id=f"m-{index}",
                 attachment_ids=[],
                 limits=runtime.policies.messages,
+                routing_policy=runtime.policies.routing,
             )
         counts.append(count_queries.count)
-    # lock ticket, idempotency lookup, insert message, update ticket
-    assert counts == [4, 4, 4]
+    # lock ticket, idempotency lookup, insert message, update ticket; the first reply also
+    # answers the player: it reads the ticket's SLA clocks and stops first response.
+    assert counts == [6, 4, 4]
 
 
 async def test_unread_counts_follow_the_agents_read_mark(
@@ -367,6 +379,7 @@ async def test_unread_counts_follow_the_agents_read_mark(
                     client_msg_id=None,
                     attachment_ids=[],
                     limits=runtime.policies.messages,
+                    routing_policy=runtime.policies.routing,
                 )
             )
     async with runtime.uow() as uow:
@@ -432,6 +445,7 @@ async def test_inbox_order_follows_the_last_public_message(
             client_msg_id=None,
             attachment_ids=[],
             limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
         )
     clock.advance(timedelta(minutes=1))
     async with runtime.uow() as uow:  # an internal note is not activity the inbox sorts by
@@ -444,6 +458,7 @@ async def test_inbox_order_follows_the_last_public_message(
             client_msg_id=None,
             attachment_ids=[],
             limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
         )
     seen: list[str] = []
     cursor = None

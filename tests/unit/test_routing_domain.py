@@ -6,14 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from playerdesk.domain.enums import Channel, Priority
+from playerdesk.domain.enums import Channel, Priority, VipMatch
 from playerdesk.domain.errors import ValidationFailed
 from playerdesk.domain.routing import (
     AgentCapacity,
     RoutingFacts,
     RoutingRule,
     TeamPurpose,
-    VipCondition,
     choose_agent,
     choose_team,
     estimate_wait,
@@ -30,7 +29,7 @@ PURPOSES = {
 }
 RULES = [
     RoutingRule(rule_id=10, team_id=PAYMENTS, topic="payments"),
-    RoutingRule(rule_id=11, team_id=SWEDISH, language="sv", vip=VipCondition.NOT_VIP),
+    RoutingRule(rule_id=11, team_id=SWEDISH, language="sv", vip=VipMatch.NOT_VIP),
 ]
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from playerdesk.domain.calendar import BusinessCalendar
-from playerdesk.domain.enums import Channel, Priority
+from playerdesk.domain.enums import Channel, Priority, VipMatch
 from playerdesk.domain.errors import ValidationFailed
 from playerdesk.domain.sla import (
     SlaClock,
@@ -21,7 +21,6 @@ from playerdesk.domain.sla import (
     SlaTargets,
     SlaTicketFacts,
     SlaTransition,
-    VipMatch,
     cancel_clock,
     check_clock,
     default_policy_rules,

@@ -77,7 +77,8 @@ async def test_create_ticket_returns_it_creates_the_player_and_publishes(
         )
         stored = await uow.session.get_one(Ticket, ticket["id"])
         assert stored.number == 1001
-    assert bus.types() == ["ticket.created", "message.posted"]
+    # nobody is online, so the ticket waits in the queue and its position is announced
+    assert bus.types() == ["ticket.created", "queue.position", "message.posted"]
     assert {"player.created", "ticket.created"} <= set(await audit_actions(runtime))
 
 
@@ -215,7 +216,7 @@ async def test_list_tickets_runs_a_fixed_number_of_queries(
     response = await client.get(f"{API}/tickets", headers=agent.headers)
     assert len(response.json()["items"]) == 7
     assert count_queries.count == with_one
-    assert with_one <= 3  # the token, the tickets, their tags
+    assert with_one <= 4  # the token, the tickets, their tags, their SLA clocks
 
 
 async def test_patch_ticket_changes_fields_audits_and_publishes(
@@ -397,7 +398,8 @@ async def test_ticket_created_is_published_before_its_first_message(
 ) -> None:
     agent = await make_agent()
     await create(client, agent)
-    assert bus.types() == ["ticket.created", "message.posted"]
+    # nobody is online, so the ticket waits in the queue and its position is announced
+    assert bus.types() == ["ticket.created", "queue.position", "message.posted"]
 
 
 async def test_concurrent_first_tickets_all_succeed_with_distinct_numbers(

@@ -127,6 +127,7 @@ async def open_ticket(
             ),
             player_policy=runtime.policies.players,
             limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
         )
 
 

@@ -98,6 +98,7 @@ async def open_ticket(
             ),
             player_policy=runtime.policies.players,
             limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
         )
     if status is not None:
         async with runtime.uow() as uow:
@@ -107,6 +108,7 @@ async def open_ticket(
                 ticket_id=ticket.id,
                 changes=ticket_service.TicketChanges(status=status),
                 supported_languages=runtime.policies.players.languages,
+                routing_policy=runtime.policies.routing,
             )
     return ticket
 
@@ -421,6 +423,7 @@ async def test_conversation_json_has_history_with_authors_notes_and_unread(
                 client_msg_id=None,
                 attachment_ids=[],
                 limits=runtime.policies.messages,
+                routing_policy=runtime.policies.routing,
             )
 
     response = await client.get(f"/console/tickets/{ticket.id}/conversation")
@@ -519,6 +522,7 @@ async def test_signing_out_sets_the_agent_offline(
             uow,
             actor=Actor(agent_id=me.id, role=me.role, method=me.actor.method),
             presence=Presence.ONLINE,
+            routing_policy=runtime.policies.routing,
         )
     page = (await client.get("/console")).text
     assert config_of(page)["me"]["presence"] == "online"
@@ -548,6 +552,7 @@ async def test_a_forged_sign_out_leaves_presence_alone(
             uow,
             actor=Actor(agent_id=me.id, role=me.role, method=me.actor.method),
             presence=Presence.AWAY,
+            routing_policy=runtime.policies.routing,
         )
 
     await client.post("/console/logout", data={"csrf_token": "f" * 64})

@@ -32,6 +32,9 @@ SENIOR_UP = (401, 403, 200, 200, 200)
 MANAGERS = (401, 403, 403, 200, 200)
 MANAGERS_CREATE = (401, 403, 403, 201, 201)
 ADMIN_ONLY = (401, 403, 403, 403, 200)
+ADMIN_ONLY_CREATES = (401, 403, 403, 403, 201)
+ADMIN_ONLY_MISSING = (401, 403, 403, 403, 404)
+ADMIN_ONLY_INVALID = (401, 403, 403, 403, 422)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,84 @@ CASES = [
     Case("POST", "/tokens", EVERYONE_CREATES, {"label": "{role}"}),
     # Somebody else's token: not even its existence is shown to those who may not touch it.
     Case("DELETE", "/tokens/{token}", (401, 404, 404, 404, 200)),
+    # Routing, SLA and escalation: supervisors read, admins change. Roles are checked before
+    # anything is looked up, so a missing id is a 404 only for those who may change it.
+    Case("GET", "/floor", MANAGERS),
+    Case(
+        "POST",
+        "/tickets/{ticket}/escalations",
+        EVERYONE_CREATES,
+        {"reason": "escalated by {role}"},
+    ),
+    Case("GET", "/tickets/{ticket}/escalations", EVERYONE),
+    Case(
+        "POST",
+        "/tickets/{ticket}/transfer",
+        EVERYONE,
+        {"team_id": "{team}", "note": "over to the team, from {role}"},
+    ),
+    Case("GET", "/routing-rules", MANAGERS),
+    Case(
+        "POST",
+        "/routing-rules",
+        ADMIN_ONLY_CREATES,
+        {"name": "Rule of {role}", "team_id": "{team}", "topic": "{role}"},
+    ),
+    Case("PUT", "/routing-rules/999999", ADMIN_ONLY_MISSING, {"name": "x", "team_id": "{team}"}),
+    Case("DELETE", "/routing-rules/999999", ADMIN_ONLY_MISSING),
+    # Not every id (whatever the database holds): only an admin gets as far as the 422.
+    Case("POST", "/routing-rules/reorder", ADMIN_ONLY_INVALID, {"ids": [999999]}),
+    Case("GET", "/sla-policies", MANAGERS),
+    Case(
+        "POST",
+        "/sla-policies",
+        ADMIN_ONLY_CREATES,
+        {"name": "SLA of {role}", "priorities": ["urgent"], "first_response_minutes": 5},
+    ),
+    Case("POST", "/sla-policies/reorder", ADMIN_ONLY_INVALID, {"ids": [999999]}),
+    Case("DELETE", "/sla-policies/999999", ADMIN_ONLY_MISSING),
+    Case("GET", "/escalation-rules", MANAGERS),
+    Case(
+        "POST",
+        "/escalation-rules",
+        ADMIN_ONLY_CREATES,
+        {"name": "Escalation of {role}", "trigger": "sla_breach"},
+    ),
+    Case("DELETE", "/escalation-rules/999999", ADMIN_ONLY_MISSING),
+    Case("GET", "/calendars", MANAGERS),
+    Case(
+        "POST",
+        "/calendars",
+        ADMIN_ONLY_CREATES,
+        {
+            "name": "Calendar of {role}",
+            "time_zone": "Europe/Warsaw",
+            "intervals": [{"weekday": 0, "start": "09:00", "end": "17:00"}],
+        },
+    ),
+    Case("GET", "/calendars/999999", (401, 403, 403, 404, 404)),
+    Case("DELETE", "/calendars/999999", ADMIN_ONLY_MISSING),
+    Case("GET", "/teams/routing", MANAGERS),
+    Case("PATCH", "/teams/{team}/routing", ADMIN_ONLY, {"calendar_id": None}),
+    # Shifts and schedules: supervisors and admins.
+    Case("GET", "/shifts", MANAGERS),
+    Case(
+        "POST",
+        "/shifts",
+        MANAGERS_CREATE,
+        {"name": "Shift of {role}", "start": "22:00", "end": "06:00"},
+    ),
+    Case("DELETE", "/shifts/999999", (401, 403, 403, 404, 404)),
+    Case("GET", "/shifts/on-duty", MANAGERS),
+    Case("GET", "/schedules", MANAGERS),
+    Case(
+        "POST",
+        "/schedules",
+        (401, 403, 403, 422, 422),
+        {"agent_id": "{agent}", "shift_id": 999999, "starts_on": "2026-11-02"},
+    ),
+    Case("PATCH", "/schedules/999999", (401, 403, 403, 404, 404), {"ends_on": "2026-11-30"}),
+    Case("GET", "/coverage", MANAGERS),
 ]
 
 

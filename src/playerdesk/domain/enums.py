@@ -73,3 +73,19 @@ class Presence(StrEnum):
     ONLINE = "online"
     AWAY = "away"
     OFFLINE = "offline"
+
+
+class VipMatch(StrEnum):
+    """Which players a rule is for: anyone, VIPs (any tier) or players who are not VIPs."""
+
+    ANY = "any"
+    VIP = "vip"
+    NOT_VIP = "not_vip"
+
+    def admits(self, vip_tier: str | None) -> bool:
+        is_vip = bool(vip_tier)
+        if self is VipMatch.VIP:
+            return is_vip
+        if self is VipMatch.NOT_VIP:
+            return not is_vip
+        return True

@@ -100,8 +100,55 @@ class PresenceChanged(_Event):
     presence: str
 
 
+class QueuePositionChanged(_Event):
+    """Where a waiting conversation stands in its team's queue (1 = next)."""
+
+    type: Literal["queue.position"] = "queue.position"
+    v: Literal[1] = 1
+    ticket_id: int
+    player_id: int
+    team_id: int | None
+    position: int
+    estimated_wait_seconds: int | None
+
+
+class SlaAlert(_Event):
+    """A clock passed its warning point or its deadline."""
+
+    type: Literal["sla.alert"] = "sla.alert"
+    v: Literal[1] = 1
+    ticket_id: int
+    ticket_number: int
+    metric: str
+    kind: Literal["warning", "breach"]
+    due_at: datetime
+    team_id: int | None
+    assignee_id: int | None
+
+
+class TicketEscalated(_Event):
+    type: Literal["ticket.escalated"] = "ticket.escalated"
+    v: Literal[1] = 1
+    ticket_id: int
+    ticket_number: int
+    level: int
+    trigger: str
+    reason: str
+    team_id: int | None
+    priority: str
+    notify_supervisors: bool
+
+
 Event = Annotated[
-    TicketCreated | TicketUpdated | MessagePosted | TypingChanged | ReadReceipt | PresenceChanged,
+    TicketCreated
+    | TicketUpdated
+    | MessagePosted
+    | TypingChanged
+    | ReadReceipt
+    | PresenceChanged
+    | QueuePositionChanged
+    | SlaAlert
+    | TicketEscalated,
     Field(discriminator="type"),
 ]
 

@@ -21,6 +21,9 @@ class Permission(StrEnum):
     AGENTS_MANAGE = "agents.manage"
     AUDIT_READ = "audit.read"
     TOKENS_MANAGE_ANY = "tokens.manage_any"
+    FLOOR_READ = "floor.read"  # queues, waits, at-risk tickets, who is online
+    SHIFTS_MANAGE = "shifts.manage"
+    ROUTING_MANAGE = "routing.manage"  # routing rules, SLA policies, calendars, escalation
 
 
 _AGENT = frozenset(
@@ -34,8 +37,14 @@ _AGENT = frozenset(
     }
 )
 _SENIOR = _AGENT | {Permission.AGENTS_READ}
-_SUPERVISOR = _SENIOR | {Permission.AGENTS_MANAGE, Permission.TEAMS_MANAGE, Permission.AUDIT_READ}
-_ADMIN = _SUPERVISOR | {Permission.TOKENS_MANAGE_ANY}
+_SUPERVISOR = _SENIOR | {
+    Permission.AGENTS_MANAGE,
+    Permission.TEAMS_MANAGE,
+    Permission.AUDIT_READ,
+    Permission.FLOOR_READ,
+    Permission.SHIFTS_MANAGE,
+}
+_ADMIN = _SUPERVISOR | {Permission.TOKENS_MANAGE_ANY, Permission.ROUTING_MANAGE}
 
 ROLE_PERMISSIONS: dict[AgentRole, frozenset[Permission]] = {
     AgentRole.AGENT: _AGENT,

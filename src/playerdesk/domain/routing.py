@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from playerdesk.domain.enums import Channel, Priority
+from playerdesk.domain.enums import Channel, Priority, VipMatch
 from playerdesk.domain.errors import ValidationFailed
 
 # Capacity is counted in hundredths of a live chat, so that lighter channels can weigh less
@@ -39,19 +39,6 @@ STANDARD_TOPICS: tuple[str, ...] = (
     "complaints",
     "general",
 )
-
-
-class VipCondition(StrEnum):
-    ANY = "any"
-    VIP = "vip"
-    NOT_VIP = "not_vip"
-
-    def matches(self, vip_tier: str | None) -> bool:
-        if self is VipCondition.VIP:
-            return vip_tier is not None
-        if self is VipCondition.NOT_VIP:
-            return vip_tier is None
-        return True
 
 
 class TeamPurpose(StrEnum):
@@ -86,14 +73,14 @@ class RoutingRule:
     topic: str | None = None
     language: str | None = None
     channel: Channel | None = None
-    vip: VipCondition = VipCondition.ANY
+    vip: VipMatch = VipMatch.ANY
 
     def matches(self, facts: RoutingFacts) -> bool:
         return (
             (self.topic is None or self.topic == facts.topic)
             and (self.language is None or self.language == facts.language)
             and (self.channel is None or self.channel is facts.channel)
-            and self.vip.matches(facts.vip_tier)
+            and self.vip.admits(facts.vip_tier)
         )
 
 

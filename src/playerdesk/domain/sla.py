@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from playerdesk.domain.calendar import BusinessCalendar
-from playerdesk.domain.enums import Channel, Priority
+from playerdesk.domain.enums import Channel, Priority, VipMatch
 from playerdesk.domain.errors import ValidationFailed
 
 MAX_TARGET = timedelta(days=90)
@@ -25,12 +25,6 @@ class SlaMetric(StrEnum):
     # Each player message that waits for an agent starts one.
     NEXT_RESPONSE = "next_response"
     RESOLUTION = "resolution"
-
-
-class VipMatch(StrEnum):
-    ANY = "any"
-    VIP = "vip"
-    NOT_VIP = "not_vip"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,12 +89,9 @@ class SlaConditions:
             return False
         if self.team_ids and facts.team_id not in self.team_ids:
             return False
-        tier = facts.vip_tier or None
-        if self.vip is VipMatch.VIP and tier is None:
+        if not self.vip.admits(facts.vip_tier):
             return False
-        if self.vip is VipMatch.NOT_VIP and tier is not None:
-            return False
-        return not self.vip_tiers or tier in self.vip_tiers
+        return not self.vip_tiers or facts.vip_tier in self.vip_tiers
 
     def covers(self, other: SlaConditions) -> bool:
         """Whether every ticket `other` matches is matched here too (a rule below this one

@@ -10,7 +10,8 @@ from datetime import timedelta
 import structlog
 
 from playerdesk.runtime import Runtime
-from playerdesk.services import auth
+from playerdesk.services import auth, floor
+from playerdesk.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -20,6 +21,7 @@ class PeriodicJob:
     name: str
     every: timedelta
     run: Callable[[Runtime], Awaitable[object]]
+    quiet: bool = False  # frequent: it logs by itself when it did something
 
 
 async def _purge_expired_auth(runtime: Runtime) -> object:
@@ -27,9 +29,25 @@ async def _purge_expired_auth(runtime: Runtime) -> object:
         return await auth.purge_expired(uow, keep_attempts_for=timedelta(days=30))
 
 
-JOBS: list[PeriodicJob] = [
-    PeriodicJob(name="purge_expired_auth", every=timedelta(minutes=10), run=_purge_expired_auth),
-]
+async def _floor_tick(runtime: Runtime) -> object:
+    async with runtime.uow() as uow:
+        return await floor.run_floor_tick(uow, policy=runtime.policies.routing)
+
+
+def jobs_for(settings: Settings) -> list[PeriodicJob]:
+    return [
+        PeriodicJob(
+            name="purge_expired_auth", every=timedelta(minutes=10), run=_purge_expired_auth
+        ),
+        # SLA warnings and breaches, escalations, queues, agents who left: minute-level
+        # targets need this every few seconds (PLAYERDESK_SLA_CHECK_SECONDS).
+        PeriodicJob(
+            name="floor_tick",
+            every=timedelta(seconds=settings.sla_check_seconds),
+            run=_floor_tick,
+            quiet=True,
+        ),
+    ]
 
 
 async def run_job_once(runtime: Runtime, job: PeriodicJob) -> bool:
@@ -39,12 +57,13 @@ async def run_job_once(runtime: Runtime, job: PeriodicJob) -> bool:
     except Exception:
         log.exception("job_failed", job=job.name)
         return False
-    log.info("job_done", job=job.name, result=result)
+    if not job.quiet:
+        log.info("job_done", job=job.name, result=result)
     return True
 
 
 async def run_jobs_forever(runtime: Runtime, *, jobs: list[PeriodicJob] | None = None) -> None:
-    schedule = jobs or JOBS
+    schedule = jobs or jobs_for(runtime.settings)
     loop = asyncio.get_running_loop()
     next_run = {job.name: loop.time() for job in schedule}
     while True:

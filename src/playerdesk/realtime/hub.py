@@ -13,8 +13,11 @@ from playerdesk.domain.events import (
     Event,
     MessagePosted,
     PresenceChanged,
+    QueuePositionChanged,
     ReadReceipt,
+    SlaAlert,
     TicketCreated,
+    TicketEscalated,
     TicketUpdated,
     TypingChanged,
 )
@@ -55,6 +58,10 @@ def topics_for(event: Event) -> list[str]:
             return [player_topic(event.player_id), ticket_topic(event.ticket_id)]
         case PresenceChanged():
             return [INBOX]
+        case QueuePositionChanged():
+            return [player_topic(event.player_id), ticket_topic(event.ticket_id)]
+        case SlaAlert() | TicketEscalated():
+            return [INBOX, ticket_topic(event.ticket_id)]
     return []
 
 

@@ -14,10 +14,12 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 
 from playerdesk.db.models import Agent, ApiToken, LoginAttempt, WebSession
 from playerdesk.db.uow import UnitOfWork
-from playerdesk.domain.enums import AgentRole, AuthMethod
+from playerdesk.domain.enums import AgentRole, AuthMethod, Presence
 from playerdesk.domain.errors import AuthenticationFailed, NotFound, TooManyAttempts
+from playerdesk.domain.events import PresenceChanged
 from playerdesk.domain.permissions import Actor, Permission
-from playerdesk.services import audit
+from playerdesk.services import audit, routing
+from playerdesk.services.routing import RoutingPolicy
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both paths cost the same time.
@@ -193,7 +195,11 @@ async def authenticate_session(uow: UnitOfWork, *, token: str, ip: str | None) -
     return Authenticated(actor=actor, agent=agent)
 
 
-async def logout(uow: UnitOfWork, *, token: str, ip: str | None) -> None:
+async def logout(
+    uow: UnitOfWork, *, token: str, ip: str | None, routing_policy: RoutingPolicy
+) -> None:
+    """End the session. Signing out of the last one takes the agent offline, and their
+    live conversations go back to routing so nobody waits on an agent who left."""
     session = await uow.session.scalar(
         select(WebSession).where(WebSession.token_hash == digest(token))
     )
@@ -201,6 +207,23 @@ async def logout(uow: UnitOfWork, *, token: str, ip: str | None) -> None:
         return
     agent = await uow.session.get_one(Agent, session.agent_id)
     await uow.session.delete(session)
+    now = uow.clock.now()
+    other_sessions = await uow.session.scalar(
+        select(func.count()).where(
+            WebSession.agent_id == agent.id,
+            WebSession.id != session.id,
+            WebSession.expires_at > now,
+        )
+    )
+    if not other_sessions:
+        if agent.presence != Presence.OFFLINE.value:
+            agent.presence = Presence.OFFLINE.value
+            uow.publish_on_commit(
+                PresenceChanged(occurred_at=now, agent_id=agent.id, presence=agent.presence)
+            )
+        await routing.release_agent_tickets(
+            uow, agent_id=agent.id, reason="logout", policy=routing_policy
+        )
     audit.record(
         uow,
         actor=Actor(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from playerdesk.domain.enums import Channel, MessageKind, Presence, TicketStatus
 from playerdesk.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from playerdesk.domain.events import PresenceChanged, ReadReceipt, TypingChanged
 from playerdesk.domain.permissions import Actor, Permission
-from playerdesk.services import audit
+from playerdesk.services import audit, routing
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.attachments import AttachmentContent, AttachmentPolicy, store_attachment
 from playerdesk.services.messages import MessageLimits, PostedMessage, add_player_message
@@ -26,10 +25,9 @@ from playerdesk.services.players import (
     attach_email,
     match_or_create_player,
 )
+from playerdesk.services.routing import RoutingPolicy
 from playerdesk.storage.attachments import AttachmentStore
 
-# An agent whose console has not been heard from for this long is not counted as online.
-PRESENCE_STALE_AFTER = timedelta(seconds=90)
 SUBJECT_CHARS = 80
 HISTORY_LIMIT = 500
 
@@ -177,6 +175,7 @@ async def post_widget_message(
     fields: PlayerFields,
     policy: PlayerPolicy,
     limits: MessageLimits,
+    routing_policy: RoutingPolicy,
 ) -> WidgetPost:
     """A player's chat message: into the live conversation, or a new one when there is none.
 
@@ -200,6 +199,7 @@ async def post_widget_message(
         fields=fields,
         policy=policy,
         subject=_subject_from(body, fallback="Chat"),
+        routing_policy=routing_policy,
     )
     posted = await add_player_message(
         uow,
@@ -208,6 +208,7 @@ async def post_widget_message(
         client_msg_id=client_msg_id,
         attachment_ids=attachment_ids,
         limits=limits,
+        routing_policy=routing_policy,
     )
     if posted.created:
         await uow.commit()
@@ -221,6 +222,7 @@ async def _conversation_for_writing(
     fields: PlayerFields,
     policy: PlayerPolicy,
     subject: str,
+    routing_policy: RoutingPolicy,
 ) -> Ticket:
     player = await _find_or_create_player(uow, identity=identity, fields=fields, policy=policy)
     ticket = await _open_chat(uow, player.id, for_update=True)
@@ -233,6 +235,7 @@ async def _conversation_for_writing(
         channel=Channel.WEB_CHAT,
         subject=subject,
         language=player.language,
+        routing_policy=routing_policy,
     )
 
 
@@ -246,10 +249,16 @@ async def upload_widget_attachment(
     fields: PlayerFields,
     filename: str,
     data: bytes,
+    routing_policy: RoutingPolicy,
 ) -> Attachment:
     """A player's upload (an ID document, a screenshot) into their conversation."""
     ticket = await _conversation_for_writing(
-        uow, identity=identity, fields=fields, policy=player_policy, subject=filename
+        uow,
+        identity=identity,
+        fields=fields,
+        policy=player_policy,
+        subject=filename,
+        routing_policy=routing_policy,
     )
     attachment = await store_attachment(
         uow,
@@ -381,27 +390,41 @@ async def signal_typing(
     )
 
 
-async def set_presence(uow: UnitOfWork, *, actor: Actor, presence: Presence | None) -> Presence:
+async def set_presence(
+    uow: UnitOfWork, *, actor: Actor, presence: Presence | None, routing_policy: RoutingPolicy
+) -> Presence:
     """An agent goes online, away or offline. `None` is a heartbeat from an open console:
-    the agent is still there, in whatever presence they chose. Returns the presence."""
+    the agent is still there, in whatever presence they chose. Returns the presence.
+
+    Coming online (or back from a stale console) serves the agent's queues at once; going
+    offline hands their live conversations back to routing. Away keeps what they have and
+    takes nothing new."""
     if actor.agent_id is None:
         raise ValidationFailed("only agents have a presence", field="presence")
     agent = await uow.session.get(Agent, actor.agent_id)
     if agent is None:
         raise NotFound("no such agent", field="agent_id")
     now = uow.clock.now()
+    was_reachable = (
+        agent.presence == Presence.ONLINE.value
+        and agent.last_seen_at is not None
+        and agent.last_seen_at > routing.online_since(now)
+    )
     agent.last_seen_at = now
     if presence is not None and agent.presence != presence.value:
         agent.presence = presence.value
         uow.publish_on_commit(
             PresenceChanged(occurred_at=now, agent_id=agent.id, presence=presence.value)
         )
+    if agent.presence == Presence.ONLINE.value and not was_reachable:
+        await uow.session.flush()
+        await routing.capacity_freed(uow, agent_id=agent.id, policy=routing_policy)
+    elif agent.presence == Presence.OFFLINE.value and presence is Presence.OFFLINE:
+        await routing.release_agent_tickets(
+            uow, agent_id=agent.id, reason="offline", policy=routing_policy
+        )
     await uow.commit()
     return Presence(agent.presence)
-
-
-def online_since(now: datetime) -> datetime:
-    return now - PRESENCE_STALE_AFTER
 
 
 async def agents_available(uow: UnitOfWork) -> bool:
@@ -411,7 +434,7 @@ async def agents_available(uow: UnitOfWork) -> bool:
         .where(
             Agent.is_active.is_(True),
             Agent.presence == Presence.ONLINE.value,
-            Agent.last_seen_at > online_since(uow.clock.now()),
+            Agent.last_seen_at > routing.online_since(uow.clock.now()),
         )
         .limit(1)
     )
@@ -428,6 +451,7 @@ async def leave_offline_message(
     policy: PlayerPolicy,
     limits: MessageLimits,
     language: str | None,
+    routing_policy: RoutingPolicy,
 ) -> Ticket:
     """Nobody is online: the message becomes an email ticket, answered by email."""
     fields = PlayerFields(email=email, name=name, language=language)
@@ -458,9 +482,16 @@ async def leave_offline_message(
         channel=Channel.EMAIL,
         subject=_subject_from(body, fallback="Message from the chat"),
         language=language or player.language,
+        routing_policy=routing_policy,
     )
     await add_player_message(
-        uow, ticket=ticket, body=body, client_msg_id=None, attachment_ids=[], limits=limits
+        uow,
+        ticket=ticket,
+        body=body,
+        client_msg_id=None,
+        attachment_ids=[],
+        limits=limits,
+        routing_policy=routing_policy,
     )
     await uow.commit()
     return ticket

@@ -18,6 +18,8 @@ from playerdesk.domain.events import AttachmentRef, MessagePosted, TicketUpdated
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.redaction import redact_card_numbers
 from playerdesk.domain.state import status_after_message
+from playerdesk.services import routing, sla
+from playerdesk.services.routing import RoutingPolicy
 
 MAX_CLIENT_MSG_ID = 100
 MAX_ATTACHMENTS_PER_MESSAGE = 10
@@ -86,6 +88,7 @@ async def add_message(
     client_msg_id: str | None,
     attachment_ids: list[int],
     limits: MessageLimits,
+    routing_policy: RoutingPolicy,
 ) -> PostedMessage:
     """Add a message inside the caller's transaction; the caller commits."""
     if client_msg_id is not None:
@@ -142,6 +145,7 @@ async def add_message(
     if after_status is not before_status:
         ticket.status = after_status.value
         ticket.resolved_at = None
+        await _status_moved(uow, ticket=ticket, before=before_status, policy=routing_policy)
         uow.publish_on_commit(
             TicketUpdated(
                 occurred_at=now,
@@ -154,6 +158,10 @@ async def add_message(
                 assignee_id=ticket.assignee_id,
             )
         )
+    if author_kind is AuthorKind.PLAYER:
+        await sla.player_wrote(uow, ticket=ticket)
+    elif public_agent_reply:
+        await sla.agent_replied(uow, ticket=ticket)
     uow.publish_on_commit(
         MessagePosted(
             occurred_at=now,
@@ -184,6 +192,19 @@ async def add_message(
     return PostedMessage(message=message, created=True)
 
 
+async def _status_moved(
+    uow: UnitOfWork, *, ticket: Ticket, before: TicketStatus, policy: RoutingPolicy
+) -> None:
+    """A message moved the ticket (a player reopening it, a first reply taking it into
+    work): clocks pause or resume, the load follows, a reopened one is routed again."""
+    await sla.status_changed(uow, ticket=ticket, before=before.value)
+    await routing.settle_load(
+        uow, ticket=ticket, previous_assignee_id=ticket.assignee_id, policy=policy
+    )
+    if ticket.status == TicketStatus.OPEN.value and before is not TicketStatus.NEW:
+        await routing.route_reopened(uow, ticket=ticket, policy=policy)
+
+
 async def add_player_message(
     uow: UnitOfWork,
     *,
@@ -192,6 +213,7 @@ async def add_player_message(
     client_msg_id: str | None,
     attachment_ids: list[int],
     limits: MessageLimits,
+    routing_policy: RoutingPolicy,
 ) -> PostedMessage:
     """A player's public message inside the caller's transaction; the caller commits."""
     return await add_message(
@@ -204,6 +226,7 @@ async def add_player_message(
         client_msg_id=client_msg_id,
         attachment_ids=attachment_ids,
         limits=limits,
+        routing_policy=routing_policy,
     )
 
 
@@ -226,6 +249,7 @@ async def post_agent_message(
     client_msg_id: str | None,
     attachment_ids: list[int],
     limits: MessageLimits,
+    routing_policy: RoutingPolicy,
 ) -> PostedMessage:
     """An agent's public reply or internal note."""
     actor.require(Permission.TICKETS_WRITE)
@@ -242,6 +266,7 @@ async def post_agent_message(
         client_msg_id=client_msg_id,
         attachment_ids=attachment_ids,
         limits=limits,
+        routing_policy=routing_policy,
     )
     if posted.created:
         await uow.commit()
@@ -257,6 +282,7 @@ async def post_player_message(
     client_msg_id: str | None,
     attachment_ids: list[int],
     limits: MessageLimits,
+    routing_policy: RoutingPolicy,
 ) -> PostedMessage:
     """A player's message arriving through a channel (the channel adapter is the actor)."""
     actor.require(Permission.TICKETS_WRITE)
@@ -268,6 +294,7 @@ async def post_player_message(
         client_msg_id=client_msg_id,
         attachment_ids=attachment_ids,
         limits=limits,
+        routing_policy=routing_policy,
     )
     if posted.created:
         await uow.commit()

@@ -12,17 +12,18 @@ from sqlalchemy.orm import selectinload
 
 from playerdesk.db.models import Agent, Counter, Message, Player, Tag, Team, Ticket
 from playerdesk.db.uow import UnitOfWork
-from playerdesk.domain.enums import AuthorKind, Channel, Priority, TicketStatus
+from playerdesk.domain.enums import AuthorKind, Channel, MessageKind, Priority, TicketStatus
 from playerdesk.domain.errors import NotFound, ValidationFailed
 from playerdesk.domain.events import TicketCreated, TicketUpdated
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.players import check_language
 from playerdesk.domain.redaction import redact_card_numbers
 from playerdesk.domain.state import ensure_transition
-from playerdesk.services import audit
-from playerdesk.services.messages import MessageLimits, add_player_message
+from playerdesk.services import audit, escalation, routing, sla
+from playerdesk.services.messages import MessageLimits, add_message, add_player_message
 from playerdesk.services.pagination import Page, Position, decode_cursor
 from playerdesk.services.players import PlayerFields, PlayerPolicy, match_or_create_player
+from playerdesk.services.routing import RoutingPolicy
 
 TICKET_NUMBER_COUNTER = "ticket_number"
 FIRST_TICKET_NUMBER = 1001
@@ -129,9 +130,11 @@ async def open_ticket_in_transaction(
     team_id: int | None = None,
     assignee_id: int | None = None,
     tags: list[str] | None = None,
+    routing_policy: RoutingPolicy,
 ) -> Ticket:
-    """Insert a ticket, audit it and queue `ticket.created`; the caller adds the first
-    message and commits. Shared by every channel that opens tickets."""
+    """Insert a ticket, route it (unless an assignee is given), start its SLA clocks, audit
+    it and queue `ticket.created`; the caller adds the first message and commits. Shared by
+    every channel that opens tickets."""
     subject = _clean_subject(subject)
     if team_id is not None:
         await _check_team(uow, team_id)
@@ -156,6 +159,14 @@ async def open_ticket_in_transaction(
     ticket.tags = await _tags(uow, tags or [])
     uow.session.add(ticket)
     await uow.session.flush()
+    if assignee_id is None:
+        await routing.route_ticket(uow, ticket=ticket, policy=routing_policy, announce_change=False)
+    else:
+        await routing.settle_load(
+            uow, ticket=ticket, previous_assignee_id=None, policy=routing_policy
+        )
+    await sla.start_ticket_clocks(uow, ticket=ticket, vip_tier=player.vip_tier)
+    await escalation.schedule_unresolved_check(uow, ticket=ticket)
     audit.record(
         uow,
         actor=actor,
@@ -179,6 +190,7 @@ async def open_ticket_in_transaction(
             assignee_id=ticket.assignee_id,
         )
     )
+    await routing.announce(uow, ticket=ticket, before=None)
     return ticket
 
 
@@ -189,6 +201,7 @@ async def create_ticket(
     new: NewTicket,
     player_policy: PlayerPolicy,
     limits: MessageLimits,
+    routing_policy: RoutingPolicy,
 ) -> Ticket:
     """Open a ticket with the player's first message, matching or creating the player."""
     actor.require(Permission.TICKETS_WRITE)
@@ -217,6 +230,7 @@ async def create_ticket(
         team_id=new.team_id,
         assignee_id=new.assignee_id,
         tags=new.tags,
+        routing_policy=routing_policy,
     )
     await add_player_message(
         uow,
@@ -225,6 +239,7 @@ async def create_ticket(
         client_msg_id=new.client_msg_id,
         attachment_ids=[],
         limits=limits,
+        routing_policy=routing_policy,
     )
     await uow.commit()
     return ticket
@@ -280,10 +295,13 @@ async def update_ticket(
     ticket_id: int,
     changes: TicketChanges,
     supported_languages: list[str],
+    routing_policy: RoutingPolicy,
 ) -> Ticket:
     actor.require(Permission.TICKETS_WRITE)
     ticket = await _load(uow, ticket_id, for_update=True)
     now = uow.clock.now()
+    previous_assignee = ticket.assignee_id
+    previous_status = ticket.status
     diff: dict[str, list[str | int | None]] = {}
 
     def note(name: str, before: str | int | None, after: str | int | None) -> None:
@@ -327,6 +345,14 @@ async def update_ticket(
 
     if diff:
         ticket.updated_at = now
+        await _follow_up(
+            uow,
+            ticket=ticket,
+            changed=set(diff),
+            previous_assignee=previous_assignee,
+            previous_status=previous_status,
+            policy=routing_policy,
+        )
         audit.record(
             uow,
             actor=actor,
@@ -348,6 +374,116 @@ async def update_ticket(
             )
         )
         await uow.commit()
+    return ticket
+
+
+async def _follow_up(
+    uow: UnitOfWork,
+    *,
+    ticket: Ticket,
+    changed: set[str],
+    previous_assignee: int | None,
+    previous_status: str,
+    policy: RoutingPolicy,
+) -> None:
+    """What a change sets in motion: agent loads, the queue, SLA clocks and targets, the
+    unresolved-too-long check, and serving the queue when an agent has room again."""
+    if "assignee_id" in changed and ticket.assignee_id is not None:
+        ticket.queued_at = None  # taken by hand out of the queue
+    freed = await routing.settle_load(
+        uow, ticket=ticket, previous_assignee_id=previous_assignee, policy=policy
+    )
+    if "status" in changed:
+        await sla.status_changed(uow, ticket=ticket, before=previous_status)
+        if ticket.status not in routing.LOADED_STATUSES:
+            ticket.queued_at = None
+    if (
+        ticket.assignee_id is None
+        and ticket.queued_at is None
+        and ticket.status in routing.LOADED_STATUSES
+        and changed & {"assignee_id", "status", "team_id"}
+    ):
+        # Unassigned, or reopened with nobody on it: back through routing, never left lying.
+        await routing.route_ticket(uow, ticket=ticket, policy=policy, announce_change=False)
+        await routing.announce(uow, ticket=ticket, before=None)
+    if changed & {"priority", "team_id"}:
+        await sla.reapply_policy(uow, ticket=ticket)
+    if "topic" in changed:
+        await escalation.schedule_unresolved_check(uow, ticket=ticket)
+    if freed is not None:
+        await routing.capacity_freed(uow, agent_id=freed, policy=policy)
+
+
+MAX_TRANSFER_NOTE = 2000
+
+
+async def transfer_ticket(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    to_agent_id: int | None,
+    to_team_id: int | None,
+    note: str,
+    limits: MessageLimits,
+    routing_policy: RoutingPolicy,
+) -> Ticket:
+    """Hand a conversation to a colleague or a team, with a note for them (kept on the
+    ticket as an internal note). To a team alone: its queue and routing take it from there.
+    A colleague chosen by hand may be past their chat capacity: that is a person's call."""
+    actor.require(Permission.TICKETS_WRITE)
+    if to_agent_id is None and to_team_id is None:
+        raise ValidationFailed("transfer to an agent or a team", field="agent_id")
+    text = note.strip()
+    if not text:
+        raise ValidationFailed("say why, for the colleague who takes over", field="note")
+    if len(text) > MAX_TRANSFER_NOTE:
+        raise ValidationFailed(f"at most {MAX_TRANSFER_NOTE} characters", field="note")
+    ticket = await _load(uow, ticket_id, for_update=True)
+    if ticket.status in (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value):
+        raise ValidationFailed("a resolved or closed ticket is not transferred", field="ticket_id")
+    if to_team_id is not None:
+        await _check_team(uow, to_team_id)
+    if to_agent_id is not None:
+        await _check_assignee(uow, to_agent_id)
+    before = {"team_id": ticket.team_id, "assignee_id": ticket.assignee_id}
+    await add_message(
+        uow,
+        ticket=ticket,
+        author_kind=AuthorKind.AGENT,
+        author=actor,
+        kind=MessageKind.NOTE,
+        body=text,
+        client_msg_id=None,
+        attachment_ids=[],
+        limits=limits,
+        routing_policy=routing_policy,
+    )
+    if to_team_id is not None:
+        ticket.team_id = to_team_id
+    ticket.assignee_id = to_agent_id
+    ticket.queued_at = None
+    ticket.updated_at = uow.clock.now()
+    previous = before["assignee_id"]
+    freed = await routing.settle_load(
+        uow, ticket=ticket, previous_assignee_id=previous, policy=routing_policy
+    )
+    if ticket.team_id != before["team_id"]:
+        await sla.reapply_policy(uow, ticket=ticket)
+    if to_agent_id is None and ticket.status in routing.LOADED_STATUSES:
+        await routing.route_ticket(uow, ticket=ticket, policy=routing_policy, announce_change=False)
+    audit.record(
+        uow,
+        actor=actor,
+        action="ticket.transferred",
+        entity_type="ticket",
+        entity_id=ticket.id,
+        details={"from": before, "to": {"team_id": ticket.team_id, "assignee_id": to_agent_id}},
+    )
+    await routing.announce(uow, ticket=ticket, before=before)
+    if freed is not None:
+        await routing.capacity_freed(uow, agent_id=freed, policy=routing_policy)
+    await uow.commit()
     return ticket
 
 

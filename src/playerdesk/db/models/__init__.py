@@ -4,19 +4,39 @@ from playerdesk.db.models.agents import Agent, AgentTeam, ApiToken, LoginAttempt
 from playerdesk.db.models.audit import AuditEntry
 from playerdesk.db.models.counters import Counter
 from playerdesk.db.models.players import ChannelIdentity, Player
+from playerdesk.db.models.routing import (
+    AgentShift,
+    BusinessCalendarRow,
+    Escalation,
+    EscalationRuleRow,
+    RoutingRuleRow,
+    ShiftRow,
+    SlaClockRow,
+    SlaEventRow,
+    SlaPolicyRow,
+)
 from playerdesk.db.models.tickets import Attachment, Message, Tag, Ticket, TicketTag
 
 __all__ = [
     "Agent",
+    "AgentShift",
     "AgentTeam",
     "ApiToken",
     "Attachment",
     "AuditEntry",
+    "BusinessCalendarRow",
     "ChannelIdentity",
     "Counter",
+    "Escalation",
+    "EscalationRuleRow",
     "LoginAttempt",
     "Message",
     "Player",
+    "RoutingRuleRow",
+    "ShiftRow",
+    "SlaClockRow",
+    "SlaEventRow",
+    "SlaPolicyRow",
     "Tag",
     "Team",
     "Ticket",

@@ -14,6 +14,12 @@ class Team(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     description: Mapped[str] = mapped_column(String(500), default="")
+    # A role the router knows the team by (general, vip, senior, responsible_gambling).
+    purpose: Mapped[str | None] = mapped_column(String(30), unique=True)
+    # Working hours for its SLA clocks; none means around the clock.
+    calendar_id: Mapped[int | None] = mapped_column(
+        ForeignKey("business_calendars.id", ondelete="RESTRICT")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -30,6 +36,10 @@ class Agent(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     presence: Mapped[str] = mapped_column(String(10), default="offline", server_default="offline")
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Weighted open conversations assigned (100 units = one live chat), kept by routing.
+    load_units: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The longest idle (least recently assigned) agent gets the next chat among equals.
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playerdesk.db.base import Base, BigId, UTCDateTime
@@ -32,6 +41,8 @@ class Ticket(Base):
         Index("ix_tickets_team_id_id", "team_id", "id"),
         Index("ix_tickets_player_id_id", "player_id", "id"),
         Index("ix_tickets_last_message_at_id", "last_message_at", "id"),
+        Index("ix_tickets_queue", "team_id", "queue_rank", "queued_at"),
+        Index("ix_tickets_escalation_check_at", "escalation_check_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -55,6 +66,19 @@ class Ticket(Base):
     player_delivered_up_to: Mapped[int | None] = mapped_column(BigInteger)
     player_read_up_to: Mapped[int | None] = mapped_column(BigInteger)
     agent_read_up_to: Mapped[int | None] = mapped_column(BigInteger)
+    # Routing: set while the ticket waits in its team's queue for an agent.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    queue_rank: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The weight this ticket adds to its assignee's load right now (0 when it adds none).
+    load_units: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # SLA: the policy applied and since when a player message waits for an agent's reply.
+    sla_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sla_policies.id", ondelete="SET NULL")
+    )
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the "unresolved for too long" escalation rule must look at this ticket.
+    escalation_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tags: Mapped[list[Tag]] = relationship(secondary="ticket_tags", lazy="raise", order_by=Tag.name)
 

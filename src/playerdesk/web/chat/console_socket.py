@@ -120,7 +120,12 @@ class ConsoleConnection:
 
     async def set_presence(self, presence: Presence | None) -> Presence:
         async with self.runtime.uow() as uow:
-            return await chat.set_presence(uow, actor=self.actor, presence=presence)
+            return await chat.set_presence(
+                uow,
+                actor=self.actor,
+                presence=presence,
+                routing_policy=self.runtime.policies.routing,
+            )
 
     async def still_signed_in(self) -> bool:
         """A console tab outlives a sign-out elsewhere: check the session on each heartbeat."""

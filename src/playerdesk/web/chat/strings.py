@@ -47,4 +47,8 @@ def widget_strings(language: str) -> dict[str, str]:
         "rate_limited": pgettext("widget", "You are sending messages too fast. Please wait."),
         "error": pgettext("widget", "Something went wrong. Please try again."),
         "resolved": pgettext("widget", "This conversation was marked as resolved."),
+        "queue_position": pgettext(
+            "widget", "All our agents are busy. You are number {position} in the queue."
+        ),
+        "queue_wait": pgettext("widget", "Estimated wait: about {minutes} min."),
     }

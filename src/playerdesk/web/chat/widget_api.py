@@ -151,6 +151,7 @@ async def upload(
         fields=PlayerFields(language=session.language),
         filename=file.filename or "attachment",
         data=await file.read(),
+        routing_policy=runtime.policies.routing,
     )
     return AttachmentOut.of(attachment)
 
@@ -196,5 +197,6 @@ async def leave_message(
         policy=runtime.policies.players,
         limits=runtime.policies.messages,
         language=session.language,
+        routing_policy=runtime.policies.routing,
     )
     return OfflineOut(ticket_number=ticket.number)

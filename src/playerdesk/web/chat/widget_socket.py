@@ -14,13 +14,14 @@ from playerdesk.domain.errors import AuthenticationFailed, DomainError, Permissi
 from playerdesk.domain.events import (
     Event,
     MessagePosted,
+    QueuePositionChanged,
     ReadReceipt,
     TicketUpdated,
     TypingChanged,
 )
 from playerdesk.realtime.hub import player_topic
 from playerdesk.runtime import Runtime
-from playerdesk.services import chat
+from playerdesk.services import chat, routing
 from playerdesk.services.players import PlayerFields
 from playerdesk.web.chat.connection import (
     CLOSE_FLOODING,
@@ -62,12 +63,25 @@ def render_for_widget(event: Event) -> Frame | None:
             return {"type": "typing", "typing": event.typing}
         case ReadReceipt() if event.side == "agent":
             return {"type": "receipt", "read_up_to": event.read_up_to}
-        case TicketUpdated() if "status" in event.changes:
+        case TicketUpdated() if "status" in event.changes or "assignee_id" in event.changes:
             return {
                 "type": "conversation",
-                "conversation": {"ticket_id": event.ticket_id, "status": event.status},
+                "conversation": {
+                    "ticket_id": event.ticket_id,
+                    "status": event.status,
+                    "assigned": event.assignee_id is not None,
+                },
+            }
+        case QueuePositionChanged():
+            return {
+                "type": "queue",
+                "queue": queue_frame(event.position, event.estimated_wait_seconds),
             }
     return None
+
+
+def queue_frame(position: int, estimated_wait_seconds: int | None) -> Frame:
+    return {"position": position, "estimated_wait_seconds": estimated_wait_seconds}
 
 
 class WidgetConnection:
@@ -100,6 +114,11 @@ class WidgetConnection:
                 uow, identity=self.session.identity, after_id=after_id
             )
             available = await chat.agents_available(uow)
+            standing = (
+                await routing.queue_standing(uow, ticket=conversation.ticket)
+                if conversation.ticket is not None
+                else None
+            )
         self.follow(conversation.player_id, conversation.ticket.id if conversation.ticket else None)
         self.outbox.send(
             {
@@ -107,6 +126,9 @@ class WidgetConnection:
                 "conversation": conversation_frame(conversation.ticket),
                 "messages": [message_frame(message) for message in messages],
                 "agents_available": available,
+                "queue": queue_frame(standing.position, standing.estimated_wait_seconds)
+                if standing is not None
+                else None,
             }
         )
 
@@ -138,6 +160,7 @@ class WidgetConnection:
                     fields=PlayerFields(language=self.session.language),
                     policy=self.runtime.policies.players,
                     limits=self.runtime.policies.messages,
+                    routing_policy=self.runtime.policies.routing,
                 )
         except PermissionDenied:
             self.error("forbidden", "error", client_msg_id=client_msg_id)

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from playerdesk.web.console import conversations, routes
+from playerdesk.web.console import admin, conversations, routes
 
 router = APIRouter()
 router.include_router(routes.router)
 router.include_router(conversations.router)
+router.include_router(admin.router)
 
 __all__ = ["router"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import secrets
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from playerdesk.db.models import Agent
-from playerdesk.domain.enums import Channel, Presence, Priority, TicketStatus
+from playerdesk.domain.enums import Channel, Priority, TicketStatus
 from playerdesk.domain.errors import (
     AuthenticationFailed,
     NotFound,
@@ -24,7 +23,7 @@ from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.state import ALLOWED_TRANSITIONS
 from playerdesk.i18n import language_name, translations
 from playerdesk.services import agents as agent_service
-from playerdesk.services import auth, chat
+from playerdesk.services import auth
 from playerdesk.services import tickets as ticket_service
 from playerdesk.settings import Environment
 from playerdesk.web.console.inbox import InboxQuery, View
@@ -248,12 +247,11 @@ async def logout(
         # A cross-site form cannot sign anyone out; back to where a real click came from.
         return RedirectResponse(HOME if token else LOGIN, status_code=303)
     if token:
-        # Signed out is offline at once: routing stops offering this agent chats now, not
-        # when the console's heartbeat goes stale.
-        with contextlib.suppress(AuthenticationFailed):
-            signed = await auth.authenticate_session(uow, token=token, ip=client_ip(request))
-            await chat.set_presence(uow, actor=signed.actor, presence=Presence.OFFLINE)
-        await auth.logout(uow, token=token, ip=client_ip(request))
+        # Signing out of the last session is offline at once (the service does it): routing
+        # stops offering this agent chats now, not when the console's heartbeat goes stale.
+        await auth.logout(
+            uow, token=token, ip=client_ip(request), routing_policy=runtime.policies.routing
+        )
     response = RedirectResponse(f"{LOGIN}?signed_out=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response

@@ -5,10 +5,11 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from playerdesk.db.models import Attachment, Message, Ticket
+from playerdesk.db.models import Attachment, Escalation, Message, Ticket
 from playerdesk.domain.enums import Channel, MessageKind, Priority, TicketStatus
 from playerdesk.domain.errors import ValidationFailed
 from playerdesk.domain.players import normalise_email
+from playerdesk.services.sla import TicketSla
 from playerdesk.web.schemas.common import RequestModel, ResponseModel
 
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -71,6 +72,39 @@ class TicketPatch(RequestModel):
         return value
 
 
+class SlaClockOut(ResponseModel):
+    metric: str = Field(description="first_response, next_response or resolution")
+    state: str = Field(description="running, paused, met, breached or cancelled")
+    target_seconds: int
+    due_at: datetime | None = Field(description="None while paused")
+    warn_at: datetime | None
+    remaining_seconds: int = Field(description="business time left; negative when overdue")
+    warned_at: datetime | None
+    breached_at: datetime | None
+    stopped_at: datetime | None
+
+
+class TicketSlaOut(ResponseModel):
+    policy_id: int | None
+    state: str = Field(description="breached, warning, running, paused, met or none")
+    next_due_at: datetime | None
+    clocks: list[SlaClockOut]
+
+    @classmethod
+    def of(cls, sla: TicketSla) -> TicketSlaOut:
+        return cls(
+            policy_id=sla.policy_id,
+            state=sla.state,
+            next_due_at=sla.next_due_at,
+            clocks=[
+                SlaClockOut.model_validate(
+                    {name: getattr(clock, name) for name in SlaClockOut.model_fields}
+                )
+                for clock in sla.clocks
+            ],
+        )
+
+
 class TicketOut(ResponseModel):
     id: int
     number: int
@@ -90,13 +124,20 @@ class TicketOut(ResponseModel):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    queued_at: datetime | None = Field(description="set while waiting in its team's queue")
+    escalation_level: int
+    sla: TicketSlaOut
 
     @classmethod
-    def of(cls, ticket: Ticket) -> TicketOut:
+    def of(cls, ticket: Ticket, *, sla: TicketSla) -> TicketOut:
+        computed = {"tags", "sla"}
         return cls.model_validate(
             {
-                **{name: getattr(ticket, name) for name in cls.model_fields if name != "tags"},
+                **{
+                    name: getattr(ticket, name) for name in cls.model_fields if name not in computed
+                },
                 "tags": [tag.name for tag in ticket.tags],
+                "sla": TicketSlaOut.of(sla),
             }
         )
 
@@ -160,3 +201,31 @@ class MessageOut(ResponseModel):
             created_at=message.created_at,
             attachments=[AttachmentOut.of(item) for item in message.attachments],
         )
+
+
+class TransferCreate(RequestModel):
+    agent_id: Id | None = Field(default=None, description="a colleague to hand over to")
+    team_id: Id | None = Field(default=None, description="a team whose queue takes it")
+    note: str = Field(max_length=2000, description="why, for the colleague (internal note)")
+
+
+class EscalationCreate(RequestModel):
+    reason: str = Field(max_length=500)
+
+
+class EscalationOut(ResponseModel):
+    id: int
+    ticket_id: int
+    level: int
+    trigger: str
+    reason: str
+    from_team_id: int | None
+    to_team_id: int | None
+    from_priority: Priority
+    to_priority: Priority
+    agent_id: int | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, escalation: Escalation) -> EscalationOut:
+        return cls.model_validate({name: getattr(escalation, name) for name in cls.model_fields})

@@ -2,9 +2,18 @@
 
 from fastapi import APIRouter
 
-from playerdesk.web.api.v1 import agents, attachments, audit, players, tickets, tokens
+from playerdesk.web.api.v1 import (
+    agents,
+    attachments,
+    audit,
+    floor,
+    players,
+    routing_admin,
+    tickets,
+    tokens,
+)
 from playerdesk.web.schemas.common import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-for module in (tickets, attachments, players, agents, tokens, audit):
+for module in (tickets, attachments, players, agents, tokens, audit, routing_admin, floor):
     router.include_router(module.router)

@@ -4,20 +4,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from playerdesk.db.models import Ticket
+from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import Channel, MessageKind, Priority, TicketStatus
 from playerdesk.domain.errors import DomainError
 from playerdesk.domain.players import check_language
+from playerdesk.services import escalation as escalation_service
 from playerdesk.services import messages as message_service
+from playerdesk.services import sla as sla_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
 from playerdesk.web.deps import MAX_ID, CurrentActor, IdPath, RuntimeDep, UowDep
 from playerdesk.web.schemas.common import PageOut, SafeStr
 from playerdesk.web.schemas.tickets import (
+    EscalationCreate,
+    EscalationOut,
     MessageCreate,
     MessageOut,
     TicketCreate,
     TicketOut,
     TicketPatch,
+    TransferCreate,
 )
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -62,13 +69,19 @@ async def create_ticket(
             new=new,
             player_policy=runtime.policies.players,
             limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
         )
     except DomainError as exc:
         # The player service names the player's fields as its own; here they are `player.*`.
         if exc.field in _PLAYER_FIELDS:
             exc.field = f"player.{exc.field}"
         raise
-    return TicketOut.of(ticket)
+    return await _out(uow, ticket)
+
+
+async def _out(uow: UnitOfWork, ticket: Ticket) -> TicketOut:
+    slas = await sla_service.ticket_slas(uow, tickets=[ticket])
+    return TicketOut.of(ticket, sla=slas[ticket.id])
 
 
 @router.get("")
@@ -108,14 +121,16 @@ async def list_tickets(
         limit=limit,
         order=order,
     )
+    slas = await sla_service.ticket_slas(uow, tickets=page.items)
     return PageOut[TicketOut](
-        items=[TicketOut.of(ticket) for ticket in page.items], next_cursor=page.next_cursor
+        items=[TicketOut.of(ticket, sla=slas[ticket.id]) for ticket in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
 @router.get("/{ticket_id}")
 async def get_ticket(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> TicketOut:
-    return TicketOut.of(await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id))
+    return await _out(uow, await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id))
 
 
 @router.patch("/{ticket_id}")
@@ -139,8 +154,9 @@ async def update_ticket(
         ticket_id=ticket_id,
         changes=changes,
         supported_languages=runtime.policies.players.languages,
+        routing_policy=runtime.policies.routing,
     )
-    return TicketOut.of(ticket)
+    return await _out(uow, ticket)
 
 
 @router.post(
@@ -171,6 +187,7 @@ async def post_message(
         client_msg_id=body.client_msg_id,
         attachment_ids=body.attachment_ids,
         limits=runtime.policies.messages,
+        routing_policy=runtime.policies.routing,
     )
     if not posted.created:
         response.status_code = status.HTTP_200_OK
@@ -182,3 +199,46 @@ async def post_message(
 async def list_messages(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> list[MessageOut]:
     items = await message_service.list_messages(uow, actor=actor, ticket_id=ticket_id)
     return [MessageOut.of(message) for message in items]
+
+
+@router.post("/{ticket_id}/transfer")
+async def transfer_ticket(
+    ticket_id: IdPath, body: TransferCreate, uow: UowDep, actor: CurrentActor, runtime: RuntimeDep
+) -> TicketOut:
+    ticket = await ticket_service.transfer_ticket(
+        uow,
+        actor=actor,
+        ticket_id=ticket_id,
+        to_agent_id=body.agent_id,
+        to_team_id=body.team_id,
+        note=body.note,
+        limits=runtime.policies.messages,
+        routing_policy=runtime.policies.routing,
+    )
+    return await _out(uow, ticket)
+
+
+@router.post("/{ticket_id}/escalations", status_code=status.HTTP_201_CREATED)
+async def escalate_ticket(
+    ticket_id: IdPath,
+    body: EscalationCreate,
+    uow: UowDep,
+    actor: CurrentActor,
+    runtime: RuntimeDep,
+) -> EscalationOut:
+    escalation = await escalation_service.escalate_ticket(
+        uow,
+        actor=actor,
+        ticket_id=ticket_id,
+        reason=body.reason,
+        policy=runtime.policies.routing,
+    )
+    return EscalationOut.of(escalation)
+
+
+@router.get("/{ticket_id}/escalations")
+async def list_escalations(
+    ticket_id: IdPath, uow: UowDep, actor: CurrentActor
+) -> list[EscalationOut]:
+    history = await escalation_service.escalation_history(uow, actor=actor, ticket_id=ticket_id)
+    return [EscalationOut.of(item) for item in history]

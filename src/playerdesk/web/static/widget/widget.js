@@ -252,6 +252,7 @@
     ".file .icon{flex:none;width:22px;height:22px;color:var(--pd-accent)}",
     ".fname{display:block;font-size:13px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:170px}",
     ".fsize{display:block;font-size:12px;color:var(--pd-muted)}",
+    ".queue{margin:0;padding:8px 18px;font-size:12.5px;color:var(--pd-ink-2);background:var(--pd-bg);border-top:1px solid rgba(0,0,0,.06)}",
     ".typing{display:flex;align-items:center;gap:8px;padding:6px 18px 4px;font-size:12.5px;color:var(--pd-muted);background:var(--pd-bg)}",
     ".dots{display:inline-flex;gap:3px}",
     ".dots span{width:6px;height:6px;border-radius:50%;background:#98a2b3;animation:pd-blink 1.2s infinite ease-in-out}",
@@ -589,6 +590,7 @@
         (frame.messages || []).forEach(function (message) {
           self.upsert(message, true);
         });
+        this.showQueue(frame.queue || null);
         this.refreshBanner();
         this.refreshMode();
         this.resendPending();
@@ -599,7 +601,10 @@
         break;
       case "message.new":
         this.upsert(frame.message, true);
-        if (frame.message && frame.message.author !== "player") this.showAgentTyping(false);
+        if (frame.message && frame.message.author !== "player") {
+          this.showAgentTyping(false);
+          if (frame.message.author === "agent") this.showQueue(null);
+        }
         this.scheduleReceipt();
         break;
       case "typing":
@@ -614,6 +619,9 @@
       case "conversation":
         this.conversationChanged(frame.conversation || {});
         break;
+      case "queue":
+        this.showQueue(frame.queue || null);
+        break;
       case "error":
         this.refused(frame);
         break;
@@ -622,8 +630,27 @@
     }
   };
 
+  // Waiting for an agent: where the player stands and roughly how long, until one takes it.
+  Widget.prototype.showQueue = function (queue) {
+    if (!this.queueRow) return;
+    if (!queue || !queue.position) {
+      this.queueRow.hidden = true;
+      return;
+    }
+    var text = this.t("queue_position").replace("{position}", String(queue.position));
+    if (typeof queue.estimated_wait_seconds === "number") {
+      var minutes = Math.max(1, Math.round(queue.estimated_wait_seconds / 60));
+      text += " " + this.t("queue_wait").replace("{minutes}", String(minutes));
+    }
+    this.queueRow.textContent = text;
+    this.queueRow.hidden = false;
+  };
+
   Widget.prototype.conversationChanged = function (change) {
     var before = this.conversation ? this.conversation.status : null;
+    if (change.assigned || change.status === "resolved" || change.status === "closed") {
+      this.showQueue(null);
+    }
     if (change.status === "closed") {
       this.conversation = null;
     } else {
@@ -1213,6 +1240,9 @@
     this.typingRow.appendChild(this.typingText);
     this.typingRow.hidden = true;
     this.chatView.appendChild(this.typingRow);
+    this.queueRow = el("p", "queue", { "data-testid": "widget-queue", "aria-live": "polite" });
+    this.queueRow.hidden = true;
+    this.chatView.appendChild(this.queueRow);
 
     this.notice = el("p", "notice", { role: "alert", "data-testid": "widget-notice" });
     this.notice.hidden = true;

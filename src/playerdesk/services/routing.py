@@ -1,0 +1,640 @@
+"""Routing: every new or reopened conversation goes to a team and, when somebody can take
+it, to an agent; otherwise it waits in its team's queue until somebody can.
+
+Agent load is kept as a number on the agent row (`load_units`, 100 = one live chat) and
+each ticket remembers what it adds (`Ticket.load_units`), so a routing decision never counts
+tickets. Automatic assignment raises the load with a conditional UPDATE, which is what
+keeps capacity from being exceeded when two processes assign at the same moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+
+from playerdesk.db.models import (
+    Agent,
+    AgentShift,
+    AgentTeam,
+    Player,
+    ShiftRow,
+    Ticket,
+)
+from playerdesk.db.uow import UnitOfWork
+from playerdesk.domain.enums import Channel, Presence, Priority, TicketStatus
+from playerdesk.domain.events import QueuePositionChanged, TicketUpdated
+from playerdesk.domain.permissions import Actor
+from playerdesk.domain.routing import (
+    DEFAULT_CHANNEL_WEIGHTS,
+    UNITS_PER_CHAT,
+    AgentCapacity,
+    RoutingFacts,
+    choose_agent,
+    choose_team,
+    estimate_wait,
+    queue_rank,
+)
+from playerdesk.domain.shifts import ScheduledShift, ShiftPattern, on_shift
+from playerdesk.services import audit
+from playerdesk.services.floor_config import floor_config
+
+log = structlog.get_logger(__name__)
+
+# An agent whose console has not been heard from for this long is not counted as online.
+PRESENCE_STALE_AFTER = timedelta(seconds=90)
+# Statuses in which a ticket waits on us and so weighs on its assignee.
+LOADED_STATUSES = frozenset({TicketStatus.NEW.value, TicketStatus.OPEN.value})
+UNRESOLVED_STATUSES = frozenset(
+    {
+        TicketStatus.NEW.value,
+        TicketStatus.OPEN.value,
+        TicketStatus.PENDING.value,
+        TicketStatus.ON_HOLD.value,
+    }
+)
+# Conversations a player is waiting in right now: released whenever their agent leaves.
+LIVE_CHANNELS = frozenset(
+    {
+        Channel.WEB_CHAT.value,
+        Channel.TELEGRAM.value,
+        Channel.WHATSAPP.value,
+        Channel.VIBER.value,
+        Channel.PHONE.value,
+    }
+)
+DRAIN_BATCH = 50
+QUEUE_POSITIONS_PUBLISHED = 100
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoutingPolicy:
+    channel_weights: Mapping[Channel, int] = field(
+        default_factory=lambda: dict(DEFAULT_CHANNEL_WEIGHTS)
+    )
+    vip_tiers: Sequence[str] = ()
+
+    def weight(self, channel: str) -> int:
+        return self.channel_weights.get(Channel(channel), UNITS_PER_CHAT)
+
+
+def online_since(now: datetime) -> datetime:
+    return now - PRESENCE_STALE_AFTER
+
+
+def load_of(ticket: Ticket, policy: RoutingPolicy) -> int:
+    """What a ticket adds to its assignee's load in its present state."""
+    if ticket.assignee_id is None or ticket.status not in LOADED_STATUSES:
+        return 0
+    return policy.weight(ticket.channel)
+
+
+async def settle_load(
+    uow: UnitOfWork, *, ticket: Ticket, previous_assignee_id: int | None, policy: RoutingPolicy
+) -> int | None:
+    """Bring agent loads in line with the ticket's assignee and status after a change.
+    Returns the agent whose load went down (capacity freed), if any."""
+    counted = ticket.load_units
+    now_units = load_of(ticket, policy)
+    if previous_assignee_id == ticket.assignee_id and counted == now_units:
+        return None
+    freed: int | None = None
+    if previous_assignee_id is not None and counted:
+        await uow.session.execute(
+            update(Agent)
+            .where(Agent.id == previous_assignee_id)
+            .values(
+                load_units=case((Agent.load_units > counted, Agent.load_units - counted), else_=0)
+            )
+        )
+        if now_units < counted or previous_assignee_id != ticket.assignee_id:
+            freed = previous_assignee_id
+    if ticket.assignee_id is not None and now_units:
+        await uow.session.execute(
+            update(Agent)
+            .where(Agent.id == ticket.assignee_id)
+            .values(load_units=Agent.load_units + now_units)
+        )
+    ticket.load_units = now_units
+    return freed
+
+
+async def routing_facts(uow: UnitOfWork, *, ticket: Ticket) -> RoutingFacts:
+    row = (
+        await uow.session.execute(
+            select(Player.vip_tier, Player.personal_manager_id).where(Player.id == ticket.player_id)
+        )
+    ).one()
+    return RoutingFacts(
+        channel=Channel(ticket.channel),
+        topic=ticket.topic,
+        language=ticket.language,
+        priority=Priority(ticket.priority),
+        vip_tier=row.vip_tier,
+        personal_manager_id=row.personal_manager_id,
+    )
+
+
+async def schedules_for(
+    uow: UnitOfWork, *, agent_ids: Sequence[int] | None, now: datetime
+) -> list[ScheduledShift]:
+    """Schedule entries that can matter around `now` (a night shift started yesterday)."""
+    today = now.date()
+    query = (
+        select(AgentShift, ShiftRow)
+        .join(ShiftRow, ShiftRow.id == AgentShift.shift_id)
+        .where(
+            AgentShift.starts_on <= today + timedelta(days=1),
+            or_(AgentShift.ends_on.is_(None), AgentShift.ends_on >= today - timedelta(days=2)),
+        )
+    )
+    if agent_ids is not None:
+        query = query.where(AgentShift.agent_id.in_(agent_ids))
+    return [
+        ScheduledShift(
+            agent_id=entry.agent_id,
+            pattern=shift_pattern(shift),
+            starts_on=entry.starts_on,
+            ends_on=entry.ends_on,
+        )
+        for entry, shift in (await uow.session.execute(query)).all()
+    ]
+
+
+def shift_pattern(shift: ShiftRow) -> ShiftPattern:
+    return ShiftPattern(
+        start_minute=shift.start_minute,
+        end_minute=shift.end_minute,
+        weekdays=frozenset(shift.weekdays),
+        time_zone=shift.time_zone,
+    )
+
+
+async def candidates(
+    uow: UnitOfWork, *, team_id: int | None, manager_id: int | None, now: datetime
+) -> list[AgentCapacity]:
+    """Agents who could take a conversation of `team_id` now (and the VIP's manager). With
+    no team (an installation without teams) the whole floor is one team."""
+    query = select(Agent)
+    if team_id is not None:
+        who: list[ColumnElement[bool]] = [
+            Agent.id.in_(select(AgentTeam.agent_id).where(AgentTeam.team_id == team_id))
+        ]
+        if manager_id is not None:
+            who.append(Agent.id == manager_id)
+        query = query.where(or_(*who))
+    agents = (
+        await uow.session.scalars(
+            query.where(
+                Agent.is_active.is_(True),
+                Agent.presence == Presence.ONLINE.value,
+                Agent.last_seen_at > online_since(now),
+            )
+        )
+    ).all()
+    if not agents:
+        return []
+    ids = [agent.id for agent in agents]
+    memberships: dict[int, set[int]] = {agent_id: set() for agent_id in ids}
+    for agent_id, member_of in await uow.session.execute(
+        select(AgentTeam.agent_id, AgentTeam.team_id).where(AgentTeam.agent_id.in_(ids))
+    ):
+        memberships[agent_id].add(member_of)
+    schedules = await schedules_for(uow, agent_ids=ids, now=now)
+    never = datetime.min.replace(tzinfo=now.tzinfo)
+    return [
+        AgentCapacity(
+            agent_id=agent.id,
+            languages=frozenset(agent.languages or []),
+            team_ids=frozenset(memberships[agent.id]),
+            capacity_units=agent.max_concurrent_chats * UNITS_PER_CHAT,
+            load_units=agent.load_units,
+            idle_since=agent.last_assigned_at or never,
+            available=on_shift(schedules=schedules, agent_id=agent.id, at=now),
+        )
+        for agent in agents
+    ]
+
+
+async def _claim_capacity(uow: UnitOfWork, *, agent_id: int, weight: int, now: datetime) -> bool:
+    """Raise the agent's load only if it stays within capacity: atomic, so concurrent
+    assignments to the same agent can never add up past it."""
+    claimed = await uow.session.scalar(
+        update(Agent)
+        .where(
+            Agent.id == agent_id,
+            Agent.load_units + weight <= Agent.max_concurrent_chats * UNITS_PER_CHAT,
+        )
+        .values(load_units=Agent.load_units + weight, last_assigned_at=now)
+        .returning(Agent.id)
+    )
+    return claimed is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoutingOutcome:
+    team_id: int | None
+    assignee_id: int | None
+    reason: str
+
+
+async def _assign_best(
+    uow: UnitOfWork, *, ticket: Ticket, facts: RoutingFacts, policy: RoutingPolicy
+) -> tuple[int, str] | None:
+    now = uow.clock.now()
+    weight = policy.weight(ticket.channel)
+    pool = await candidates(
+        uow,
+        team_id=ticket.team_id,
+        manager_id=facts.personal_manager_id if facts.vip_tier else None,
+        now=now,
+    )
+    while True:
+        choice = choose_agent(facts=facts, team_id=ticket.team_id, agents=pool, weight_units=weight)
+        if choice is None:
+            return None
+        if await _claim_capacity(uow, agent_id=choice.agent_id, weight=weight, now=now):
+            return choice.agent_id, choice.reason
+        # Somebody else filled that agent meanwhile: decide again without them.
+        pool = [agent for agent in pool if agent.agent_id != choice.agent_id]
+
+
+def _publish_assignment(
+    uow: UnitOfWork, *, ticket: Ticket, before: Mapping[str, int | None]
+) -> None:
+    changes: dict[str, list[str | int | None]] = {
+        name: [old, getattr(ticket, name)]
+        for name, old in before.items()
+        if old != getattr(ticket, name)
+    }
+    if not changes:
+        return
+    uow.publish_on_commit(
+        TicketUpdated(
+            occurred_at=uow.clock.now(),
+            ticket_id=ticket.id,
+            player_id=ticket.player_id,
+            changes=changes,
+            status=ticket.status,
+            priority=ticket.priority,
+            team_id=ticket.team_id,
+            assignee_id=ticket.assignee_id,
+        )
+    )
+
+
+async def route_ticket(
+    uow: UnitOfWork, *, ticket: Ticket, policy: RoutingPolicy, announce_change: bool = True
+) -> RoutingOutcome:
+    """Route inside the caller's transaction: a team if it has none, then the best agent
+    with room, else the team's queue. Never raises for a conversation no rule matches.
+    With `announce_change=False` the caller announces (see `announce`) after its own
+    events, e.g. after `ticket.created`."""
+    before = {"team_id": ticket.team_id, "assignee_id": ticket.assignee_id}
+    facts = await routing_facts(uow, ticket=ticket)
+    reason = "kept_team"
+    if ticket.team_id is None:
+        config = await floor_config(uow)
+        choice = choose_team(rules=config.routing_rules, facts=facts, purposes=config.purposes)
+        reason = choice.reason
+        if choice.team_id is None:
+            log.info("routing_no_team", ticket_id=ticket.id, topic=ticket.topic)
+        elif choice.reason == "general":
+            log.info("routing_unmatched", ticket_id=ticket.id, topic=ticket.topic)
+        ticket.team_id = choice.team_id
+    assigned = await _assign_best(uow, ticket=ticket, facts=facts, policy=policy)
+    if assigned is not None:
+        agent_id, reason = assigned
+        ticket.assignee_id = agent_id
+        ticket.load_units = policy.weight(ticket.channel)
+        ticket.queued_at = None
+        action = "ticket.routed"
+    else:
+        ticket.queued_at = ticket.queued_at or uow.clock.now()
+        ticket.queue_rank = queue_rank(facts=facts, vip_tiers=policy.vip_tiers)
+        action = "ticket.queued"
+    audit.record(
+        uow,
+        actor=Actor.system(),
+        action=action,
+        entity_type="ticket",
+        entity_id=ticket.id,
+        details={"team_id": ticket.team_id, "assignee_id": ticket.assignee_id, "reason": reason},
+    )
+    if announce_change:
+        await announce(uow, ticket=ticket, before=before)
+    return RoutingOutcome(team_id=ticket.team_id, assignee_id=ticket.assignee_id, reason=reason)
+
+
+async def announce(
+    uow: UnitOfWork, *, ticket: Ticket, before: Mapping[str, int | None] | None
+) -> None:
+    """Tell consoles what routing changed (`before`: team and assignee before it) and a
+    waiting player where they stand."""
+    if before is not None:
+        _publish_assignment(uow, ticket=ticket, before=before)
+    if ticket.queued_at is not None:
+        await uow.session.flush()
+        await publish_queue_position(uow, ticket=ticket)
+
+
+def _same_queue(team_id: int | None) -> ColumnElement[bool]:
+    in_team = Ticket.team_id == team_id if team_id is not None else Ticket.team_id.is_(None)
+    return and_(Ticket.queued_at.is_not(None), in_team)
+
+
+def _ahead_of(ticket: Ticket) -> ColumnElement[bool]:
+    return and_(
+        _same_queue(ticket.team_id),
+        or_(
+            Ticket.queue_rank > ticket.queue_rank,
+            and_(
+                Ticket.queue_rank == ticket.queue_rank,
+                or_(
+                    Ticket.queued_at < ticket.queued_at,
+                    and_(Ticket.queued_at == ticket.queued_at, Ticket.id < ticket.id),
+                ),
+            ),
+        ),
+    )
+
+
+async def queue_position(uow: UnitOfWork, *, ticket: Ticket) -> int | None:
+    if ticket.queued_at is None:
+        return None
+    ahead = await uow.session.scalar(select(func.count()).where(_ahead_of(ticket)))
+    return int(ahead or 0) + 1
+
+
+async def _serving(uow: UnitOfWork, *, team_id: int | None) -> int:
+    """Agents available to the queue now (all of them for the no-team floor queue)."""
+    pool = await candidates(uow, team_id=team_id, manager_id=None, now=uow.clock.now())
+    return sum(
+        1 for agent in pool if agent.available and (team_id is None or team_id in agent.team_ids)
+    )
+
+
+async def recent_handling_time(uow: UnitOfWork, *, team_id: int | None) -> timedelta | None:
+    """How long the team's conversations resolved in the last hour were worked on."""
+    now = uow.clock.now()
+    in_team = Ticket.team_id == team_id if team_id is not None else Ticket.team_id.is_(None)
+    rows = (
+        await uow.session.execute(
+            select(Ticket.first_response_at, Ticket.resolved_at)
+            .where(
+                in_team,
+                Ticket.resolved_at > now - timedelta(hours=1),
+                Ticket.first_response_at.is_not(None),
+            )
+            .limit(200)
+        )
+    ).all()
+    spans = [resolved - started for started, resolved in rows if resolved and started]
+    if not spans:
+        return None
+    return sum(spans, timedelta()) / len(spans)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueStanding:
+    position: int  # 1 = next
+    estimated_wait: timedelta | None  # None: nobody serves the queue now
+
+    @property
+    def estimated_wait_seconds(self) -> int | None:
+        return int(self.estimated_wait.total_seconds()) if self.estimated_wait else None
+
+
+async def queue_standing(uow: UnitOfWork, *, ticket: Ticket) -> QueueStanding | None:
+    """Where a waiting conversation stands; None when it is not waiting."""
+    position = await queue_position(uow, ticket=ticket)
+    if position is None:
+        return None
+    return QueueStanding(
+        position=position,
+        estimated_wait=estimate_wait(
+            position=position,
+            agents_serving=await _serving(uow, team_id=ticket.team_id),
+            recent_handling_time=await recent_handling_time(uow, team_id=ticket.team_id),
+        ),
+    )
+
+
+async def publish_queue_position(uow: UnitOfWork, *, ticket: Ticket) -> None:
+    standing = await queue_standing(uow, ticket=ticket)
+    if standing is None:
+        return
+    uow.publish_on_commit(
+        QueuePositionChanged(
+            occurred_at=uow.clock.now(),
+            ticket_id=ticket.id,
+            player_id=ticket.player_id,
+            team_id=ticket.team_id,
+            position=standing.position,
+            estimated_wait_seconds=standing.estimated_wait_seconds,
+        )
+    )
+
+
+async def _publish_positions(uow: UnitOfWork, *, team_id: int | None) -> None:
+    """Everyone still waiting in a queue that moved learns their new place (the first
+    QUEUE_POSITIONS_PUBLISHED of them; the rest hear on the next move)."""
+    waiting = (
+        await uow.session.scalars(
+            select(Ticket)
+            .where(_same_queue(team_id))
+            .order_by(Ticket.queue_rank.desc(), Ticket.queued_at, Ticket.id)
+            .limit(QUEUE_POSITIONS_PUBLISHED)
+        )
+    ).all()
+    if not waiting:
+        return
+    serving = await _serving(uow, team_id=team_id)
+    handling = await recent_handling_time(uow, team_id=team_id)
+    now = uow.clock.now()
+    for position, ticket in enumerate(waiting, start=1):
+        wait = estimate_wait(
+            position=position, agents_serving=serving, recent_handling_time=handling
+        )
+        uow.publish_on_commit(
+            QueuePositionChanged(
+                occurred_at=now,
+                ticket_id=ticket.id,
+                player_id=ticket.player_id,
+                team_id=team_id,
+                position=position,
+                estimated_wait_seconds=int(wait.total_seconds()) if wait is not None else None,
+            )
+        )
+
+
+async def drain_queues(
+    uow: UnitOfWork,
+    *,
+    team_ids: Sequence[int] | None,
+    policy: RoutingPolicy,
+    batch: int = DRAIN_BATCH,
+) -> int:
+    """Give waiting conversations to agents with room, highest rank and longest waiting
+    first, inside the caller's transaction: the queues of `team_ids` and the no-team queue,
+    or every queue (None). Returns how many were assigned."""
+    query = (
+        select(Ticket)
+        .where(Ticket.queued_at.is_not(None), Ticket.status.in_(LOADED_STATUSES))
+        .order_by(Ticket.queue_rank.desc(), Ticket.queued_at, Ticket.id)
+        .limit(batch)
+    )
+    if team_ids is not None:
+        # The no-team floor queue is everybody's (an installation without teams).
+        query = query.where(or_(Ticket.team_id.in_(team_ids), Ticket.team_id.is_(None)))
+    if uow.session.get_bind().dialect.name == "postgresql":
+        # Several workers may drain at once: each takes tickets nobody else holds.
+        query = query.with_for_update(skip_locked=True)
+    waiting = (await uow.session.scalars(query)).all()
+    assigned = 0
+    full_teams: set[int | None] = set()
+    moved: set[int | None] = set()
+    for ticket in waiting:
+        if ticket.team_id in full_teams:
+            continue
+        facts = await routing_facts(uow, ticket=ticket)
+        before = {"team_id": ticket.team_id, "assignee_id": ticket.assignee_id}
+        chosen = await _assign_best(uow, ticket=ticket, facts=facts, policy=policy)
+        if chosen is None:
+            # Nobody in this team has room; the VIP manager case is per ticket, keep going.
+            if facts.personal_manager_id is None:
+                full_teams.add(ticket.team_id)
+            continue
+        agent_id, reason = chosen
+        ticket.assignee_id = agent_id
+        ticket.load_units = policy.weight(ticket.channel)
+        ticket.queued_at = None
+        ticket.updated_at = uow.clock.now()
+        audit.record(
+            uow,
+            actor=Actor.system(),
+            action="ticket.routed",
+            entity_type="ticket",
+            entity_id=ticket.id,
+            details={"team_id": ticket.team_id, "assignee_id": agent_id, "reason": reason},
+        )
+        _publish_assignment(uow, ticket=ticket, before=before)
+        moved.add(ticket.team_id)
+        assigned += 1
+    if moved:
+        await uow.session.flush()
+        for team_id in moved:
+            await _publish_positions(uow, team_id=team_id)
+    return assigned
+
+
+async def teams_of(uow: UnitOfWork, *, agent_id: int) -> list[int]:
+    return list(
+        (
+            await uow.session.scalars(
+                select(AgentTeam.team_id).where(AgentTeam.agent_id == agent_id)
+            )
+        ).all()
+    )
+
+
+async def capacity_freed(uow: UnitOfWork, *, agent_id: int, policy: RoutingPolicy) -> int:
+    """An agent has room again (or came online): serve their teams' queues now."""
+    return await drain_queues(uow, team_ids=await teams_of(uow, agent_id=agent_id), policy=policy)
+
+
+async def agent_is_available(uow: UnitOfWork, *, agent_id: int) -> bool:
+    """Online with a live console, active and on shift."""
+    now = uow.clock.now()
+    agent = await uow.session.get(Agent, agent_id)
+    if (
+        agent is None
+        or not agent.is_active
+        or agent.presence != Presence.ONLINE.value
+        or agent.last_seen_at is None
+        or agent.last_seen_at <= online_since(now)
+    ):
+        return False
+    return on_shift(
+        schedules=await schedules_for(uow, agent_ids=[agent_id], now=now),
+        agent_id=agent_id,
+        at=now,
+    )
+
+
+async def route_reopened(uow: UnitOfWork, *, ticket: Ticket, policy: RoutingPolicy) -> None:
+    """A conversation came back to life: it stays with its agent when they are there (the
+    player keeps talking to the same person), else it is routed like a new one."""
+    if ticket.assignee_id is not None and await agent_is_available(
+        uow, agent_id=ticket.assignee_id
+    ):
+        return
+    previous = ticket.assignee_id
+    ticket.assignee_id = None
+    await settle_load(uow, ticket=ticket, previous_assignee_id=previous, policy=policy)
+    await route_ticket(uow, ticket=ticket, policy=policy, announce_change=False)
+    await announce(uow, ticket=ticket, before={"team_id": ticket.team_id, "assignee_id": previous})
+
+
+async def release_agent_tickets(
+    uow: UnitOfWork, *, agent_id: int, reason: str, policy: RoutingPolicy
+) -> int:
+    """The agent left (logout, offline, end of shift): nothing may stay stranded with them.
+    Live conversations go back to routing whatever their status; email and form tickets
+    only while they wait on us. Returns how many were released."""
+    tickets = (
+        await uow.session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.assignee_id == agent_id,
+                or_(
+                    and_(Ticket.channel.in_(LIVE_CHANNELS), Ticket.status.in_(UNRESOLVED_STATUSES)),
+                    Ticket.status.in_(LOADED_STATUSES),
+                ),
+            )
+            .order_by(Ticket.id)
+            .with_for_update()
+        )
+    ).all()
+    for ticket in tickets:
+        ticket.assignee_id = None
+        await settle_load(uow, ticket=ticket, previous_assignee_id=agent_id, policy=policy)
+        audit.record(
+            uow,
+            actor=Actor.system(),
+            action="ticket.released",
+            entity_type="ticket",
+            entity_id=ticket.id,
+            details={"agent_id": agent_id, "reason": reason},
+        )
+        before = {"team_id": ticket.team_id, "assignee_id": agent_id}
+        await route_ticket(uow, ticket=ticket, policy=policy, announce_change=False)
+        await announce(uow, ticket=ticket, before=before)
+    return len(tickets)
+
+
+async def recount_loads(uow: UnitOfWork, *, policy: RoutingPolicy) -> int:
+    """Recompute every agent's load from the tickets (repair after manual data fixes; the
+    tests use it to check the running counts). Returns how many agents were corrected."""
+    tickets = (
+        await uow.session.scalars(
+            select(Ticket).where(
+                Ticket.assignee_id.is_not(None), Ticket.status.in_(LOADED_STATUSES)
+            )
+        )
+    ).all()
+    expected: dict[int, int] = {}
+    for ticket in tickets:
+        units = load_of(ticket, policy)
+        ticket.load_units = units
+        assert ticket.assignee_id is not None
+        expected[ticket.assignee_id] = expected.get(ticket.assignee_id, 0) + units
+    corrected = 0
+    for agent in (await uow.session.scalars(select(Agent))).all():
+        if agent.load_units != expected.get(agent.id, 0):
+            agent.load_units = expected.get(agent.id, 0)
+            corrected += 1
+    return corrected
