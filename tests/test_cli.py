@@ -128,3 +128,13 @@ def test_demo_data_is_refused_in_production(settings: Settings) -> None:
     result = run_cli(env_settings, "seed-demo", env={"PLAYERDESK_ENV": "prod"})
     assert result.returncode == 2
     assert "prod" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_setup_floor_installs_the_standard_floor_once(settings: Settings) -> None:
+    assert run_cli(settings, "migrate").returncode == 0
+    first = run_cli(settings, "setup-floor")
+    assert first.returncode == 0, first.stderr
+    assert "Senior" in first.stdout and "routing rules: 8" in first.stdout
+    again = run_cli(settings, "setup-floor")
+    assert again.returncode == 0, again.stderr
+    assert "nothing changed" in again.stdout

@@ -179,6 +179,34 @@ def cmd_create_token(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _setup_floor(settings: Settings) -> str:
+    from playerdesk.services import routing_admin
+
+    runtime = build_runtime(settings)
+    try:
+        async with runtime.uow() as uow:
+            installed = await routing_admin.install_standard_floor(uow, actor=Actor.system())
+    finally:
+        await runtime.close()
+    if not installed.changed:
+        return "The standard floor is already in place; nothing changed."
+    return (
+        f"Teams created: {', '.join(installed.teams_created) or 'none'}; "
+        f"routing rules: {installed.routing_rules_created}; "
+        f"SLA policies: {installed.sla_policies_created}; "
+        f"escalation rules: {installed.escalation_rules_created}."
+    )
+
+
+def cmd_setup_floor(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    try:
+        print(asyncio.run(_setup_floor(settings)))
+    except DomainError as exc:
+        return _report(exc)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="playerdesk", description="PlayerDesk player support")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -199,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_server_options(demo)
     demo.set_defaults(handler=cmd_demo)
     commands.add_parser("worker", help="run background jobs").set_defaults(handler=cmd_worker)
+    commands.add_parser(
+        "setup-floor",
+        help="create the standard teams, routing rules, SLA policies and escalation rules",
+    ).set_defaults(handler=cmd_setup_floor)
 
     create_agent = commands.add_parser("create-agent", help="create an agent account")
     create_agent.add_argument("--email", required=True)

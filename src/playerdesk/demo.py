@@ -23,6 +23,7 @@ from playerdesk.runtime import Runtime
 from playerdesk.services import agents as agent_service
 from playerdesk.services import messages as message_service
 from playerdesk.services import players as player_service
+from playerdesk.services import routing_admin
 from playerdesk.services import tickets as ticket_service
 from playerdesk.settings import Environment
 
@@ -43,13 +44,14 @@ class DemoRefused(DomainError):
 # --- the floor: teams and agents ---------------------------------------------------------
 
 PAYMENTS = "Payments"
-KYC = "Verification (KYC)"
+KYC = "Verification/KYC"  # the names of services.routing_admin.STANDARD_TEAMS
 BONUSES = "Bonuses"
 TECHNICAL = "Technical"
 VIP = "VIP"
 RESPONSIBLE_GAMBLING = "Responsible Gambling"
 COMPLAINTS = "Complaints"
 GENERAL = "General"
+SENIOR = "Senior"
 
 TEAMS: dict[str, str] = {
     PAYMENTS: "Deposits, withdrawals, chargebacks and payment providers.",
@@ -60,6 +62,7 @@ TEAMS: dict[str, str] = {
     RESPONSIBLE_GAMBLING: "Limits, cooling-off, self-exclusion and players at risk.",
     COMPLAINTS: "Formal complaints and disputes, with regulatory deadlines.",
     GENERAL: "Everything else, and the first stop for unrouted contacts.",
+    SENIOR: "Escalations: complex cases and breached promises.",
 }
 
 
@@ -96,21 +99,21 @@ AGENTS: tuple[_AgentSpec, ...] = (
         name="Tomasz Wiśniewski",
         role=AgentRole.SUPERVISOR,
         languages=("pl", "en"),
-        teams=(COMPLAINTS, RESPONSIBLE_GAMBLING, GENERAL),
+        teams=(COMPLAINTS, RESPONSIBLE_GAMBLING, GENERAL, SENIOR),
     ),
     _AgentSpec(
         key="senior",
         name="Erik Johansson",
         role=AgentRole.SENIOR,
         languages=("sv", "en"),
-        teams=(VIP, PAYMENTS),
+        teams=(VIP, PAYMENTS, SENIOR),
     ),
     _AgentSpec(
         key="katarzyna",
         name="Katarzyna Nowak",
         role=AgentRole.SENIOR,
         languages=("pl", "en"),
-        teams=(VIP, KYC, BONUSES),
+        teams=(VIP, KYC, BONUSES, SENIOR),
     ),
     _AgentSpec(
         key="agent",
@@ -931,6 +934,7 @@ async def seed_demo(runtime: Runtime) -> list[DemoLogin]:
     if not await _already_seeded(runtime):
         team_ids = await _ensure_teams(runtime)
         agent_ids = await _ensure_agents(runtime, [s for s in AGENTS if s is not ADMIN], team_ids)
+        await _ensure_shifts(runtime, agent_ids)
         player_ids = await _ensure_players(runtime, agent_ids)
         now = runtime.clock.now()
         for position, spec in enumerate(TICKETS):
@@ -955,11 +959,19 @@ async def _already_seeded(runtime: Runtime) -> bool:
 
 
 async def _ensure_teams(runtime: Runtime) -> dict[str, int]:
+    """The standard floor (teams, their purposes, routing rules), then the demo's own
+    descriptions of the teams."""
+    async with runtime.uow() as uow:
+        await routing_admin.install_standard_floor(uow, actor=Actor.system())
     async with runtime.uow() as uow:
         teams = await agent_service.list_teams(uow, actor=Actor.system())
     team_ids = {team.name: team.id for team in teams}
     for name, description in TEAMS.items():
         if name in team_ids:
+            async with runtime.uow() as uow:
+                await agent_service.update_team(
+                    uow, actor=Actor.system(), team_id=team_ids[name], description=description
+                )
             continue
         async with runtime.uow() as uow:
             team = await agent_service.create_team(
@@ -967,6 +979,55 @@ async def _ensure_teams(runtime: Runtime) -> dict[str, int]:
             )
         team_ids[name] = team.id
     return team_ids
+
+
+# Three 8-hour shifts around the clock. Only some demo agents are on the rota, so that the
+# coverage view has something to show; the others (admin, supervisor, Olivia, Erik) are not
+# scheduled and therefore always available, whenever the demo is opened.
+DEMO_TIME_ZONE = "Europe/Warsaw"
+SHIFTS: tuple[tuple[str, int, int], ...] = (
+    ("Morning 06-14", 6 * 60, 14 * 60),
+    ("Afternoon 14-22", 14 * 60, 22 * 60),
+    ("Night 22-06", 22 * 60, 6 * 60),
+)
+ROTA: dict[str, str] = {
+    "piotr": "Morning 06-14",
+    "katarzyna": "Morning 06-14",
+    "sara": "Afternoon 14-22",
+    "james": "Night 22-06",
+}
+
+
+async def _ensure_shifts(runtime: Runtime, agent_ids: dict[str, int]) -> None:
+    async with runtime.uow() as uow:
+        existing = {
+            shift.name for shift in await routing_admin.list_shifts(uow, actor=Actor.system())
+        }
+    shift_ids: dict[str, int] = {}
+    for name, start, end in SHIFTS:
+        if name in existing:
+            continue
+        async with runtime.uow() as uow:
+            shift = await routing_admin.create_shift(
+                uow,
+                actor=Actor.system(),
+                shift=routing_admin.ShiftInput(
+                    name=name, start_minute=start, end_minute=end, time_zone=DEMO_TIME_ZONE
+                ),
+            )
+        shift_ids[name] = shift.id
+    first_day = runtime.clock.now().date() - timedelta(days=7)
+    for key, shift_name in ROTA.items():
+        if shift_name not in shift_ids or key not in agent_ids:
+            continue  # already on the rota from an earlier run
+        async with runtime.uow() as uow:
+            await routing_admin.add_schedule_entry(
+                uow,
+                actor=Actor.system(),
+                agent_id=agent_ids[key],
+                shift_id=shift_ids[shift_name],
+                starts_on=first_day,
+            )
 
 
 async def _ensure_agents(

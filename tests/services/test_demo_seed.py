@@ -51,13 +51,14 @@ async def test_demo_agents_of_every_role_can_log_in(runtime: Runtime) -> None:
     assert {code for agent in agents for code in agent.languages} == {"en", "pl", "sv"}
     assert team_names == {
         "Payments",
-        "Verification (KYC)",
+        "Verification/KYC",
         "Bonuses",
         "Technical",
         "VIP",
         "Responsible Gambling",
         "Complaints",
         "General",
+        "Senior",
     }
     # Every team has somebody to work it.
     assert {team.name for agent in agents for team in agent.teams} == team_names
@@ -175,3 +176,32 @@ async def test_interrupted_seed_is_completed_without_duplicates(
         agents = await uow.session.scalar(select(func.count()).select_from(Agent))
     assert sorted(subjects) == sorted(spec.subject for spec in TICKETS)
     assert agents == len(logins)
+
+
+async def test_the_demo_floor_has_routing_sla_and_a_rota(runtime: Runtime) -> None:
+    from playerdesk.domain.permissions import Actor
+    from playerdesk.services import routing_admin
+
+    await seed_demo(runtime)
+    await seed_demo(runtime)  # a second run adds nothing
+    system = Actor.system()
+    async with runtime.uow() as uow:
+        teams = await routing_admin.list_team_routing(uow, actor=system)
+        rules = await routing_admin.list_routing_rules(uow, actor=system)
+        policies = await routing_admin.list_sla_policies(uow, actor=system)
+        shifts = await routing_admin.list_shifts(uow, actor=system)
+        rota = await routing_admin.list_schedule_entries(uow, actor=system)
+    assert {team.purpose for team in teams if team.purpose} == {
+        "general",
+        "vip",
+        "senior",
+        "responsible_gambling",
+    }
+    assert {rule.topic for rule in rules} >= {"payments", "verification", "complaints"}
+    assert len(policies) == 4  # the shipped defaults, not a second copy
+    assert sorted(shift.name for shift in shifts) == [
+        "Afternoon 14-22",
+        "Morning 06-14",
+        "Night 22-06",
+    ]
+    assert len(rota) == 4
