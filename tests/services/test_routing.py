@@ -458,3 +458,28 @@ async def test_concurrent_queue_drains_never_push_an_agent_past_capacity(
         )
     assert waiting == 8
     await assert_loads_match_tickets(runtime)
+
+
+async def test_the_widget_offers_a_message_when_only_off_shift_agents_are_online(
+    runtime: Runtime, make_agent: AgentFactory, clock: FrozenClock
+) -> None:
+    admin = await make_agent(AgentRole.ADMIN)
+    day = await make_agent()
+    async with runtime.uow() as uow:
+        shift = await routing_admin.create_shift(
+            uow,
+            actor=admin.actor,
+            shift=routing_admin.ShiftInput(name="Day", start_minute=8 * 60, end_minute=16 * 60),
+        )
+    async with runtime.uow() as uow:
+        await routing_admin.add_schedule_entry(
+            uow, actor=admin.actor, agent_id=day.id, shift_id=shift.id, starts_on=date(2026, 1, 1)
+        )
+    clock.set(clock.now().replace(hour=17))
+    await go_online(runtime, day)
+    async with runtime.uow() as uow:
+        assert not await chat.agents_available(uow)
+    clock.set(clock.now().replace(hour=8, minute=30) + timedelta(days=1))
+    await go_online(runtime, day)
+    async with runtime.uow() as uow:
+        assert await chat.agents_available(uow)

@@ -428,17 +428,10 @@ async def set_presence(
 
 
 async def agents_available(uow: UnitOfWork) -> bool:
-    """Is anyone able to take a chat now: an active agent online with a live console."""
-    agent_id = await uow.session.scalar(
-        select(Agent.id)
-        .where(
-            Agent.is_active.is_(True),
-            Agent.presence == Presence.ONLINE.value,
-            Agent.last_seen_at > routing.online_since(uow.clock.now()),
-        )
-        .limit(1)
-    )
-    return agent_id is not None
+    """Is anyone able to take a chat now: an active agent online with a live console and on
+    shift (busy agents count: the chat then waits in the queue, with its place shown)."""
+    floor = await routing.candidates(uow, team_id=None, manager_id=None, now=uow.clock.now())
+    return any(agent.available for agent in floor)
 
 
 async def leave_offline_message(

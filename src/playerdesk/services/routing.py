@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, update
 
 from playerdesk.db.models import (
     Agent,
@@ -177,45 +177,44 @@ async def candidates(
     uow: UnitOfWork, *, team_id: int | None, manager_id: int | None, now: datetime
 ) -> list[AgentCapacity]:
     """Agents who could take a conversation of `team_id` now (and the VIP's manager). With
-    no team (an installation without teams) the whole floor is one team."""
-    query = select(Agent)
+    no team (an installation without teams) the whole floor is one team. Plain columns,
+    one query for the agents and one for their shifts: this runs for every new chat."""
+    member: ColumnElement[bool] = (
+        Agent.id.in_(select(AgentTeam.agent_id).where(AgentTeam.team_id == team_id))
+        if team_id is not None
+        else false()
+    )
+    query = select(
+        Agent.id,
+        Agent.languages,
+        Agent.max_concurrent_chats,
+        Agent.load_units,
+        Agent.last_assigned_at,
+        member.label("in_team"),
+    ).where(
+        Agent.is_active.is_(True),
+        Agent.presence == Presence.ONLINE.value,
+        Agent.last_seen_at > online_since(now),
+    )
     if team_id is not None:
-        who: list[ColumnElement[bool]] = [
-            Agent.id.in_(select(AgentTeam.agent_id).where(AgentTeam.team_id == team_id))
-        ]
-        if manager_id is not None:
-            who.append(Agent.id == manager_id)
-        query = query.where(or_(*who))
-    agents = (
-        await uow.session.scalars(
-            query.where(
-                Agent.is_active.is_(True),
-                Agent.presence == Presence.ONLINE.value,
-                Agent.last_seen_at > online_since(now),
-            )
-        )
-    ).all()
-    if not agents:
+        query = query.where(member if manager_id is None else or_(member, Agent.id == manager_id))
+    rows = (await uow.session.execute(query)).all()
+    if not rows:
         return []
-    ids = [agent.id for agent in agents]
-    memberships: dict[int, set[int]] = {agent_id: set() for agent_id in ids}
-    for agent_id, member_of in await uow.session.execute(
-        select(AgentTeam.agent_id, AgentTeam.team_id).where(AgentTeam.agent_id.in_(ids))
-    ):
-        memberships[agent_id].add(member_of)
-    schedules = await schedules_for(uow, agent_ids=ids, now=now)
+    schedules = await schedules_for(uow, agent_ids=[row.id for row in rows], now=now)
     never = datetime.min.replace(tzinfo=now.tzinfo)
     return [
         AgentCapacity(
-            agent_id=agent.id,
-            languages=frozenset(agent.languages or []),
-            team_ids=frozenset(memberships[agent.id]),
-            capacity_units=agent.max_concurrent_chats * UNITS_PER_CHAT,
-            load_units=agent.load_units,
-            idle_since=agent.last_assigned_at or never,
-            available=on_shift(schedules=schedules, agent_id=agent.id, at=now),
+            agent_id=row.id,
+            languages=frozenset(row.languages or []),
+            # Only membership of this team matters to the decision being made.
+            team_ids=frozenset({team_id}) if team_id is not None and row.in_team else frozenset(),
+            capacity_units=row.max_concurrent_chats * UNITS_PER_CHAT,
+            load_units=row.load_units,
+            idle_since=row.last_assigned_at or never,
+            available=on_shift(schedules=schedules, agent_id=row.id, at=now),
         )
-        for agent in agents
+        for row in rows
     ]
 
 
