@@ -395,3 +395,49 @@ async def test_the_widget_speaks_the_page_language_on_a_phone(
     await expect(page.get_by_test_id("widget-panel")).to_be_hidden()
     await expect(launcher).to_have_attribute("aria-label", "Otwórz czat")
     assert errors == []
+
+
+async def test_a_waiting_player_sees_their_place_in_the_queue_until_an_agent_takes_it(
+    browser: Any,
+    live_server: LiveServer,
+    runtime: Runtime,
+    make_agent: AgentFactory,
+    screenshot_dir: Path,
+) -> None:
+    from playerdesk.domain.enums import TicketStatus
+    from playerdesk.services import tickets as ticket_service
+
+    agent = await make_agent(max_chats=1)
+    await go_online(runtime, agent)
+    first_page, first_errors = await casino_page(browser, f"{live_server.base_url}/demo/casino")
+    await first_page.get_by_test_id("widget-launcher").click()
+    await first_page.get_by_test_id("widget-input").fill("I need help with a deposit")
+    await first_page.get_by_test_id("widget-send").click()
+    await expect(first_page.get_by_test_id("widget-message")).to_have_count(1)
+    taken = await api_get(live_server, agent, "/tickets", assignee_id=agent.id)
+    assert len(taken["items"]) == 1  # the only agent is now full
+
+    page, errors = await casino_page(browser, f"{live_server.base_url}/demo/casino")
+    await page.get_by_test_id("widget-launcher").click()
+    await page.get_by_test_id("widget-input").fill("Hello, is anyone there?")
+    await page.get_by_test_id("widget-send").click()
+    queue = page.get_by_test_id("widget-queue")
+    await expect(queue).to_have_text(
+        "All our agents are busy. You are number 1 in the queue. Estimated wait: about 4 min."
+    )
+    await page.screenshot(path=str(screenshot_dir / "widget-queue.png"))
+
+    # The agent resolves the first chat: the waiting one is theirs at once, the notice goes.
+    async with runtime.uow() as uow:
+        await ticket_service.update_ticket(
+            uow,
+            actor=agent.actor,
+            ticket_id=taken["items"][0]["id"],
+            changes=ticket_service.TicketChanges(status=TicketStatus.RESOLVED),
+            supported_languages=runtime.policies.players.languages,
+            routing_policy=runtime.policies.routing,
+        )
+    await expect(queue).to_be_hidden()
+    mine = await api_get(live_server, agent, "/tickets", assignee_id=agent.id, status="new")
+    assert [item["subject"] for item in mine["items"]] == ["Hello, is anyone there?"]
+    assert errors == [] and first_errors == []
