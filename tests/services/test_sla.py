@@ -365,3 +365,26 @@ async def test_deadlines_live_in_the_database_across_restarts(
             )
         ).all()
     assert sorted(kinds) == ["breach", "breach", "warning", "warning"]
+
+
+async def test_two_workers_ticking_at_once_record_each_event_once(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    """With PostgreSQL the ticks really overlap: SKIP LOCKED gives each a different share."""
+    import asyncio
+
+    for index in range(30):
+        await open_ticket(runtime, player=f"P-{index}")
+    clock.advance(timedelta(minutes=20))  # every clock of every ticket is past due
+    results = await asyncio.gather(tick(runtime), tick(runtime), tick(runtime))
+    async with runtime.uow() as uow:
+        rows = (
+            await uow.session.execute(
+                select(SlaEventRow.ticket_id, SlaEventRow.metric, SlaEventRow.kind)
+            )
+        ).all()
+        escalations = (await uow.session.scalars(select(Escalation))).all()
+    assert len(rows) == len(set(rows)) == 30 * 4  # first response and resolution: warn, breach
+    assert sum(result.sla_events for result in results) == 120
+    # The shipped rule escalates each first-response breach exactly once.
+    assert sorted(item.ticket_id for item in escalations) == sorted({row[0] for row in rows})

@@ -265,12 +265,14 @@ async def check_due_clocks(uow: UnitOfWork, *, batch: int = CHECK_BATCH) -> list
     rows = (await uow.session.scalars(query)).all()
     if not rows:
         return []
-    tickets = {
-        ticket.id: ticket
-        for ticket in await uow.session.scalars(
-            select(Ticket).where(Ticket.id.in_({row.ticket_id for row in rows}))
-        )
-    }
+    # Locked (in id order, so two workers never deadlock): escalation may change these
+    # tickets, and another worker may hold other clocks of the same ticket.
+    ticket_query = (
+        select(Ticket).where(Ticket.id.in_({row.ticket_id for row in rows})).order_by(Ticket.id)
+    )
+    if uow.session.get_bind().dialect.name == "postgresql":
+        ticket_query = ticket_query.with_for_update()
+    tickets = {ticket.id: ticket for ticket in await uow.session.scalars(ticket_query)}
     recorded: list[RecordedSlaEvent] = []
     for row in rows:
         clock, events = check_clock(clock_of(row), now=now)
