@@ -12,12 +12,13 @@ from playerdesk.db.models import Escalation, EscalationRuleRow, Ticket
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import Priority
 from playerdesk.domain.errors import NotFound, ValidationFailed
-from playerdesk.domain.events import TicketEscalated, TicketUpdated
+from playerdesk.domain.events import TicketEscalated
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.routing import TeamPurpose
 from playerdesk.services import audit, routing, sla
 from playerdesk.services.floor_config import floor_config
 from playerdesk.services.routing import RoutingPolicy
+from playerdesk.services.ticket_events import changes_since, publish_ticket_updated
 
 MAX_REASON = 500
 # One step up per escalation; urgent stays urgent.
@@ -84,24 +85,9 @@ async def _escalate(
         entity_id=ticket.id,
         details={"level": ticket.escalation_level, "trigger": trigger, "rule_id": rule_id},
     )
-    changes: dict[str, list[str | int | None]] = {
-        name: [old, getattr(ticket, name)]
-        for name, old in before.items()
-        if old != getattr(ticket, name)
-    }
+    changes = changes_since(ticket, before)
     changes["escalation_level"] = [ticket.escalation_level - 1, ticket.escalation_level]
-    uow.publish_on_commit(
-        TicketUpdated(
-            occurred_at=now,
-            ticket_id=ticket.id,
-            player_id=ticket.player_id,
-            changes=changes,
-            status=ticket.status,
-            priority=ticket.priority,
-            team_id=ticket.team_id,
-            assignee_id=ticket.assignee_id,
-        )
-    )
+    publish_ticket_updated(uow, ticket=ticket, changes=changes)
     uow.publish_on_commit(
         TicketEscalated(
             occurred_at=now,
@@ -241,8 +227,8 @@ async def escalate_unresolved(uow: UnitOfWork, *, policy: RoutingPolicy, batch: 
         .order_by(Ticket.escalation_check_at)
         .limit(batch)
     )
-    if uow.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+    # Several workers: each takes tickets nobody else holds (SQLite ignores the clause).
+    query = query.with_for_update(skip_locked=True)
     tickets = (await uow.session.scalars(query)).all()
     if not tickets:
         return 0

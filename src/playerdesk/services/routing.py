@@ -26,7 +26,7 @@ from playerdesk.db.models import (
 )
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import Channel, Presence, Priority, TicketStatus
-from playerdesk.domain.events import QueuePositionChanged, TicketUpdated
+from playerdesk.domain.events import QueuePositionChanged
 from playerdesk.domain.permissions import Actor
 from playerdesk.domain.routing import (
     DEFAULT_CHANNEL_WEIGHTS,
@@ -41,6 +41,7 @@ from playerdesk.domain.routing import (
 from playerdesk.domain.shifts import ScheduledShift, ShiftPattern, on_shift
 from playerdesk.services import audit
 from playerdesk.services.floor_config import floor_config
+from playerdesk.services.ticket_events import changes_since, publish_ticket_updated
 
 log = structlog.get_logger(__name__)
 
@@ -261,30 +262,6 @@ async def _assign_best(
         pool = [agent for agent in pool if agent.agent_id != choice.agent_id]
 
 
-def _publish_assignment(
-    uow: UnitOfWork, *, ticket: Ticket, before: Mapping[str, int | None]
-) -> None:
-    changes: dict[str, list[str | int | None]] = {
-        name: [old, getattr(ticket, name)]
-        for name, old in before.items()
-        if old != getattr(ticket, name)
-    }
-    if not changes:
-        return
-    uow.publish_on_commit(
-        TicketUpdated(
-            occurred_at=uow.clock.now(),
-            ticket_id=ticket.id,
-            player_id=ticket.player_id,
-            changes=changes,
-            status=ticket.status,
-            priority=ticket.priority,
-            team_id=ticket.team_id,
-            assignee_id=ticket.assignee_id,
-        )
-    )
-
-
 async def route_ticket(
     uow: UnitOfWork, *, ticket: Ticket, policy: RoutingPolicy, announce_change: bool = True
 ) -> RoutingOutcome:
@@ -334,7 +311,7 @@ async def announce(
     """Tell consoles what routing changed (`before`: team and assignee before it) and a
     waiting player where they stand."""
     if before is not None:
-        _publish_assignment(uow, ticket=ticket, before=before)
+        publish_ticket_updated(uow, ticket=ticket, changes=changes_since(ticket, before))
     if ticket.queued_at is not None:
         await uow.session.flush()
         await publish_queue_position(uow, ticket=ticket)
@@ -489,9 +466,9 @@ async def drain_queues(
     if team_ids is not None:
         # The no-team floor queue is everybody's (an installation without teams).
         query = query.where(or_(Ticket.team_id.in_(team_ids), Ticket.team_id.is_(None)))
-    if uow.session.get_bind().dialect.name == "postgresql":
-        # Several workers may drain at once: each takes tickets nobody else holds.
-        query = query.with_for_update(skip_locked=True)
+    # Several workers may drain at once: each takes tickets nobody else holds (SQLite,
+    # which serialises writers anyway, ignores the clause).
+    query = query.with_for_update(skip_locked=True)
     waiting = (await uow.session.scalars(query)).all()
     assigned = 0
     full_teams: set[int | None] = set()
@@ -520,7 +497,7 @@ async def drain_queues(
             entity_id=ticket.id,
             details={"team_id": ticket.team_id, "assignee_id": agent_id, "reason": reason},
         )
-        _publish_assignment(uow, ticket=ticket, before=before)
+        publish_ticket_updated(uow, ticket=ticket, changes=changes_since(ticket, before))
         moved.add(ticket.team_id)
         assigned += 1
     if moved:

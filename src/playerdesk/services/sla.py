@@ -260,18 +260,19 @@ async def check_due_clocks(uow: UnitOfWork, *, batch: int = CHECK_BATCH) -> list
         .order_by(SlaClockRow.next_check_at)
         .limit(batch)
     )
-    if uow.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+    # Several workers: each takes clocks nobody else holds (SQLite ignores the clause).
+    query = query.with_for_update(skip_locked=True)
     rows = (await uow.session.scalars(query)).all()
     if not rows:
         return []
     # Locked (in id order, so two workers never deadlock): escalation may change these
     # tickets, and another worker may hold other clocks of the same ticket.
     ticket_query = (
-        select(Ticket).where(Ticket.id.in_({row.ticket_id for row in rows})).order_by(Ticket.id)
+        select(Ticket)
+        .where(Ticket.id.in_({row.ticket_id for row in rows}))
+        .order_by(Ticket.id)
+        .with_for_update()
     )
-    if uow.session.get_bind().dialect.name == "postgresql":
-        ticket_query = ticket_query.with_for_update()
     tickets = {ticket.id: ticket for ticket in await uow.session.scalars(ticket_query)}
     recorded: list[RecordedSlaEvent] = []
     for row in rows:

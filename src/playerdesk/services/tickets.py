@@ -14,7 +14,7 @@ from playerdesk.db.models import Agent, Counter, Message, Player, Tag, Team, Tic
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import AuthorKind, Channel, MessageKind, Priority, TicketStatus
 from playerdesk.domain.errors import NotFound, ValidationFailed
-from playerdesk.domain.events import TicketCreated, TicketUpdated
+from playerdesk.domain.events import TicketCreated
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.players import check_language
 from playerdesk.domain.redaction import redact_card_numbers
@@ -24,6 +24,7 @@ from playerdesk.services.messages import MessageLimits, add_message, add_player_
 from playerdesk.services.pagination import Page, Position, decode_cursor
 from playerdesk.services.players import PlayerFields, PlayerPolicy, match_or_create_player
 from playerdesk.services.routing import RoutingPolicy
+from playerdesk.services.ticket_events import publish_ticket_updated
 
 TICKET_NUMBER_COUNTER = "ticket_number"
 FIRST_TICKET_NUMBER = 1001
@@ -361,18 +362,7 @@ async def update_ticket(
             entity_id=ticket.id,
             details={"changes": diff},
         )
-        uow.publish_on_commit(
-            TicketUpdated(
-                occurred_at=now,
-                ticket_id=ticket.id,
-                player_id=ticket.player_id,
-                changes=diff,
-                status=ticket.status,
-                priority=ticket.priority,
-                team_id=ticket.team_id,
-                assignee_id=ticket.assignee_id,
-            )
-        )
+        publish_ticket_updated(uow, ticket=ticket, changes=diff)
         await uow.commit()
     return ticket
 
@@ -574,6 +564,19 @@ async def list_tickets(
             rows, limit=limit, position=lambda t: Position(before=t.id, at=t.last_message_at)
         )
     return Page.from_rows(rows, limit=limit, position=lambda t: Position(before=t.id))
+
+
+async def get_tickets(uow: UnitOfWork, *, actor: Actor, ticket_ids: list[int]) -> list[Ticket]:
+    """Tickets by id in the order asked, unknown ids left out; one query (lists built from
+    another source, such as the at-risk view)."""
+    actor.require(Permission.TICKETS_READ)
+    if not ticket_ids:
+        return []
+    found = {
+        ticket.id: ticket
+        for ticket in await uow.session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))
+    }
+    return [found[ticket_id] for ticket_id in ticket_ids if ticket_id in found]
 
 
 async def unread_counts(uow: UnitOfWork, *, actor: Actor, ticket_ids: list[int]) -> dict[int, int]:
