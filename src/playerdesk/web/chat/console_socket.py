@@ -16,7 +16,9 @@ from playerdesk.domain.events import (
     MessagePosted,
     PresenceChanged,
     ReadReceipt,
+    SlaAlert,
     TicketCreated,
+    TicketEscalated,
     TicketUpdated,
     TypingChanged,
 )
@@ -116,6 +118,30 @@ class ConsoleConnection:
                 }
             case PresenceChanged():
                 return {"type": "presence", "agent_id": event.agent_id, "presence": event.presence}
+            case SlaAlert():
+                return {
+                    "type": "sla.alert",
+                    "ticket_id": event.ticket_id,
+                    "number": event.ticket_number,
+                    "metric": event.metric,
+                    "kind": event.kind,
+                    "due_at": event.due_at.isoformat(),
+                    "team_id": event.team_id,
+                    "assignee_id": event.assignee_id,
+                }
+            case TicketEscalated():
+                return {
+                    "type": "ticket.escalated",
+                    "ticket_id": event.ticket_id,
+                    "number": event.ticket_number,
+                    "level": event.level,
+                    "trigger": event.trigger,
+                    "reason": event.reason,
+                    "team_id": event.team_id,
+                    "priority": event.priority,
+                    "notify_supervisors": event.notify_supervisors,
+                    "at": event.occurred_at.isoformat(),
+                }
         return None
 
     async def set_presence(self, presence: Presence | None) -> Presence:

@@ -2,11 +2,12 @@
 
 from fastapi import APIRouter
 
-from playerdesk.web.console import admin, conversations, routes
+from playerdesk.web.console import admin, conversations, floor, routes
 
 router = APIRouter()
 router.include_router(routes.router)
 router.include_router(conversations.router)
 router.include_router(admin.router)
+router.include_router(floor.router)
 
 __all__ = ["router"]

@@ -7,23 +7,33 @@ exist because the console shows what the API does not: authors' names and unread
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
-from playerdesk.db.models import Message, Ticket
+from playerdesk.db.models import Escalation, Message, Ticket
+from playerdesk.db.uow import UnitOfWork
+from playerdesk.domain.errors import ValidationFailed
+from playerdesk.domain.permissions import Permission
 from playerdesk.services import agents as agent_service
+from playerdesk.services import escalation as escalation_service
 from playerdesk.services import messages as message_service
 from playerdesk.services import players as player_service
+from playerdesk.services import sla as sla_service
 from playerdesk.services import tickets as ticket_service
-from playerdesk.web.deps import CurrentActor, IdPath, UowDep
+from playerdesk.services.sla import TicketSla
+from playerdesk.web.console.sla import badge
+from playerdesk.web.deps import MAX_ID, CurrentActor, IdPath, UowDep
 
-router = APIRouter(prefix="/console/tickets", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False)
 
 Json = dict[str, Any]
+MAX_SLA_IDS = 100
 
 
-def ticket_json(ticket: Ticket, *, unread: int, names: dict[int, str]) -> Json:
+def ticket_json(
+    ticket: Ticket, *, unread: int, names: dict[int, str], sla: TicketSla | None
+) -> Json:
     return {
         "id": ticket.id,
         "number": ticket.number,
@@ -40,7 +50,29 @@ def ticket_json(ticket: Ticket, *, unread: int, names: dict[int, str]) -> Json:
         "player_read_up_to": ticket.player_read_up_to,
         "agent_read_up_to": ticket.agent_read_up_to,
         "unread": unread,
+        "escalation_level": ticket.escalation_level,
+        "sla": badge(sla).json(),
     }
+
+
+def escalation_json(escalation: Escalation, *, names: dict[int, str]) -> Json:
+    return {
+        "id": escalation.id,
+        "level": escalation.level,
+        "trigger": escalation.trigger,
+        "reason": escalation.reason,
+        # None: the floor's rules did it, not a person.
+        "agent_name": names.get(escalation.agent_id) if escalation.agent_id else None,
+        "from_team_id": escalation.from_team_id,
+        "to_team_id": escalation.to_team_id,
+        "from_priority": escalation.from_priority,
+        "to_priority": escalation.to_priority,
+        "created_at": escalation.created_at.isoformat(),
+    }
+
+
+async def _one_sla(uow: UnitOfWork, ticket: Ticket) -> TicketSla:
+    return (await sla_service.ticket_slas(uow, tickets=[ticket]))[ticket.id]
 
 
 def message_json(message: Message, *, names: dict[int, str]) -> Json:
@@ -66,32 +98,84 @@ def message_json(message: Message, *, names: dict[int, str]) -> Json:
     }
 
 
-@router.get("/{ticket_id}/conversation")
+@router.get("/tickets/{ticket_id}/conversation")
 async def conversation(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> Json:
     ticket = await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id)
     history = await message_service.list_messages(uow, actor=actor, ticket_id=ticket_id)
     unread = await ticket_service.unread_counts(uow, actor=actor, ticket_ids=[ticket_id])
+    escalations = await escalation_service.escalation_history(uow, actor=actor, ticket_id=ticket_id)
     names = await agent_service.display_names(
         uow,
         actor=actor,
-        agent_ids=[ticket.assignee_id, *(message.author_agent_id for message in history)],
+        agent_ids=[
+            ticket.assignee_id,
+            *(message.author_agent_id for message in history),
+            *(item.agent_id for item in escalations),
+        ],
     )
+    sla = await _one_sla(uow, ticket)
     return {
-        "ticket": ticket_json(ticket, unread=unread.get(ticket_id, 0), names=names),
+        "now": uow.clock.now().isoformat(),
+        "ticket": ticket_json(ticket, unread=unread.get(ticket_id, 0), names=names, sla=sla),
         "messages": [message_json(message, names=names) for message in history],
+        "escalations": [escalation_json(item, names=names) for item in escalations],
     }
 
 
-@router.get("/{ticket_id}/summary")
+@router.get("/tickets/{ticket_id}/summary")
 async def summary(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> Json:
     """One inbox row, for a conversation that comes alive while the inbox is open."""
     ticket = await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id)
     unread = await ticket_service.unread_counts(uow, actor=actor, ticket_ids=[ticket_id])
     names = await agent_service.display_names(uow, actor=actor, agent_ids=[ticket.assignee_id])
-    return {"ticket": ticket_json(ticket, unread=unread.get(ticket_id, 0), names=names)}
+    sla = await _one_sla(uow, ticket)
+    return {
+        "now": uow.clock.now().isoformat(),
+        "ticket": ticket_json(ticket, unread=unread.get(ticket_id, 0), names=names, sla=sla),
+    }
 
 
-@router.get("/{ticket_id}/player")
+@router.get("/tickets/{ticket_id}/escalations")
+async def escalations(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> Json:
+    """The escalation level and history, for a conversation on screen that was escalated."""
+    ticket = await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id)
+    history = await escalation_service.escalation_history(uow, actor=actor, ticket_id=ticket_id)
+    names = await agent_service.display_names(
+        uow, actor=actor, agent_ids=[item.agent_id for item in history]
+    )
+    return {
+        "level": ticket.escalation_level,
+        "escalations": [escalation_json(item, names=names) for item in history],
+    }
+
+
+@router.get("/sla")
+async def slas(
+    uow: UowDep,
+    actor: CurrentActor,
+    ids: Annotated[str, Query(max_length=2000)] = "",
+) -> Json:
+    """The SLA badges of the conversations on an agent's screen, in one read: the console
+    asks after live events that move clocks (a message, a status change, an SLA alert)."""
+    actor.require(Permission.TICKETS_READ)
+    try:
+        wanted = sorted({int(part) for part in ids.split(",") if part.strip()})
+    except ValueError:
+        raise ValidationFailed("comma-separated ticket ids", field="ids") from None
+    if len(wanted) > MAX_SLA_IDS or any(not 1 <= value <= MAX_ID for value in wanted):
+        raise ValidationFailed(f"1 to {MAX_SLA_IDS} ticket ids", field="ids")
+    clocks = await sla_service.clock_views(uow, ticket_ids=wanted)
+    return {
+        "now": uow.clock.now().isoformat(),
+        "sla": {
+            # The badge needs the clocks only; which policy set them does not show.
+            str(ticket_id): badge(sla_service.summarize(policy_id=None, clocks=views)).json()
+            for ticket_id, views in clocks.items()
+        },
+    }
+
+
+@router.get("/tickets/{ticket_id}/player")
 async def player_details(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> Json:
     """The player's personal data; `view_player` writes the read to the audit log."""
     player = await player_service.view_ticket_player(uow, actor=actor, ticket_id=ticket_id)

@@ -1,4 +1,5 @@
-"""The inbox's views (Mine, Unassigned, My teams, All) and filters, read from the query string.
+"""The inbox's views (Mine, Unassigned, My teams, All, At risk) and filters, read from the
+query string.
 
 A console page never fails on a hand-edited or stale query string: an unknown view or filter
 value is ignored, so the agent still sees a list.
@@ -12,6 +13,7 @@ from enum import StrEnum
 from typing import TypeVar
 from urllib.parse import urlencode
 
+from playerdesk.db.models import Ticket
 from playerdesk.domain.enums import Channel, Priority, TicketStatus
 from playerdesk.services.tickets import TicketFilter
 
@@ -21,6 +23,8 @@ class View(StrEnum):
     UNASSIGNED = "unassigned"
     TEAMS = "teams"
     ALL = "all"
+    # Running SLA clocks past their warning point or deadline, soonest due first.
+    AT_RISK = "at_risk"
 
 
 DEFAULT_VIEW = View.ALL
@@ -65,6 +69,15 @@ class InboxQuery:
             assignee_id=agent_id if self.view is View.MINE else None,
             unassigned=self.view is View.UNASSIGNED,
             team_ids=team_ids if self.view is View.TEAMS else None,
+        )
+
+    def admits(self, ticket: Ticket) -> bool:
+        """The filters, applied to a list that does not come from `ticket_filter` (at risk)."""
+        return (
+            (self.status is None or ticket.status == self.status)
+            and (self.channel is None or ticket.channel == self.channel)
+            and (self.priority is None or ticket.priority == self.priority)
+            and (self.language is None or ticket.language == self.language)
         )
 
     def filters(self) -> dict[str, str]:

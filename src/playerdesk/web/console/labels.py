@@ -1,4 +1,5 @@
-"""Translated labels for the values the console shows (ticket status, priority, channel).
+"""Translated labels for the values the console shows (ticket status, priority, channel, SLA
+state and metric, escalation trigger).
 
 The database keeps the raw enum values, and the templates keep them in CSS classes; only
 the text a person reads goes through the catalog. Each label carries a context, because
@@ -50,6 +51,39 @@ def _channel_labels(pgettext: PGettext) -> dict[str, str]:
     }
 
 
+def _sla_state_labels(pgettext: PGettext) -> dict[str, str]:
+    return {
+        # Translators: an SLA clock with time to spare.
+        "running": pgettext("SLA state", "On track"),
+        # Translators: an SLA clock past its warning point, close to its deadline.
+        "warning": pgettext("SLA state", "At risk"),
+        # Translators: an SLA deadline that has passed without an answer.
+        "breached": pgettext("SLA state", "Breached"),
+        # Translators: an SLA clock stopped while the team waits on the player.
+        "paused": pgettext("SLA state", "Paused"),
+        # Translators: every SLA deadline of the conversation was kept.
+        "met": pgettext("SLA state", "Met"),
+    }
+
+
+def _sla_metric_labels(pgettext: PGettext) -> dict[str, str]:
+    return {
+        "first_response": pgettext("SLA metric", "First response"),
+        "next_response": pgettext("SLA metric", "Next response"),
+        "resolution": pgettext("SLA metric", "Resolution"),
+    }
+
+
+def _trigger_labels(pgettext: PGettext) -> dict[str, str]:
+    return {
+        # Translators: an escalation an agent asked for.
+        "manual": pgettext("escalation trigger", "By an agent"),
+        "sla_warning": pgettext("escalation trigger", "SLA warning"),
+        "sla_breach": pgettext("escalation trigger", "SLA breach"),
+        "unresolved": pgettext("escalation trigger", "Unresolved too long"),
+    }
+
+
 @dataclass(frozen=True)
 class Labels:
     """Lookups that fall back to the raw value, so a value added later still shows."""
@@ -57,6 +91,9 @@ class Labels:
     statuses: Mapping[str, str]
     priorities: Mapping[str, str]
     channels: Mapping[str, str]
+    sla_states: Mapping[str, str]
+    sla_metrics: Mapping[str, str]
+    triggers: Mapping[str, str]
 
     def status(self, value: str) -> str:
         return self.statuses.get(value, value)
@@ -67,6 +104,15 @@ class Labels:
     def channel(self, value: str) -> str:
         return self.channels.get(value, value)
 
+    def sla_state(self, value: str) -> str:
+        return self.sla_states.get(value, value)
+
+    def sla_metric(self, value: str | None) -> str:
+        return self.sla_metrics.get(value, value) if value else ""
+
+    def trigger(self, value: str) -> str:
+        return self.triggers.get(value, value)
+
 
 @cache
 def labels(language: str) -> Labels:
@@ -75,4 +121,7 @@ def labels(language: str) -> Labels:
         statuses={str(key): text for key, text in _status_labels(pgettext).items()},
         priorities={str(key): text for key, text in _priority_labels(pgettext).items()},
         channels={str(key): text for key, text in _channel_labels(pgettext).items()},
+        sla_states=_sla_state_labels(pgettext),
+        sla_metrics=_sla_metric_labels(pgettext),
+        triggers=_trigger_labels(pgettext),
     )

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from playerdesk.i18n import language_name, negotiate, translations
 from playerdesk.web.console.labels import labels
+from playerdesk.web.console.sla import format_duration
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 LANGUAGE_COOKIE = "pd_lang"
@@ -36,7 +37,16 @@ def environment(language: str) -> Environment:
     env.globals["labels"] = labels(language)
     env.globals["language_name"] = partial(language_name, in_language=language)
     env.filters["utc_time"] = partial(_format_time, language=language)
+    env.filters["duration"] = partial(
+        format_duration, days_template=duration_days_template(language)
+    )
     return env
+
+
+def duration_days_template(language: str) -> str:
+    _ = translations(language).gettext
+    # Translators: a long SLA countdown: {days} days and {hours} hours, kept short.
+    return _("{days} d {hours} h")
 
 
 def request_language(request: Request, *, supported: list[str], default: str) -> str:

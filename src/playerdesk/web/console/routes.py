@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from playerdesk.db.models import Agent
+from playerdesk.db.models import Agent, Ticket
 from playerdesk.domain.enums import Channel, Priority, TicketStatus
 from playerdesk.domain.errors import (
     AuthenticationFailed,
@@ -24,11 +24,15 @@ from playerdesk.domain.state import ALLOWED_TRANSITIONS
 from playerdesk.i18n import language_name, translations
 from playerdesk.services import agents as agent_service
 from playerdesk.services import auth
+from playerdesk.services import floor as floor_service
+from playerdesk.services import sla as sla_service
 from playerdesk.services import tickets as ticket_service
+from playerdesk.services.pagination import Page
 from playerdesk.settings import Environment
 from playerdesk.web.console.inbox import InboxQuery, View
 from playerdesk.web.console.labels import labels
 from playerdesk.web.console.rendering import LANGUAGE_COOKIE, render, request_language
+from playerdesk.web.console.sla import badge
 from playerdesk.web.console.strings import console_strings
 from playerdesk.web.deps import (
     CSRF_COOKIE,
@@ -291,6 +295,8 @@ def _view_labels(language: str) -> dict[View, str]:
         # Translators: the inbox view with the conversations of the agent's teams.
         View.TEAMS: _("My teams"),
         View.ALL: _("All"),
+        # Translators: the inbox view with conversations close to or past an SLA deadline.
+        View.AT_RISK: _("At risk"),
     }
 
 
@@ -305,6 +311,7 @@ def _client_config(
     roster: list[dict[str, Any]] | None,
     names: dict[int, str],
     open_ticket_ids: list[int],
+    now: str,
 ) -> dict[str, Any]:
     """Everything the console's scripts need, rendered into the page as a JSON data block."""
     text = labels(language)
@@ -315,7 +322,10 @@ def _client_config(
             "role": signed.actor.role.value,
             "presence": signed.agent.presence,
             "team_ids": team_ids,
+            # Told of breaches and of escalations that ask for a supervisor.
+            "supervises": signed.actor.can(Permission.FLOOR_READ),
         },
+        "now": now,
         "language": language,
         "view": query.view.value,
         "filters": query.filters(),
@@ -327,6 +337,9 @@ def _client_config(
             "priority": dict(text.priorities),
             "channel": dict(text.channels),
             "language": {code: language_name(code, in_language=language) for code in languages},
+            "sla": dict(text.sla_states),
+            "metric": dict(text.sla_metrics),
+            "trigger": dict(text.triggers),
         },
         "transitions": {
             status.value: sorted(target.value for target in targets)
@@ -356,17 +369,21 @@ async def _workspace(
     me = await agent_service.get_agent(uow, actor=actor, agent_id=actor.agent_id)
     team_ids = [team.id for team in me.teams]
     try:
-        page = await ticket_service.list_tickets(
-            uow,
-            actor=actor,
-            filters=query.ticket_filter(agent_id=actor.agent_id, team_ids=team_ids),
-            cursor=cursor,
-            limit=INBOX_PAGE_SIZE,
-            order=ticket_service.TicketOrder.ACTIVITY,
-        )
+        if query.view is View.AT_RISK:
+            page = await _at_risk_page(uow, actor=actor, query=query)
+        else:
+            page = await ticket_service.list_tickets(
+                uow,
+                actor=actor,
+                filters=query.ticket_filter(agent_id=actor.agent_id, team_ids=team_ids),
+                cursor=cursor,
+                limit=INBOX_PAGE_SIZE,
+                order=ticket_service.TicketOrder.ACTIVITY,
+            )
     except ValidationFailed:
         # A stale or hand-edited cursor: start again from the newest conversations.
         return RedirectResponse(query.url(), status_code=303)
+    slas = await sla_service.ticket_slas(uow, tickets=page.items)
     unread = await ticket_service.unread_counts(
         uow, actor=actor, ticket_ids=[ticket.id for ticket in page.items]
     )
@@ -411,6 +428,9 @@ async def _workspace(
         },
         no_teams=query.view is View.TEAMS and not team_ids,
         tickets=page.items,
+        slas={ticket_id: badge(sla) for ticket_id, sla in slas.items()},
+        now=uow.clock.now(),
+        can_floor=actor.can(Permission.FLOOR_READ),
         unread=unread,
         names=names,
         next_cursor=page.next_cursor,
@@ -429,8 +449,20 @@ async def _workspace(
             roster=roster,
             names=names,
             open_ticket_ids=open_ticket_ids,
+            now=uow.clock.now().isoformat(),
         ),
     )
+
+
+async def _at_risk_page(uow: UowDep, *, actor: Actor, query: InboxQuery) -> Page[Ticket]:
+    """Conversations with a running clock past its warning or deadline, soonest due (or
+    longest overdue) first; one page, as the floor keeps this list short."""
+    actor.require(Permission.TICKETS_READ)
+    risky = await floor_service.at_risk_tickets(uow, limit=INBOX_PAGE_SIZE * 2)
+    ordered = list(dict.fromkeys(item.ticket_id for item in risky))  # a ticket once, first due
+    tickets = await ticket_service.get_tickets(uow, actor=actor, ticket_ids=ordered)
+    admitted = [ticket for ticket in tickets if query.admits(ticket)]
+    return Page(items=admitted[:INBOX_PAGE_SIZE], next_cursor=None)
 
 
 @router.get("")

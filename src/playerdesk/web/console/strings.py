@@ -65,4 +65,29 @@ def console_strings(language: str) -> dict[str, str]:
         "sound_on": _("Sound on"),
         "sound_off": _("Sound off"),
         "attachment": _("Attachment"),
+        # Translators: a long SLA countdown: {days} days and {hours} hours, kept short.
+        "duration_days": _("{days} d {hours} h"),
+        # Translators: {number} is a ticket number; a toast and a desktop notification title.
+        "sla_breached": _("SLA breached on #{number}"),
+        # Translators: {number} is a ticket number; a toast and a desktop notification title.
+        "sla_warning": _("SLA deadline close on #{number}"),
+        # Translators: {number} is a ticket number; a toast and a desktop notification title.
+        "escalated_note": _("#{number} was escalated"),
+        # Translators: {level} is a number: how many times a conversation was escalated.
+        "escalation_level": _("Escalated, level {level}"),
+        # Translators: who escalated, when no person did (the floor's rules).
+        "escalation_automatic": _("Automatic"),
+        # Translators: {from} and {to} are team names.
+        "escalation_team": _("Team: {from} → {to}"),
+        # Translators: {from} and {to} are priorities.
+        "escalation_priority": _("Priority: {from} → {to}"),
+        "escalated": _("The conversation is escalated."),
+        "transferred": _("The conversation is transferred."),
+        "reason_required": _("Say why the conversation is escalated."),
+        "note_required": _("Write a note for whoever takes over."),
+        "transfer_target": _("Choose a colleague or a team."),
+        # Translators: the transfer dialog's choice of colleague when none is chosen.
+        "transfer_no_agent": _("Nobody: the team's queue"),
+        # Translators: the transfer dialog's choice of team when none is chosen.
+        "transfer_same_team": _("Keep the current team"),
     }

@@ -125,7 +125,9 @@ export class Toasts {
     if (!this.region || !message) return;
     const toast = el("p", { class: `toast toast-${kind}`, text: message, "data-testid": "toast" });
     this.region.append(toast);
-    setTimeout(() => toast.classList.add("is-leaving"), kind === "error" ? 6000 : 3500);
-    setTimeout(() => toast.remove(), kind === "error" ? 6400 : 3900);
+    // Errors and warnings stay long enough to be read from across the desk.
+    const lasting = kind === "info" ? 3500 : 6000;
+    setTimeout(() => toast.classList.add("is-leaving"), lasting);
+    setTimeout(() => toast.remove(), lasting + 400);
   }
 }

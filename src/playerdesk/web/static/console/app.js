@@ -1,12 +1,14 @@
 // The agent console: the live inbox and several open conversations, over /ws/console and
 // the REST API. Server-rendered texts come from the page's JSON data block.
 
+import { ActionDialogs } from "./actions.js";
 import { Chime, DesktopNotifications, Toasts } from "./alerts.js";
 import { api, whenSignedOut } from "./api.js";
 import { Conversation } from "./conversation.js";
 import { TimeFormat, format } from "./dom.js";
 import { Inbox } from "./inbox.js";
 import { installShortcuts } from "./shortcuts.js";
+import { ServerClock, SlaBadges, SlaRefresher } from "./sla.js";
 import { ConsoleSocket } from "./socket.js";
 
 const TABS_KEY = "playerdesk.console.tabs";
@@ -37,7 +39,24 @@ class ConsoleApp {
       document.querySelector('[data-action="notifications"]'),
       { strings: this.strings, toast: this.toast },
     );
+    this.clock = new ServerClock(config.now);
+    this.slaBadges = new SlaBadges({
+      clock: this.clock,
+      states: config.labels.sla,
+      metrics: config.labels.metric,
+      daysTemplate: this.strings.duration_days,
+    });
+    this.slaRefresher = new SlaRefresher({
+      clock: this.clock,
+      wanted: (ticketId) => Boolean(this.inbox.item(ticketId) || this.conversations.has(ticketId)),
+      apply: (ticketId, sla) => {
+        this.conversations.get(ticketId)?.applyTicket({ sla });
+        if (this.inbox.item(ticketId)) this.inbox.upsert({ id: ticketId, sla });
+      },
+    });
+    this.dialogs = new ActionDialogs(this);
     this.inbox = new Inbox(this);
+    this.slaBadges.start(document);
     this.updateTitle();
 
     const presence = this.me.presence === "away" ? "away" : "online";
@@ -171,6 +190,7 @@ class ConsoleApp {
         conversation?.onUpdated(frame);
         this.inbox.updated(frame);
         this.learnAssignee(frame);
+        this.slaRefresher.want(frame.ticket_id);
         break;
       case "message.posted":
         conversation?.onMessage(frame.message);
@@ -179,9 +199,21 @@ class ConsoleApp {
           at: new Date(frame.message.created_at),
           read: this.isReading(frame.ticket_id),
         });
+        if (frame.message.kind !== "note") this.slaRefresher.want(frame.ticket_id);
         break;
       case "inbox.activity":
         this.inbox.activity(frame.ticket_id, { author: frame.author });
+        if (frame.kind !== "note") this.slaRefresher.want(frame.ticket_id);
+        break;
+      case "sla.alert":
+        this.slaRefresher.want(frame.ticket_id);
+        this.inbox.slaAlert(frame);
+        this.alertSla(frame);
+        break;
+      case "ticket.escalated":
+        conversation?.onEscalated(frame);
+        this.slaRefresher.want(frame.ticket_id);
+        this.alertEscalation(frame);
         break;
       case "typing":
         conversation?.onTyping(Boolean(frame.typing));
@@ -202,12 +234,44 @@ class ConsoleApp {
 
   onTicketCreated(ticket) {
     this.inbox.upsert({ ...ticket, last_message_at: new Date().toISOString(), unread: 0 });
+    this.slaRefresher.want(ticket.id, { soon: true }); // its clocks started with it
     if (!this.mayTake(ticket) || this.socket.presence === "away") return;
     this.chime.play();
     this.notifications.show(format(this.strings.new_chat, { number: ticket.number }), {
       body: ticket.subject,
       tag: `playerdesk-ticket-${ticket.id}`,
       onClick: () => this.open(ticket.id, { focus: true }),
+    });
+  }
+
+  /** A deadline close or missed: the agent whose conversation it is hears of both;
+   * supervisors hear of breaches anywhere on the floor. */
+  alertSla(frame) {
+    const breach = frame.kind === "breach";
+    const mine = frame.assignee_id === this.me.id;
+    if (!mine && !(breach && this.me.supervises)) return;
+    const title = format(breach ? this.strings.sla_breached : this.strings.sla_warning, { number: frame.number });
+    this.toast(title, breach ? "error" : "warning");
+    if (breach) this.chime.play();
+    this.notifications.show(title, {
+      body: this.config.labels.metric[frame.metric] ?? frame.metric,
+      tag: `playerdesk-sla-${frame.ticket_id}`,
+      onClick: () => this.open(frame.ticket_id, { focus: true }),
+    });
+  }
+
+  /** An escalation that asks for a supervisor: every supervisor's console says so. */
+  alertEscalation(frame) {
+    if (!frame.notify_supervisors || !this.me.supervises) return;
+    const title = format(this.strings.escalated_note, { number: frame.number });
+    // An agent's own words say why; the floor's rules are named by what set them off.
+    const why = frame.trigger === "manual" ? frame.reason : (this.config.labels.trigger[frame.trigger] ?? frame.reason);
+    this.toast(`${title}: ${why}`, "warning");
+    this.notifications.show(title, {
+      body: why,
+      // The same tag as a breach: the escalation it caused replaces it, not piles on.
+      tag: `playerdesk-sla-${frame.ticket_id}`,
+      onClick: () => this.open(frame.ticket_id, { focus: true }),
     });
   }
 

@@ -91,7 +91,11 @@ export class Conversation {
       prioritySelect: find('[data-field="priority-select"]'),
       assigneeSelect: find('[data-field="assignee-select"]'),
       teamSelect: find('[data-field="team-select"]'),
+      sla: find("[data-sla]"),
+      escalationLevel: find('[data-field="escalation-level"]'),
     };
+    this.escalationList = find("[data-escalation-list]");
+    this.escalationNone = find("[data-escalation-none]");
     this.list = find("[data-messages]");
     this.listState = find("[data-messages-state]");
     this.jump = find("[data-jump]");
@@ -106,6 +110,8 @@ export class Conversation {
       resolve: find('[data-action="resolve"]'),
       reopen: find('[data-action="reopen"]'),
       player: find('[data-action="player"]'),
+      escalate: find('[data-action="escalate"]'),
+      transfer: find('[data-action="transfer"]'),
     };
     for (const radio of this.root.querySelectorAll("[data-mode]")) {
       radio.name = `mode-${this.id}`;
@@ -134,6 +140,8 @@ export class Conversation {
     this.buttons.resolve.addEventListener("click", () => this.resolve());
     this.buttons.reopen.addEventListener("click", () => this.change({ status: "open" }));
     this.buttons.player.addEventListener("click", () => this.showPlayer());
+    this.buttons.escalate.addEventListener("click", () => this.escalate());
+    this.buttons.transfer.addEventListener("click", () => this.transfer());
     this.fields.statusSelect.addEventListener("change", (event) =>
       this.change({ status: event.target.value }),
     );
@@ -154,7 +162,9 @@ export class Conversation {
   async load() {
     try {
       const data = await api.get(`/console/tickets/${this.id}/conversation`);
+      this.app.clock.sync(data.now);
       this.applyTicket(data.ticket);
+      this.showEscalations(data.escalations);
       this.playerReadUpTo = data.ticket.player_read_up_to ?? 0;
       for (const message of data.messages) this.addMessage(message, { live: false });
       if (data.messages.length === 0) this.showState(this.strings.empty_conversation);
@@ -225,12 +235,29 @@ export class Conversation {
     const closed = status === "closed";
     this.input.disabled = closed;
     this.sendButton.disabled = closed || this.sending;
+    const done = status === "resolved" || closed;
+    this.buttons.escalate.hidden = done;
+    this.buttons.transfer.hidden = done;
+    if (changes.sla !== undefined) this.app.slaBadges.set(this.fields.sla, ticket.sla);
+    if (ticket.escalation_level !== undefined) {
+      const level = Number(ticket.escalation_level);
+      this.fields.escalationLevel.hidden = level <= 0;
+      this.fields.escalationLevel.textContent = format(this.strings.escalation_level, { level });
+    }
+  }
+
+  /** An answer of the REST API: its `sla` is the API's shape, not the badge's, so the badge
+   * asks the console for its own. */
+  fromApi(ticket) {
+    const { sla: _apiSla, ...rest } = ticket;
+    this.app.slaRefresher.want(this.id);
+    return rest;
   }
 
   /** A PATCH through the REST API; the answer (and the ticket.updated frame) update the page. */
   async change(changes, { success } = {}) {
     try {
-      const ticket = await api.patch(`/api/v1/tickets/${this.id}`, changes);
+      const ticket = this.fromApi(await api.patch(`/api/v1/tickets/${this.id}`, changes));
       this.applyTicket(ticket);
       this.app.inbox.upsert({ ...ticket, unread: undefined });
       if (success) this.app.toast(success);
@@ -250,6 +277,75 @@ export class Conversation {
   resolve() {
     if (!this.ticket || this.buttons.resolve.hidden) return;
     this.change({ status: "resolved" }, { success: this.strings.resolved });
+  }
+
+  escalate() {
+    if (this.ticket && !this.buttons.escalate.hidden) this.app.dialogs.escalate(this);
+  }
+
+  transfer() {
+    if (this.ticket && !this.buttons.transfer.hidden) this.app.dialogs.transfer(this);
+  }
+
+  onEscalated(frame) {
+    this.applyTicket({ escalation_level: frame.level, priority: frame.priority, team_id: frame.team_id });
+    this.loadEscalations();
+  }
+
+  async loadEscalations() {
+    try {
+      const data = await api.get(`/console/tickets/${this.id}/escalations`);
+      this.applyTicket({ escalation_level: data.level });
+      this.showEscalations(data.escalations);
+    } catch {
+      // The history shows again the next time the conversation loads.
+    }
+  }
+
+  teamName(teamId) {
+    if (teamId === null || teamId === undefined) return this.strings.no_team;
+    return this.app.config.teams.find((team) => team.id === teamId)?.name ?? `#${teamId}`;
+  }
+
+  /** Who escalated, when, why, and what it changed; newest first. */
+  showEscalations(escalations = []) {
+    const { labels } = this.app.config;
+    const items = [...escalations].reverse().map((item) => {
+      const changes = [];
+      if (item.from_team_id !== item.to_team_id) {
+        changes.push(format(this.strings.escalation_team, {
+          from: this.teamName(item.from_team_id),
+          to: this.teamName(item.to_team_id),
+        }));
+      }
+      if (item.from_priority !== item.to_priority) {
+        changes.push(format(this.strings.escalation_priority, {
+          from: labels.priority[item.from_priority] ?? item.from_priority,
+          to: labels.priority[item.to_priority] ?? item.to_priority,
+        }));
+      }
+      return el(
+        "li",
+        { class: "escalation", "data-testid": "escalation", dataset: { level: item.level, trigger: item.trigger } },
+        el(
+          "p",
+          { class: "escalation-head" },
+          el("span", { class: "escalation-badge", text: format(this.strings.escalation_level, { level: item.level }) }),
+          el("span", { class: "escalation-trigger", text: labels.trigger[item.trigger] ?? item.trigger }),
+        ),
+        el(
+          "p",
+          { class: "escalation-who" },
+          el("span", { text: item.agent_name || this.strings.escalation_automatic }),
+          " · ",
+          this.app.time.element(item.created_at, "escalation-time"),
+        ),
+        el("p", { class: "escalation-reason", "data-testid": "escalation-reason", text: item.reason }),
+        changes.length ? el("p", { class: "escalation-changes", text: changes.join(" · ") }) : null,
+      );
+    });
+    this.escalationList.replaceChildren(...items);
+    this.escalationNone.hidden = items.length > 0;
   }
 
   onUpdated(frame) {

@@ -4,6 +4,7 @@ import { api, fetchPage } from "./api.js";
 import { el, format } from "./dom.js";
 
 const FILTERS = ["channel", "status", "priority", "language"];
+const AT_RISK = new Set(["warning", "breached"]);
 
 function plainClick(event) {
   return event.button === 0 && !event.metaKey && !event.ctrlKey && !event.shiftKey && !event.altKey;
@@ -60,6 +61,7 @@ export class Inbox {
     const apply = this.panel.querySelector("[data-filters-apply]");
     if (apply) apply.hidden = true; // filters apply as soon as they change
     for (const time of this.list.querySelectorAll("time")) this.app.time.localise(time);
+    this.app.clock.sync(this.panel.dataset.now);
     this.cursor = null;
     this.markActive(this.app.activeId);
     this.updateEmpty();
@@ -137,6 +139,9 @@ export class Inbox {
         return assignee === null;
       case "teams":
         return team !== null && me.team_ids.includes(team);
+      case "at_risk":
+        if (ticket.sla === undefined) return partial;
+        return AT_RISK.has(ticket.sla?.state);
       default:
         return true;
     }
@@ -154,6 +159,20 @@ export class Inbox {
       assignee_id: idOrNull(data.assigneeId),
       team_id: idOrNull(data.teamId),
       unread: Number(data.unread || 0),
+      sla: this.slaOf(item),
+    };
+  }
+
+  /** The SLA a row shows, in the console JSON's shape. */
+  slaOf(item) {
+    const data = item.querySelector("[data-sla]")?.dataset;
+    if (!data) return undefined;
+    return {
+      state: data.slaState || "none",
+      metric: data.metric || null,
+      due_at: data.dueAt || null,
+      overdue_since: data.overdueSince || null,
+      paused_seconds: data.pausedSeconds === "" || data.pausedSeconds === undefined ? null : Number(data.pausedSeconds),
     };
   }
 
@@ -179,8 +198,27 @@ export class Inbox {
       setTimeout(() => item.classList.remove("is-new"), 2500);
     }
     this.apply(item, ticket);
+    if (this.view === "at_risk") this.sortByDeadline();
     this.updateEmpty();
     return item;
+  }
+
+  /** At risk: the soonest deadline (or the longest overdue) first, as the server lists it. */
+  sortByDeadline() {
+    const deadline = (item) => {
+      const sla = this.slaOf(item);
+      const at = Date.parse(sla?.overdue_since || sla?.due_at || "");
+      return Number.isNaN(at) ? Number.POSITIVE_INFINITY : at;
+    };
+    const items = this.items();
+    const sorted = [...items].sort((a, b) => deadline(a) - deadline(b));
+    if (sorted.every((item, index) => item === items[index])) return;
+    this.list.append(...sorted);
+  }
+
+  /** sla.alert: a conversation that just became at risk joins the At risk view. */
+  slaAlert(frame) {
+    if (this.view === "at_risk" && !this.item(frame.ticket_id)) this.fetchRow(frame.ticket_id);
   }
 
   render(ticket) {
@@ -203,6 +241,11 @@ export class Inbox {
             class: `channel channel-${ticket.channel}`,
             text: labels.channel[ticket.channel] ?? ticket.channel,
           }),
+          el(
+            "span",
+            { class: "sla sla-none", "data-sla": true, "data-testid": "inbox-sla", hidden: true },
+            el("span", { class: "sla-label" }),
+          ),
           el("time", { class: "inbox-time" }),
         ),
         el(
@@ -259,6 +302,7 @@ export class Inbox {
       this.app.time.localise(time);
     }
     if (has("unread")) this.setUnread(ticket.id, ticket.unread);
+    if (has("sla")) this.app.slaBadges.set(item.querySelector("[data-sla]"), ticket.sla);
   }
 
   setUnread(ticketId, count) {
@@ -319,7 +363,8 @@ export class Inbox {
     if (!this.firstPage || this.loading.has(ticketId)) return;
     const pending = api
       .get(`/console/tickets/${ticketId}/summary`)
-      .then(({ ticket }) => {
+      .then(({ now, ticket }) => {
+        this.app.clock.sync(now);
         this.app.learnName(ticket.assignee_id, ticket.assignee_name);
         if (this.app.isReading(ticketId)) ticket.unread = 0;
         this.upsert(ticket);

@@ -24,6 +24,8 @@ export function installShortcuts(app) {
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (help?.open && event.key !== "?") return;
+    if (app.dialogs?.open) return; // Escalate or Transfer is asking: its own keys apply
+
     const conversation = app.activeConversation;
     const actions = {
       "?": toggleHelp,
@@ -37,6 +39,8 @@ export function installShortcuts(app) {
       n: () => conversation?.setMode("note"),
       a: () => conversation?.assignToMe(),
       e: () => conversation?.resolve(),
+      "!": () => conversation?.escalate(),
+      t: () => conversation?.transfer(),
     };
     let action = actions[event.key];
     // Enter on a focused link or button does what it always does; elsewhere it opens.
