@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from playerdesk.db.models import Attachment, Message, Ticket
+from playerdesk.db.statements import insert_unless_conflict
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import AuthorKind, MessageKind, TicketStatus
 from playerdesk.domain.errors import Conflict, NotFound, ValidationFailed
@@ -21,6 +21,9 @@ from playerdesk.domain.state import status_after_message
 
 MAX_CLIENT_MSG_ID = 100
 MAX_ATTACHMENTS_PER_MESSAGE = 10
+
+MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,13 +90,20 @@ async def add_message(
     attachment_ids: list[int],
     limits: MessageLimits,
 ) -> PostedMessage:
-    """Add a message inside the caller's transaction; the caller commits."""
+    """Add a message inside the caller's transaction; the caller commits.
+
+    The caller holds the ticket row locked (FOR UPDATE on PostgreSQL; SQLite's write lock).
+    This is the hot path of live chat, so it speaks Core where the ORM adds nothing: one
+    INSERT (a replayed `client_msg_id` inserts nothing) and one UPDATE of the ticket.
+    """
     if client_msg_id is not None:
         if not 0 < len(client_msg_id) <= MAX_CLIENT_MSG_ID:
             raise ValidationFailed(f"1 to {MAX_CLIENT_MSG_ID} characters", field="client_msg_id")
-        existing = await _existing(uow, ticket_id=ticket.id, client_msg_id=client_msg_id)
-        if existing is not None:
-            return PostedMessage(message=existing, created=False)
+        if attachment_ids:
+            # A replay's attachments were claimed by the original: answer before checking them.
+            existing = await _existing(uow, ticket_id=ticket.id, client_msg_id=client_msg_id)
+            if existing is not None:
+                return PostedMessage(message=existing, created=False)
     if kind is MessageKind.NOTE and author_kind is not AuthorKind.AGENT:
         raise ValidationFailed("only agents write internal notes", field="kind")
 
@@ -106,42 +116,49 @@ async def add_message(
     after_status = status_after_message(before_status, author=author_kind, kind=kind)
 
     author_agent_id = author.agent_id if author is not None else None
-    message = Message(
-        ticket_id=ticket.id,
-        author_kind=author_kind.value,
-        author_agent_id=author_agent_id,
-        kind=kind.value,
-        body=text,
-        redacted=card_count > 0,
-        client_msg_id=client_msg_id,
-        created_at=now,
+    values = {
+        "ticket_id": ticket.id,
+        "author_kind": author_kind.value,
+        "author_agent_id": author_agent_id,
+        "kind": kind.value,
+        "body": text,
+        "redacted": card_count > 0,
+        "client_msg_id": client_msg_id,
+        "created_at": now,
+    }
+    message_id = await uow.session.scalar(
+        insert_unless_conflict(uow.session, MESSAGES, on=["ticket_id", "client_msg_id"])
+        .values(values)
+        .returning(MESSAGES.c.id)
     )
-    try:
-        async with uow.session.begin_nested():
-            uow.session.add(message)
-            await uow.session.flush()
-    except IntegrityError as exc:
-        # A concurrent request with the same client id won the race: answer with its message.
-        if client_msg_id is None:
-            raise
+    if message_id is None:
+        # The same client id was stored before (a resend), or by a concurrent request that
+        # committed first: answer with that message.
+        assert client_msg_id is not None
         existing = await _existing(uow, ticket_id=ticket.id, client_msg_id=client_msg_id)
         if existing is None:
-            raise Conflict("the message could not be stored; retry", field="client_msg_id") from exc
+            raise Conflict("the message could not be stored; retry", field="client_msg_id")
         return PostedMessage(message=existing, created=False)
-
-    for attachment in attachments:
-        attachment.message_id = message.id
+    # The row is written; this object only carries it back to the caller.
+    message = Message(id=message_id, **values)
     set_committed_value(message, "attachments", attachments)
+    for attachment in attachments:
+        attachment.message_id = message_id
 
     public_agent_reply = author_kind is AuthorKind.AGENT and kind is MessageKind.REPLY
+    changes: dict[str, object] = {"updated_at": now}
     if public_agent_reply and ticket.first_response_at is None:
-        ticket.first_response_at = now
+        changes["first_response_at"] = now
     if kind is MessageKind.REPLY:
-        ticket.last_message_at = now
-    ticket.updated_at = now
+        changes["last_message_at"] = now
     if after_status is not before_status:
-        ticket.status = after_status.value
-        ticket.resolved_at = None
+        changes["status"] = after_status.value
+        changes["resolved_at"] = None
+    await uow.session.execute(update(TICKETS).where(TICKETS.c.id == ticket.id).values(changes))
+    for key, value in changes.items():
+        # Keep the loaded ticket in step with its row without marking it dirty.
+        set_committed_value(ticket, key, value)
+    if after_status is not before_status:
         uow.publish_on_commit(
             TicketUpdated(
                 occurred_at=now,
@@ -161,12 +178,12 @@ async def add_message(
             ticket_number=ticket.number,
             player_id=ticket.player_id,
             channel=ticket.channel,
-            message_id=message.id,
-            author_kind=message.author_kind,
+            message_id=message_id,
+            author_kind=author_kind.value,
             author_agent_id=author_agent_id,
             author_name=author.name if author is not None else None,
-            kind=message.kind,
-            body=message.body,
+            kind=kind.value,
+            body=text,
             attachments=[
                 AttachmentRef(
                     id=item.id,
