@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from playerdesk.clock import Clock, SystemClock
 from playerdesk.db.engine import create_engine, create_session_factory
 from playerdesk.db.uow import UnitOfWork
+from playerdesk.domain.events import Event
 from playerdesk.realtime.bus import EventBus, InMemoryBus, RedisBus
-from playerdesk.realtime.hub import Hub
+from playerdesk.realtime.hub import ACCESS, Hub
 from playerdesk.services.attachments import AttachmentPolicy
 from playerdesk.services.auth import LoginPolicy
+from playerdesk.services.auth_cache import ActorCache
 from playerdesk.services.messages import MessageLimits
 from playerdesk.services.players import PlayerPolicy
 from playerdesk.settings import Settings
@@ -62,15 +64,28 @@ class Runtime:
     attachments: AttachmentStore
     hub: Hub = field(default_factory=Hub)
     policies: Policies = field(init=False)
+    actor_cache: ActorCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.policies = Policies.from_settings(self.settings)
+        self.actor_cache = ActorCache(
+            ttl=timedelta(seconds=self.settings.auth_cache_seconds),
+            max_entries=self.settings.auth_cache_size,
+        )
+        # Revocations from other processes arrive over the bus.
+        self.hub.subscribe(self.actor_cache, ACCESS)
+
+    async def publish(self, event: Event) -> None:
+        """After a commit: this process's own caches learn of a revocation at once, before
+        the bus carries it to the others."""
+        self.actor_cache.offer(event)
+        await self.bus.publish(event)
 
     def uow(self, *, clock: Clock | None = None) -> UnitOfWork:
         """A new unit of work; `clock` overrides the runtime's (demo data tells a story)."""
         return UnitOfWork(
             session_factory=self.session_factory,
-            publish=self.bus.publish,
+            publish=self.publish,
             clock=clock or self.clock,
         )
 

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=15 * 60, ge=1)
     login_ip_max_failures: int = Field(default=30, ge=1)
+    # Each process remembers a checked session / API token this long (0 turns it off);
+    # sign-outs and revocations end it at once in their process, within this elsewhere.
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    auth_cache_size: int = Field(default=10_000, ge=0)
 
     widget_identity_secret: str | None = None
     widget_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -100,8 +100,23 @@ class PresenceChanged(_Event):
     presence: str
 
 
+class AgentAccessChanged(_Event):
+    """An agent signed out, lost a token, or had their role, activity, password or name
+    changed: whatever a process cached about the agent's credentials is void."""
+
+    type: Literal["agent.access_changed"] = "agent.access_changed"
+    v: Literal[1] = 1
+    agent_id: int
+
+
 Event = Annotated[
-    TicketCreated | TicketUpdated | MessagePosted | TypingChanged | ReadReceipt | PresenceChanged,
+    TicketCreated
+    | TicketUpdated
+    | MessagePosted
+    | TypingChanged
+    | ReadReceipt
+    | PresenceChanged
+    | AgentAccessChanged,
     Field(discriminator="type"),
 ]
 

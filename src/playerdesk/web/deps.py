@@ -65,7 +65,8 @@ async def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
 
     Authentication is its own short unit of work, finished before the use case opens its
     own: recording a token's use must not wait on (or hold) the use case's transaction,
-    which on SQLite would deadlock on the write lock that every transaction takes.
+    which on SQLite would deadlock on the write lock. A credential checked a moment ago
+    comes from the process's cache and costs no transaction at all.
     """
     ip = client_ip(request)
     header = request.headers.get("authorization", "")
@@ -74,21 +75,26 @@ async def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
         if scheme.lower() != "bearer" or not credentials.strip():
             raise AuthenticationFailed("use 'Authorization: Bearer <token>'")
         async with runtime.uow() as uow:
-            result = await auth.authenticate_token(uow, token=credentials.strip(), ip=ip)
-            if result.token_touch_due and result.actor.token_id is not None:
-                await auth.touch_token(uow, token_id=result.actor.token_id)
-        return result.actor
+            checked = await auth.token_actor(
+                uow, token=credentials.strip(), ip=ip, cache=runtime.actor_cache
+            )
+        if checked.touch_due and checked.actor.token_id is not None:
+            async with runtime.uow() as uow:
+                await auth.touch_token(uow, token_id=checked.actor.token_id)
+        return checked.actor
     session_token = request.cookies.get(SESSION_COOKIE)
     if session_token:
         async with runtime.uow() as uow:
-            result = await auth.authenticate_session(uow, token=session_token, ip=ip)
+            actor = await auth.session_actor(
+                uow, token=session_token, ip=ip, cache=runtime.actor_cache
+            )
         if request.method not in SAFE_METHODS and not csrf_valid(
             request,
             submitted=request.headers.get(CSRF_HEADER),
             secret_key=runtime.settings.secret_key,
         ):
             raise PermissionDenied("missing or wrong CSRF token", field=CSRF_HEADER)
-        return result.actor
+        return actor
     raise AuthenticationFailed("authentication required")
 
 

@@ -126,7 +126,9 @@ class ConsoleConnection:
         """A console tab outlives a sign-out elsewhere: check the session on each heartbeat."""
         try:
             async with self.runtime.uow() as uow:
-                await auth.authenticate_session(uow, token=self.session_token, ip=None)
+                await auth.session_actor(
+                    uow, token=self.session_token, ip=None, cache=self.runtime.actor_cache
+                )
         except AuthenticationFailed:
             return False
         return True
@@ -252,11 +254,14 @@ async def console_socket(websocket: WebSocket) -> None:
         if not token:
             raise AuthenticationFailed("not signed in")
         async with runtime.uow() as uow:
-            result = await auth.authenticate_session(
-                uow, token=token, ip=websocket.client.host if websocket.client else None
+            actor = await auth.session_actor(
+                uow,
+                token=token,
+                ip=websocket.client.host if websocket.client else None,
+                cache=runtime.actor_cache,
             )
     except AuthenticationFailed as exc:
         await close_with(websocket, CLOSE_UNAUTHENTICATED, exc.detail)
         return
     await websocket.accept()
-    await ConsoleConnection(websocket, runtime, result.actor, token).serve()
+    await ConsoleConnection(websocket, runtime, actor, token).serve()
