@@ -65,9 +65,11 @@ class Runtime:
     hub: Hub = field(default_factory=Hub)
     policies: Policies = field(init=False)
     actor_cache: ActorCache = field(init=False)
+    read_session_factory: async_sessionmaker[AsyncSession] = field(init=False)
 
     def __post_init__(self) -> None:
         self.policies = Policies.from_settings(self.settings)
+        self.read_session_factory = create_session_factory(self.engine, read_only=True)
         self.actor_cache = ActorCache(
             ttl=timedelta(seconds=self.settings.auth_cache_seconds),
             max_entries=self.settings.auth_cache_size,
@@ -87,6 +89,16 @@ class Runtime:
             session_factory=self.session_factory,
             publish=self.publish,
             clock=clock or self.clock,
+        )
+
+    def read_uow(self) -> UnitOfWork:
+        """A unit of work for use cases that only read: it cannot commit, and on SQLite it
+        does not take the write lock, so reads never wait for writers."""
+        return UnitOfWork(
+            session_factory=self.read_session_factory,
+            publish=self.publish,
+            clock=self.clock,
+            read_only=True,
         )
 
     async def close(self) -> None:

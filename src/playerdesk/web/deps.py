@@ -44,6 +44,16 @@ async def get_uow(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
+async def get_read_uow(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
+    async with runtime.read_uow() as uow:
+        yield uow
+
+
+# For handlers whose use cases only read (no audit row either): on SQLite they do not
+# queue for the write lock.
+ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -63,10 +73,10 @@ def csrf_valid(request: Request, *, submitted: str | None, secret_key: str) -> b
 async def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
     """Bearer API token, or the console's session cookie (then unsafe methods need CSRF).
 
-    Authentication is its own short unit of work, finished before the use case opens its
-    own: recording a token's use must not wait on (or hold) the use case's transaction,
-    which on SQLite would deadlock on the write lock. A credential checked a moment ago
-    comes from the process's cache and costs no transaction at all.
+    Authentication is its own short read-only unit of work, finished before the use case
+    opens its own; recording a token's use is a separate short write, only when due. A
+    credential checked a moment ago comes from the process's cache and costs no
+    transaction at all.
     """
     ip = client_ip(request)
     header = request.headers.get("authorization", "")
@@ -74,7 +84,7 @@ async def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             raise AuthenticationFailed("use 'Authorization: Bearer <token>'")
-        async with runtime.uow() as uow:
+        async with runtime.read_uow() as uow:
             checked = await auth.token_actor(
                 uow, token=credentials.strip(), ip=ip, cache=runtime.actor_cache
             )
@@ -84,7 +94,7 @@ async def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
         return checked.actor
     session_token = request.cookies.get(SESSION_COOKIE)
     if session_token:
-        async with runtime.uow() as uow:
+        async with runtime.read_uow() as uow:
             actor = await auth.session_actor(
                 uow, token=session_token, ip=ip, cache=runtime.actor_cache
             )

@@ -125,7 +125,7 @@ class ConsoleConnection:
     async def still_signed_in(self) -> bool:
         """A console tab outlives a sign-out elsewhere: check the session on each heartbeat."""
         try:
-            async with self.runtime.uow() as uow:
+            async with self.runtime.read_uow() as uow:
                 await auth.session_actor(
                     uow, token=self.session_token, ip=None, cache=self.runtime.actor_cache
                 )
@@ -143,7 +143,7 @@ class ConsoleConnection:
             self.outbox.send({"type": "error", "code": "invalid"})
             return
         self.actor.require(Permission.TICKETS_READ)
-        async with self.runtime.uow() as uow:
+        async with self.runtime.read_uow() as uow:
             ticket = await uow.session.get(Ticket, ticket_id)
         if ticket is None:
             self.outbox.send({"type": "error", "code": "not_found", "ticket_id": ticket_id})
@@ -253,7 +253,7 @@ async def console_socket(websocket: WebSocket) -> None:
     try:
         if not token:
             raise AuthenticationFailed("not signed in")
-        async with runtime.uow() as uow:
+        async with runtime.read_uow() as uow:
             actor = await auth.session_actor(
                 uow,
                 token=token,

@@ -95,7 +95,7 @@ class WidgetConnection:
     async def hello(self, frame: Frame) -> None:
         last_seen = frame.get("last_seen_id", 0)
         after_id = last_seen if isinstance(last_seen, int) and last_seen >= 0 else 0
-        async with self.runtime.uow() as uow:
+        async with self.runtime.read_uow() as uow:
             conversation, messages = await chat.conversation_history(
                 uow, identity=self.session.identity, after_id=after_id
             )

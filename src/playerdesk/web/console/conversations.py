@@ -16,7 +16,7 @@ from playerdesk.services import agents as agent_service
 from playerdesk.services import messages as message_service
 from playerdesk.services import players as player_service
 from playerdesk.services import tickets as ticket_service
-from playerdesk.web.deps import CurrentActor, IdPath, UowDep
+from playerdesk.web.deps import CurrentActor, IdPath, ReadUowDep, UowDep
 
 router = APIRouter(prefix="/console/tickets", include_in_schema=False)
 
@@ -67,7 +67,7 @@ def message_json(message: Message, *, names: dict[int, str]) -> Json:
 
 
 @router.get("/{ticket_id}/conversation")
-async def conversation(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> Json:
+async def conversation(ticket_id: IdPath, uow: ReadUowDep, actor: CurrentActor) -> Json:
     ticket = await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id)
     history = await message_service.list_messages(uow, actor=actor, ticket_id=ticket_id)
     unread = await ticket_service.unread_counts(uow, actor=actor, ticket_ids=[ticket_id])
@@ -83,7 +83,7 @@ async def conversation(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> J
 
 
 @router.get("/{ticket_id}/summary")
-async def summary(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> Json:
+async def summary(ticket_id: IdPath, uow: ReadUowDep, actor: CurrentActor) -> Json:
     """One inbox row, for a conversation that comes alive while the inbox is open."""
     ticket = await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id)
     unread = await ticket_service.unread_counts(uow, actor=actor, ticket_ids=[ticket_id])

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from playerdesk.db.models import Agent
+from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import Channel, Presence, Priority, TicketStatus
 from playerdesk.domain.errors import (
     AuthenticationFailed,
@@ -35,6 +36,7 @@ from playerdesk.web.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     IdPath,
+    ReadUowDep,
     RuntimeDep,
     UowDep,
     client_ip,
@@ -145,7 +147,7 @@ class SignedIn:
     agent: Agent
 
 
-async def _signed_in(request: Request, uow: UowDep) -> SignedIn | None:
+async def _signed_in(request: Request, uow: UnitOfWork) -> SignedIn | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -342,7 +344,7 @@ def _client_config(
 async def _workspace(
     request: Request,
     runtime: RuntimeDep,
-    uow: UowDep,
+    uow: UnitOfWork,
     *,
     cursor: str | None,
     open_ticket_id: int | None,
@@ -439,7 +441,7 @@ async def _workspace(
 async def inbox(
     request: Request,
     runtime: RuntimeDep,
-    uow: UowDep,
+    uow: ReadUowDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     return await _workspace(request, runtime, uow, cursor=cursor, open_ticket_id=None)
@@ -450,7 +452,7 @@ async def conversation_page(
     ticket_id: IdPath,
     request: Request,
     runtime: RuntimeDep,
-    uow: UowDep,
+    uow: ReadUowDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """A link to one conversation: the workspace with it open."""
