@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from playerdesk.clock import Clock, SystemClock
+from playerdesk.db.admission import Admission
 from playerdesk.db.engine import create_engine, create_session_factory
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.events import Event
@@ -66,9 +67,14 @@ class Runtime:
     policies: Policies = field(init=False)
     actor_cache: ActorCache = field(init=False)
     read_session_factory: async_sessionmaker[AsyncSession] = field(init=False)
+    admission: Admission = field(init=False)
 
     def __post_init__(self) -> None:
         self.policies = Policies.from_settings(self.settings)
+        self.admission = Admission(
+            limit=self.settings.concurrency_limit,
+            wait_seconds=self.settings.overload_wait_seconds,
+        )
         self.read_session_factory = create_session_factory(self.engine, read_only=True)
         self.actor_cache = ActorCache(
             ttl=timedelta(seconds=self.settings.auth_cache_seconds),
@@ -109,7 +115,11 @@ class Runtime:
 def build_runtime(
     settings: Settings, *, clock: Clock | None = None, bus: EventBus | None = None
 ) -> Runtime:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     if bus is None:
         bus = (
             RedisBus(settings.redis_url, channel=settings.redis_channel)

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEV
     database_url: str = "sqlite+aiosqlite:///./var/playerdesk.db"
+    # Connections each process keeps open, and how many more it may open under load.
+    db_pool_size: int = Field(default=5, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # Requests / socket frames of one process using the database at once (default: the
+    # pool's size plus overflow); the excess waits this long, then gets 503 / `unavailable`.
+    max_concurrency: int | None = Field(default=None, ge=1, le=1000)
+    overload_wait_seconds: float = Field(default=1.0, gt=0, le=60)
     redis_url: str | None = None
     # Pub/sub channels ignore Redis db numbers: deployments sharing a Redis need their own.
     redis_channel: str = Field(default="playerdesk:events", min_length=1, max_length=200)
@@ -101,6 +108,12 @@ class Settings(BaseSettings):
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def concurrency_limit(self) -> int:
+        if self.max_concurrency is not None:
+            return self.max_concurrency
+        return self.db_pool_size + self.db_max_overflow
 
     @cached_property
     def jobs_in_process(self) -> bool:

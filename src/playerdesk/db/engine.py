@@ -21,13 +21,18 @@ def ensure_sqlite_directory(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = 5, max_overflow: int = 10
+) -> AsyncEngine:
     parsed = make_url(url)
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow}
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True)
+        return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
     ensure_sqlite_directory(url)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    if parsed.database in (None, "", ":memory:"):
+        pool = {}  # one shared connection: no pool to size
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -36,6 +36,17 @@ def get_settings(runtime: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+async def admitted(runtime: RuntimeDep) -> AsyncIterator[None]:
+    """A turn to use the database (see db/admission.py), held for the whole request; an
+    overloaded process answers 503 with Retry-After instead of queueing. Routers that reach
+    the database declare it first, so it is taken before any unit of work opens."""
+    async with runtime.admission.slot():
+        yield
+
+
+Admitted = Depends(admitted)
+
+
 async def get_uow(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
     async with runtime.uow() as uow:
         yield uow

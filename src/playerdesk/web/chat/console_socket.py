@@ -10,7 +10,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from playerdesk.db.models import Ticket
 from playerdesk.domain.enums import Presence
-from playerdesk.domain.errors import AuthenticationFailed, DomainError
+from playerdesk.domain.errors import AuthenticationFailed, DomainError, Unavailable
 from playerdesk.domain.events import (
     Event,
     MessagePosted,
@@ -28,6 +28,7 @@ from playerdesk.web.chat.connection import (
     CLOSE_FLOODING,
     CLOSE_FORBIDDEN_ORIGIN,
     CLOSE_TOO_BIG,
+    CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHENTICATED,
     MAX_FRAME_CHARS,
     Frame,
@@ -46,6 +47,7 @@ router = APIRouter()
 FRAMES_PER_SECOND = 20
 FRAME_BURST = 60
 MAX_WATCHED = 50
+USES_DATABASE = frozenset({"hello", "heartbeat", "presence", "watch", "read"})
 
 
 class ConsoleConnection:
@@ -225,7 +227,12 @@ class ConsoleConnection:
                     self.outbox.send({"type": "error", "code": "invalid"})
                     continue
                 try:
-                    await self.handle(frame)
+                    if frame["type"] in USES_DATABASE:
+                        # An overloaded process refuses with `unavailable` (db/admission.py).
+                        async with self.runtime.admission.slot():
+                            await self.handle(frame)
+                    else:
+                        await self.handle(frame)
                 except DomainError as exc:
                     self.outbox.send({"type": "error", "code": exc.code, "detail": exc.detail})
                 except Exception:
@@ -253,7 +260,7 @@ async def console_socket(websocket: WebSocket) -> None:
     try:
         if not token:
             raise AuthenticationFailed("not signed in")
-        async with runtime.read_uow() as uow:
+        async with runtime.admission.slot(), runtime.read_uow() as uow:
             actor = await auth.session_actor(
                 uow,
                 token=token,
@@ -262,6 +269,9 @@ async def console_socket(websocket: WebSocket) -> None:
             )
     except AuthenticationFailed as exc:
         await close_with(websocket, CLOSE_UNAUTHENTICATED, exc.detail)
+        return
+    except Unavailable:
+        await close_with(websocket, CLOSE_TRY_AGAIN, "server busy; reconnect shortly")
         return
     await websocket.accept()
     await ConsoleConnection(websocket, runtime, actor, token).serve()

@@ -16,9 +16,9 @@ from playerdesk.services import agents as agent_service
 from playerdesk.services import messages as message_service
 from playerdesk.services import players as player_service
 from playerdesk.services import tickets as ticket_service
-from playerdesk.web.deps import CurrentActor, IdPath, ReadUowDep, UowDep
+from playerdesk.web.deps import Admitted, CurrentActor, IdPath, ReadUowDep, UowDep
 
-router = APIRouter(prefix="/console/tickets", include_in_schema=False)
+router = APIRouter(prefix="/console/tickets", include_in_schema=False, dependencies=[Admitted])
 
 Json = dict[str, Any]
 

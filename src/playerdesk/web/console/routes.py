@@ -35,6 +35,7 @@ from playerdesk.web.console.strings import console_strings
 from playerdesk.web.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    Admitted,
     IdPath,
     ReadUowDep,
     RuntimeDep,
@@ -44,7 +45,7 @@ from playerdesk.web.deps import (
     csrf_valid,
 )
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Admitted])
 
 INBOX_PAGE_SIZE = 50
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600

@@ -3,8 +3,9 @@
 from fastapi import APIRouter
 
 from playerdesk.web.api.v1 import agents, attachments, audit, players, tickets, tokens
+from playerdesk.web.deps import Admitted
 from playerdesk.web.schemas.common import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES, dependencies=[Admitted])
 for module in (tickets, attachments, players, agents, tokens, audit):
     router.include_router(module.router)
