@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.schema import Table
 
 
-def insert_unless_conflict(session: AsyncSession, table: Table, *, on: list[str]) -> Insert:
-    """`INSERT ... ON CONFLICT (on) DO NOTHING` for the session's engine: a duplicate inserts
-    nothing (and RETURNING returns no row) instead of failing the whole transaction, so no
-    savepoint is needed around it. Both engines (SQLite >= 3.24, PostgreSQL) support it."""
-    dialect = session.get_bind().dialect.name
+def insert_unless_conflict(dialect: str, table: Table, *, on: list[str]) -> Insert:
+    """`INSERT ... ON CONFLICT (on) DO NOTHING` for the engine named `dialect`: a duplicate
+    inserts nothing (and RETURNING returns no row) instead of failing the whole transaction,
+    so no savepoint is needed around it. Both engines (SQLite >= 3.24, PostgreSQL) have it."""
     statement: Any
     if dialect == "postgresql":
         statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=on)

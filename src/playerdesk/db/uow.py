@@ -60,6 +60,11 @@ class UnitOfWork:
             self._pending_events = []
             self._after_commit = []
 
+    @property
+    def dialect(self) -> str:
+        """The engine's name ("sqlite", "postgresql") for the few statements that differ."""
+        return self.session.get_bind().dialect.name
+
     def publish_on_commit(self, event: Event) -> None:
         self._pending_events.append(event)
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Update,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from playerdesk.clock import Clock
@@ -134,23 +146,29 @@ async def _identity_open_chat(
 ) -> Ticket | None:
     """The identity's live conversation in one statement (the identity joined to tickets),
     locked for writing when asked. None when there is no player or no open chat."""
-    query = _identity_open_chat_query(identity)
-    if for_update:
-        query = query.with_for_update(of=Ticket)
-    return await uow.session.scalar(query)
+    verified = identity.external_id is not None
+    return await uow.session.scalar(
+        _identity_open_chat_query(verified=verified, for_update=for_update),
+        {"identity": identity.external_id if verified else identity.visitor_id},
+    )
 
 
-def _identity_open_chat_query(identity: WidgetIdentity) -> Select[Ticket]:
+# Statements of the hot path are built once (see services/messages.py), with the
+# identity as the bound parameter `identity`.
+@functools.cache
+def _identity_open_chat_query(*, verified: bool, for_update: bool = False) -> Select[Ticket]:
     query = _open_chats()
-    if identity.external_id is not None:
+    if verified:
         query = query.join(Player, Player.id == Ticket.player_id).where(
-            Player.external_id == identity.external_id
+            Player.external_id == bindparam("identity")
         )
     else:
         query = query.join(ChannelIdentity, ChannelIdentity.player_id == Ticket.player_id).where(
             ChannelIdentity.channel == Channel.WEB_CHAT.value,
-            ChannelIdentity.address == identity.visitor_id,
+            ChannelIdentity.address == bindparam("identity"),
         )
+    if for_update:
+        query = query.with_for_update(of=Ticket)
     return query
 
 
@@ -349,9 +367,36 @@ async def _refuse_foreign_ticket(uow: UnitOfWork, *, player_id: int | None, tick
     raise PermissionDenied("this conversation is not yours", field="ticket_id")
 
 
-def _raised_to(column: InstrumentedAttribute[int | None], value: int) -> ColumnElement[int | None]:
-    """The watermark moved up to `value`, never down."""
+def _raised_to(column: InstrumentedAttribute[int | None], name: str) -> ColumnElement[int | None]:
+    """The watermark moved up to the parameter `name`, never down."""
+    value = bindparam(name, type_=BigInteger())
     return case((func.coalesce(column, 0) < value, value), else_=column)
+
+
+@functools.cache
+def _player_receipt_update(*, verified: bool, delivered: bool, read: bool) -> Update:
+    """UPDATE the identity's open chat's watermarks, only where one moves, RETURNING them."""
+    values: dict[str, ColumnElement[int | None]] = {}
+    moves: list[ColumnElement[bool]] = []
+    for column, given in (
+        (Ticket.player_delivered_up_to, delivered),
+        (Ticket.player_read_up_to, read),
+    ):
+        if given:
+            values[column.key] = _raised_to(column, f"new_{column.key}")
+            moves.append(func.coalesce(column, 0) < bindparam(f"new_{column.key}"))
+    open_chat = (
+        _identity_open_chat_query(verified=verified).with_only_columns(Ticket.id).scalar_subquery()
+    )
+    return (
+        update(Ticket)
+        .where(Ticket.id == open_chat, or_(*moves))
+        .values(values)
+        .returning(
+            Ticket.id, Ticket.player_id, Ticket.player_delivered_up_to, Ticket.player_read_up_to
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def record_player_receipt(
@@ -367,32 +412,20 @@ async def record_player_receipt(
     chat that only matches when a watermark moves, returning what the event needs."""
     if read_up_to is not None:
         delivered_up_to = max(delivered_up_to or 0, read_up_to)
-    values: dict[str, ColumnElement[int | None]] = {}
-    moves: list[ColumnElement[bool]] = []
-    for column, value in (
-        (Ticket.player_delivered_up_to, delivered_up_to),
-        (Ticket.player_read_up_to, read_up_to),
-    ):
-        if value is not None:
-            values[column.key] = _raised_to(column, value)
-            moves.append(func.coalesce(column, 0) < value)
-    if not values:
+    if delivered_up_to is None and read_up_to is None:
         return
-    open_chat = _identity_open_chat_query(identity).with_only_columns(Ticket.id).scalar_subquery()
-    row = (
-        await uow.session.execute(
-            update(Ticket)
-            .where(Ticket.id == open_chat, or_(*moves))
-            .values(values)
-            .returning(
-                Ticket.id,
-                Ticket.player_id,
-                Ticket.player_delivered_up_to,
-                Ticket.player_read_up_to,
-            )
-            .execution_options(synchronize_session=False)
-        )
-    ).first()
+    verified = identity.external_id is not None
+    statement = _player_receipt_update(
+        verified=verified, delivered=delivered_up_to is not None, read=read_up_to is not None
+    )
+    parameters: dict[str, object] = {
+        "identity": identity.external_id if verified else identity.visitor_id
+    }
+    if delivered_up_to is not None:
+        parameters["new_player_delivered_up_to"] = delivered_up_to
+    if read_up_to is not None:
+        parameters["new_player_read_up_to"] = read_up_to
+    row = (await uow.session.execute(statement, parameters)).first()
     if row is None:
         return  # no open chat, or nothing moved
     uow.publish_on_commit(
@@ -408,16 +441,24 @@ async def record_player_receipt(
     await uow.commit()
 
 
+_AGENT_READ_UPDATE = (
+    update(Ticket)
+    .where(
+        Ticket.id == bindparam("ticket_id"),
+        func.coalesce(Ticket.agent_read_up_to, 0) < bindparam("read_up_to", type_=BigInteger()),
+    )
+    .values(agent_read_up_to=bindparam("read_up_to"))
+    .returning(Ticket.player_id)
+    .execution_options(synchronize_session=False)
+)
+
+
 async def record_agent_read(
     uow: UnitOfWork, *, actor: Actor, ticket_id: int, read_up_to: int
 ) -> None:
     actor.require(Permission.TICKETS_READ)
     player_id = await uow.session.scalar(
-        update(Ticket)
-        .where(Ticket.id == ticket_id, func.coalesce(Ticket.agent_read_up_to, 0) < read_up_to)
-        .values(agent_read_up_to=read_up_to)
-        .returning(Ticket.player_id)
-        .execution_options(synchronize_session=False)
+        _AGENT_READ_UPDATE, {"ticket_id": ticket_id, "read_up_to": read_up_to}
     )
     if player_id is None:
         if await uow.session.scalar(select(Ticket.id).where(Ticket.id == ticket_id)) is None:
