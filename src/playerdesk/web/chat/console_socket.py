@@ -21,6 +21,7 @@ from playerdesk.domain.events import (
     TypingChanged,
 )
 from playerdesk.domain.permissions import Actor, Permission
+from playerdesk.realtime.coalesce import Activity, ActivityCoalescer
 from playerdesk.realtime.hub import INBOX, ticket_topic
 from playerdesk.runtime import Runtime
 from playerdesk.services import auth, chat
@@ -61,6 +62,22 @@ class ConsoleConnection:
         self.watched: dict[int, int] = {}  # ticket id -> player id
         self.outbox = Outbox(websocket, render=self.render)
         self.bucket = TokenBucket(rate=FRAMES_PER_SECOND, capacity=FRAME_BURST)
+        self.activity = ActivityCoalescer(self.inbox_activity)
+
+    def inbox_activity(self, activity: Activity) -> None:
+        latest = activity.latest
+        self.outbox.send(
+            {
+                "type": "inbox.activity",
+                "ticket_id": latest.ticket_id,
+                "message_id": latest.message_id,
+                "author": latest.author_kind,
+                "kind": latest.kind,
+                "at": latest.occurred_at.isoformat(),
+                "messages": activity.messages,
+                "player_messages": activity.player_messages,
+            }
+        )
 
     def render(self, event: Event) -> Frame | None:
         match event:
@@ -68,14 +85,8 @@ class ConsoleConnection:
                 message = {**event_message_frame(event), "kind": event.kind}
                 return {"type": "message.posted", "ticket_id": event.ticket_id, "message": message}
             case MessagePosted():
-                return {
-                    "type": "inbox.activity",
-                    "ticket_id": event.ticket_id,
-                    "message_id": event.message_id,
-                    "author": event.author_kind,
-                    "kind": event.kind,
-                    "at": event.occurred_at.isoformat(),
-                }
+                self.activity.offer(event)  # sent by `inbox_activity`, coalesced
+                return None
             case TicketCreated():
                 return {
                     "type": "ticket.created",
@@ -151,6 +162,7 @@ class ConsoleConnection:
             self.outbox.send({"type": "error", "code": "not_found", "ticket_id": ticket_id})
             return
         self.watched[ticket_id] = ticket.player_id
+        self.activity.forget(ticket_id)
         self.runtime.hub.subscribe(self.outbox, ticket_topic(ticket_id))
         self.outbox.send({"type": "watching", "ticket_id": ticket_id})
 
@@ -244,6 +256,7 @@ class ConsoleConnection:
             pass
         finally:
             self.runtime.hub.remove(self.outbox)
+            self.activity.close()
             self.outbox.stop()
             with contextlib.suppress(Exception):
                 await writer

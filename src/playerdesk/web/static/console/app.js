@@ -181,7 +181,11 @@ class ConsoleApp {
         });
         break;
       case "inbox.activity":
-        this.inbox.activity(frame.ticket_id, { author: frame.author });
+        // One frame may stand for several messages (the server coalesces them).
+        this.inbox.activity(frame.ticket_id, {
+          author: frame.author,
+          playerMessages: frame.player_messages,
+        });
         break;
       case "typing":
         conversation?.onTyping(Boolean(frame.typing));
