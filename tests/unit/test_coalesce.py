@@ -6,78 +6,66 @@ from playerdesk.realtime.coalesce import Activity, ActivityCoalescer, Scheduler
 from tests.factories import message_event
 
 
-class HandClock(Scheduler):
-    """Time moves and timers fire only when the test says so."""
+class HandTimer(Scheduler):
+    """The window ends when the test says so."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.now = 100.0
-        self.due: tuple[float, Callable[[], None]] | None = None
+        self.due: Callable[[], None] | None = None
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> None:
-        assert self.due is None, "one timer per console"
-        self.due = (self.now + delay, callback)
+        assert self.due is None and delay == 0.25, "one timer per console, one window long"
+        self.due = callback
 
     def cancel(self) -> None:
         self.due = None
 
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        if self.due is not None and self.due[0] <= self.now:
-            _, callback = self.due
-            self.due = None
-            callback()
+    def fire(self) -> None:
+        callback, self.due = self.due, None
+        assert callback is not None, "no window is running"
+        callback()
 
 
-def coalescer() -> tuple[ActivityCoalescer, HandClock, list[Activity]]:
-    clock, sent = HandClock(), []
-    return (
-        ActivityCoalescer(sent.append, window=0.25, now=lambda: clock.now, scheduler=clock),
-        clock,
-        sent,
-    )
+def coalescer() -> tuple[ActivityCoalescer, HandTimer, list[list[Activity]]]:
+    timer, sent = HandTimer(), []
+    return ActivityCoalescer(sent.append, window=0.25, scheduler=timer), timer, sent
 
 
-def test_a_quiet_ticket_is_told_at_once_and_a_busy_one_once_per_window() -> None:
-    activity, clock, sent = coalescer()
+def summary(batch: list[Activity]) -> list[tuple[int, int, int, int]]:
+    return [(a.latest.ticket_id, a.latest.message_id, a.messages, a.player_messages) for a in batch]
+
+
+def test_activity_after_a_quiet_spell_goes_at_once_then_once_per_window() -> None:
+    activity, timer, sent = coalescer()
     activity.offer(message_event(ticket_id=1, message_id=10, author_kind="player"))
-    assert [(a.latest.message_id, a.messages, a.player_messages) for a in sent] == [(10, 1, 1)]
-    for message_id, author in ((11, "player"), (12, "agent"), (13, "player")):
-        clock.advance(0.0625)
-        activity.offer(message_event(ticket_id=1, message_id=message_id, author_kind=author))
-    assert len(sent) == 1  # within the window: held back
-    clock.advance(0.0625)  # the window (opened at 0) ends
-    assert [(a.latest.message_id, a.messages, a.player_messages) for a in sent[1:]] == [(13, 3, 2)]
-    clock.advance(0.25)  # a window with nothing in it closes the ticket's window
-    assert len(sent) == 2 and clock.due is None
-    activity.offer(message_event(ticket_id=1, message_id=14, author_kind="player"))
-    assert sent[-1].latest.message_id == 14 and len(sent) == 3  # quiet again: at once
+    assert [summary(batch) for batch in sent] == [[(1, 10, 1, 1)]]
+    for ticket_id, message_id, author in (
+        (1, 11, "player"),
+        (2, 20, "agent"),
+        (1, 12, "agent"),
+        (1, 13, "player"),
+    ):
+        activity.offer(
+            message_event(ticket_id=ticket_id, message_id=message_id, author_kind=author)
+        )
+    assert len(sent) == 1  # within the window: gathered
+    timer.fire()
+    assert summary(sent[1]) == [(1, 13, 3, 2), (2, 20, 1, 0)]
+    assert timer.due is not None  # something was sent: the next window runs
+    timer.fire()  # ...and stays quiet, so it closes
+    assert len(sent) == 2 and timer.due is None
+    activity.offer(message_event(ticket_id=2, message_id=21, author_kind="player"))
+    assert summary(sent[2]) == [(2, 21, 1, 1)]  # quiet again: at once
 
 
-def test_tickets_have_windows_of_their_own() -> None:
-    activity, clock, sent = coalescer()
+def test_an_opened_ticket_and_a_closed_console_drop_what_gathered() -> None:
+    activity, timer, sent = coalescer()
     activity.offer(message_event(ticket_id=1, message_id=10))
-    clock.advance(0.1875)
-    activity.offer(message_event(ticket_id=2, message_id=20))
     activity.offer(message_event(ticket_id=1, message_id=11))
-    activity.offer(message_event(ticket_id=2, message_id=21))
-    assert [a.latest.message_id for a in sent] == [10, 20]
-    clock.advance(0.0625)  # ticket 1's window ends, ticket 2's does not
-    assert [a.latest.message_id for a in sent] == [10, 20, 11]
-    clock.advance(0.1875)
-    assert [a.latest.message_id for a in sent] == [10, 20, 11, 21]
-
-
-def test_an_opened_ticket_and_a_closed_console_drop_what_piled_up() -> None:
-    activity, clock, sent = coalescer()
-    for message_id in (10, 11):
-        activity.offer(message_event(ticket_id=1, message_id=message_id))
-        activity.offer(message_event(ticket_id=2, message_id=message_id + 10))
+    activity.offer(message_event(ticket_id=2, message_id=20))
     activity.forget(1)  # the console watches ticket 1 now: full messages from here on
-    clock.advance(0.25)
-    assert [a.latest.message_id for a in sent] == [10, 20, 21]
-    activity.offer(message_event(ticket_id=2, message_id=22))
+    timer.fire()
+    assert [summary(batch) for batch in sent] == [[(1, 10, 1, 0)], [(2, 20, 1, 0)]]
+    activity.offer(message_event(ticket_id=2, message_id=21))
     activity.close()
-    assert clock.due is None
-    clock.advance(1)
-    assert [a.latest.message_id for a in sent] == [10, 20, 21]
+    assert timer.due is None and len(sent) == 2

@@ -1,17 +1,16 @@
-"""Coalescing of inbox activity, per console: at most one notice per ticket per window.
+"""Coalescing of inbox activity, per console: at most one frame per window.
 
 Every console hears about every message of every conversation it does not have open (to
-move the row up and count unread messages). At a busy floor that is agents x messages
-frames a second, nearly all about the same few busy conversations. A console instead gets
-the first message of a quiet ticket at once, and then at most one notice per ticket per
-`window` that stands for everything that happened meanwhile: the newest message, and how
-many messages (and player messages, the ones that count as unread) it covers.
+move the row up and count unread messages): at a busy floor that is agents x messages
+frames a second. A console instead gets activity after a quiet spell at once, and then at
+most one frame per `window` for all tickets, with one entry per ticket that stands for
+everything that happened to it meanwhile: the newest message, and how many messages (and
+player messages, the ones that count as unread) it covers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,64 +53,53 @@ class Scheduler:
 
 
 class ActivityCoalescer:
+    """One console's inbox activity: sent at once after a quiet spell, otherwise gathered
+    for `window` seconds and sent as one batch with one entry per ticket."""
+
     def __init__(
         self,
-        emit: Callable[[Activity], None],
+        emit: Callable[[list[Activity]], None],
         *,
         window: float = DEFAULT_WINDOW_SECONDS,
-        now: Callable[[], float] = time.monotonic,
         scheduler: Scheduler | None = None,
     ) -> None:
         self._emit = emit
         self._window = window
-        self._now = now
         self._scheduler = scheduler or Scheduler()
-        # ticket id -> (when its window opened, what happened since). Insertion order is
-        # opening order, so the first entry's window ends first.
-        self._windows: dict[int, tuple[float, Activity | None]] = {}
-        self._scheduled = False
+        self._open = False  # a window is running: activity waits for its end
+        self._pending: dict[int, Activity] = {}
 
     def offer(self, event: MessagePosted) -> None:
-        window = self._windows.get(event.ticket_id)
-        if window is None:
-            # A quiet ticket: tell at once, and open its window.
-            self._emit(_activity_of(event))
-            self._windows[event.ticket_id] = (self._now(), None)
-            self._schedule()
+        if not self._open:
+            self._emit([_activity_of(event)])
+            self._start_window()
             return
-        opened, pending = window
+        pending = self._pending.get(event.ticket_id)
         if pending is None:
-            self._windows[event.ticket_id] = (opened, _activity_of(event))
+            self._pending[event.ticket_id] = _activity_of(event)
         else:
             pending.add(event)
 
-    def flush_due(self) -> None:
-        """Send what piled up in the windows that ended; close the ones that stayed quiet."""
-        self._scheduled = False
-        now = self._now()
-        for ticket_id, (opened, pending) in list(self._windows.items()):
-            if opened + self._window > now:
-                break  # later windows opened later still
-            del self._windows[ticket_id]
-            if pending is not None:
-                self._emit(pending)
-                self._windows[ticket_id] = (now, None)  # reopened: goes to the end
-        self._schedule()
+    def flush(self) -> None:
+        """The window ended: send what gathered and keep gathering, or, if it stayed quiet,
+        close it (the next activity goes out at once)."""
+        if not self._pending:
+            self._open = False
+            return
+        batch, self._pending = list(self._pending.values()), {}
+        self._emit(batch)
+        self._start_window()
 
     def forget(self, ticket_id: int) -> None:
         """The console opened the ticket: it gets every message in full from now on, and
-        what piled up is in the conversation it loads."""
-        self._windows.pop(ticket_id, None)
+        what gathered is in the conversation it loads."""
+        self._pending.pop(ticket_id, None)
 
     def close(self) -> None:
         self._scheduler.cancel()
-        self._windows.clear()
-        self._scheduled = False
+        self._pending.clear()
+        self._open = False
 
-    def _schedule(self) -> None:
-        if self._scheduled or not self._windows:
-            return
-        first_opened, _ = next(iter(self._windows.values()))
-        self._scheduled = True
-        delay = max(0.0, first_opened + self._window - self._now())
-        self._scheduler.call_later(delay, self.flush_due)
+    def _start_window(self) -> None:
+        self._open = True
+        self._scheduler.call_later(self._window, self.flush)

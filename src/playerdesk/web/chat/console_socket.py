@@ -64,20 +64,23 @@ class ConsoleConnection:
         self.bucket = TokenBucket(rate=FRAMES_PER_SECOND, capacity=FRAME_BURST)
         self.activity = ActivityCoalescer(self.inbox_activity)
 
-    def inbox_activity(self, activity: Activity) -> None:
-        latest = activity.latest
-        self.outbox.send(
+    def inbox_activity(self, batch: list[Activity]) -> None:
+        items = [
             {
-                "type": "inbox.activity",
-                "ticket_id": latest.ticket_id,
-                "message_id": latest.message_id,
-                "author": latest.author_kind,
-                "kind": latest.kind,
-                "at": latest.occurred_at.isoformat(),
+                "ticket_id": activity.latest.ticket_id,
+                "message_id": activity.latest.message_id,
+                "author": activity.latest.author_kind,
+                "kind": activity.latest.kind,
+                "at": activity.latest.occurred_at.isoformat(),
                 "messages": activity.messages,
                 "player_messages": activity.player_messages,
             }
-        )
+            for activity in batch
+        ]
+        if len(items) == 1:
+            self.outbox.send({"type": "inbox.activity", **items[0]})
+        else:
+            self.outbox.send({"type": "inbox.activities", "items": items})
 
     def render(self, event: Event) -> Frame | None:
         match event:

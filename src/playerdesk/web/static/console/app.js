@@ -161,6 +161,14 @@ class ConsoleApp {
 
   // Frames ----------------------------------------------------------------------------------
 
+  /** An unopened ticket's activity; one entry may stand for several messages. */
+  inboxActivity(item) {
+    this.inbox.activity(item.ticket_id, {
+      author: item.author,
+      playerMessages: item.player_messages,
+    });
+  }
+
   onFrame(frame) {
     const conversation = this.conversations.get(frame.ticket_id);
     switch (frame.type) {
@@ -181,11 +189,11 @@ class ConsoleApp {
         });
         break;
       case "inbox.activity":
-        // One frame may stand for several messages (the server coalesces them).
-        this.inbox.activity(frame.ticket_id, {
-          author: frame.author,
-          playerMessages: frame.player_messages,
-        });
+        this.inboxActivity(frame);
+        break;
+      case "inbox.activities":
+        // What happened while the server gathered activity: one entry per ticket.
+        for (const item of frame.items ?? []) this.inboxActivity(item);
         break;
       case "typing":
         conversation?.onTyping(Boolean(frame.typing));
