@@ -8,13 +8,16 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from playerdesk.clock import Clock, SystemClock
+from playerdesk.db.admission import Admission
 from playerdesk.db.engine import create_engine, create_session_factory
 from playerdesk.db.uow import UnitOfWork
+from playerdesk.domain.events import Event
 from playerdesk.domain.routing import parse_channel_weights
 from playerdesk.realtime.bus import EventBus, InMemoryBus, RedisBus
-from playerdesk.realtime.hub import Hub
+from playerdesk.realtime.hub import ACCESS, Hub
 from playerdesk.services.attachments import AttachmentPolicy
 from playerdesk.services.auth import LoginPolicy
+from playerdesk.services.auth_cache import ActorCache
 from playerdesk.services.messages import MessageLimits
 from playerdesk.services.players import PlayerPolicy
 from playerdesk.services.routing import RoutingPolicy
@@ -69,16 +72,46 @@ class Runtime:
     attachments: AttachmentStore
     hub: Hub = field(default_factory=Hub)
     policies: Policies = field(init=False)
+    actor_cache: ActorCache = field(init=False)
+    read_session_factory: async_sessionmaker[AsyncSession] = field(init=False)
+    admission: Admission = field(init=False)
 
     def __post_init__(self) -> None:
         self.policies = Policies.from_settings(self.settings)
+        self.admission = Admission(
+            limit=self.settings.concurrency_limit,
+            wait_seconds=self.settings.overload_wait_seconds,
+        )
+        self.read_session_factory = create_session_factory(self.engine, read_only=True)
+        self.actor_cache = ActorCache(
+            ttl=timedelta(seconds=self.settings.auth_cache_seconds),
+            max_entries=self.settings.auth_cache_size,
+        )
+        # Revocations from other processes arrive over the bus.
+        self.hub.subscribe(self.actor_cache, ACCESS)
+
+    async def publish(self, event: Event) -> None:
+        """After a commit: this process's own caches learn of a revocation at once, before
+        the bus carries it to the others."""
+        self.actor_cache.offer(event)
+        await self.bus.publish(event)
 
     def uow(self, *, clock: Clock | None = None) -> UnitOfWork:
         """A new unit of work; `clock` overrides the runtime's (demo data tells a story)."""
         return UnitOfWork(
             session_factory=self.session_factory,
-            publish=self.bus.publish,
+            publish=self.publish,
             clock=clock or self.clock,
+        )
+
+    def read_uow(self) -> UnitOfWork:
+        """A unit of work for use cases that only read: it cannot commit, and on SQLite it
+        does not take the write lock, so reads never wait for writers."""
+        return UnitOfWork(
+            session_factory=self.read_session_factory,
+            publish=self.publish,
+            clock=self.clock,
+            read_only=True,
         )
 
     async def close(self) -> None:
@@ -89,7 +122,11 @@ class Runtime:
 def build_runtime(
     settings: Settings, *, clock: Clock | None = None, bus: EventBus | None = None
 ) -> Runtime:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     if bus is None:
         bus = (
             RedisBus(settings.redis_url, channel=settings.redis_channel)

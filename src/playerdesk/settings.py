@@ -30,6 +30,13 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEV
     database_url: str = "sqlite+aiosqlite:///./var/playerdesk.db"
+    # Connections each process keeps open, and how many more it may open under load.
+    db_pool_size: int = Field(default=5, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # Requests / socket frames of one process using the database at once (default: the
+    # pool's size plus overflow); the excess waits this long, then gets 503 / `unavailable`.
+    max_concurrency: int | None = Field(default=None, ge=1, le=1000)
+    overload_wait_seconds: float = Field(default=1.0, gt=0, le=60)
     redis_url: str | None = None
     # Pub/sub channels ignore Redis db numbers: deployments sharing a Redis need their own.
     redis_channel: str = Field(default="playerdesk:events", min_length=1, max_length=200)
@@ -60,6 +67,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=15 * 60, ge=1)
     login_ip_max_failures: int = Field(default=30, ge=1)
+    # Each process remembers a checked session / API token this long (0 turns it off);
+    # sign-outs and revocations end it at once in their process, within this elsewhere.
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    auth_cache_size: int = Field(default=10_000, ge=0)
 
     widget_identity_secret: str | None = None
     widget_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -116,6 +127,12 @@ class Settings(BaseSettings):
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def concurrency_limit(self) -> int:
+        if self.max_concurrency is not None:
+            return self.max_concurrency
+        return self.db_pool_size + self.db_max_overflow
 
     @cached_property
     def jobs_in_process(self) -> bool:

@@ -6,15 +6,16 @@ import pytest
 from sqlalchemy import select
 
 from playerdesk.clock import FrozenClock
-from playerdesk.db.models import AuditEntry, Player, Ticket
+from playerdesk.db.models import AuditEntry, Message, Player, Ticket
 from playerdesk.domain.enums import Channel, MessageKind, Presence, TicketStatus
-from playerdesk.domain.errors import PermissionDenied
+from playerdesk.domain.errors import NotFound, PermissionDenied
+from playerdesk.domain.events import MessagePosted, ReadReceipt
 from playerdesk.runtime import Runtime
 from playerdesk.services import chat, routing
 from playerdesk.services import messages as message_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
-from tests.conftest import AgentFactory, RecordingBus
+from tests.conftest import AgentFactory, QueryCounter, RecordingBus
 
 VISITOR = chat.WidgetIdentity(visitor_id="v-3f9c")
 
@@ -223,3 +224,115 @@ async def test_offline_message_becomes_an_email_ticket(runtime: Runtime) -> None
     # The same visitor chatting later is the same player.
     later = await say(runtime, VISITOR, "Już działa")
     assert later.ticket.player_id == player.id
+
+
+async def test_the_chat_hot_path_uses_a_fixed_number_of_statements(
+    runtime: Runtime,
+    make_agent: AgentFactory,
+    bus: RecordingBus,
+    clock: FrozenClock,
+    count_queries: QueryCounter,
+) -> None:
+    agent = await make_agent()
+    first = await say(runtime, VISITOR, "Hello")  # the first message also creates the chat
+    ticket_id = first.ticket.id
+    counts = []
+    for index in range(3):
+        clock.advance(timedelta(seconds=10))
+        count_queries.reset()
+        post = await say(
+            runtime,
+            VISITOR,
+            f"card 4111 1111 1111 1111, try {index}",
+            client_msg_id=f"c-{index}",
+            claimed_ticket_id=ticket_id,
+        )
+        counts.append(count_queries.count)
+        assert post.posted.created and post.ticket.id == ticket_id
+    # the player's open chat (joined on the widget identity, locked), insert, update ticket
+    assert counts == [3, 3, 3]
+
+    count_queries.reset()
+    replay = await say(runtime, VISITOR, "again", client_msg_id="c-1", claimed_ticket_id=ticket_id)
+    assert not replay.posted.created and replay.posted.message.body == "card [card ••••1111], try 1"
+    # the chat, an insert that inserts nothing, the stored message and its attachments
+    assert count_queries.count == 4
+
+    async with runtime.uow() as uow:
+        stored = (
+            await uow.session.scalars(
+                select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id)
+            )
+        ).all()
+        ticket = await uow.session.get_one(Ticket, ticket_id)
+    redacted = [f"card [card ••••1111], try {index}" for index in range(3)]
+    assert [m.body for m in stored] == ["Hello", *redacted]
+    assert all(m.redacted for m in stored[1:])
+    assert ticket.last_message_at == clock.now() and ticket.updated_at == clock.now()
+    posted = [e for e in bus.published if isinstance(e, MessagePosted)]
+    assert [e.message_id for e in posted] == [m.id for m in stored]  # none for the replay
+    assert [e.client_msg_id for e in posted[1:]] == ["c-0", "c-1", "c-2"]
+
+    count_queries.reset()
+    async with runtime.uow() as uow:
+        await chat.record_player_receipt(
+            uow, identity=VISITOR, delivered_up_to=stored[-1].id, read_up_to=stored[-2].id
+        )
+    assert count_queries.count == 1  # one UPDATE ... RETURNING
+    count_queries.reset()
+    async with runtime.uow() as uow:
+        await chat.record_agent_read(
+            uow, actor=agent.actor, ticket_id=ticket_id, read_up_to=stored[-1].id
+        )
+    assert count_queries.count == 1
+    receipts = [e for e in bus.published if isinstance(e, ReadReceipt)]
+    assert [(e.side, e.delivered_up_to, e.read_up_to) for e in receipts] == [
+        ("player", stored[-1].id, stored[-2].id),
+        ("agent", None, stored[-1].id),
+    ]
+
+
+async def test_a_verified_players_messages_join_their_open_chat(runtime: Runtime) -> None:
+    player = chat.WidgetIdentity(external_id="casino-42")
+    first = await say(runtime, player, "Hello")
+    second = await say(runtime, player, "Anyone?", claimed_ticket_id=first.ticket.id)
+    other = await say(runtime, chat.WidgetIdentity(external_id="casino-43"), "Hi")
+    assert second.ticket.id == first.ticket.id != other.ticket.id
+    with pytest.raises(PermissionDenied):
+        await say(runtime, player, "peek", claimed_ticket_id=other.ticket.id)
+
+
+async def test_receipts_without_a_chat_or_without_progress_change_nothing(
+    runtime: Runtime, make_agent: AgentFactory, bus: RecordingBus
+) -> None:
+    agent = await make_agent()
+    async with runtime.uow() as uow:
+        await chat.record_player_receipt(uow, identity=VISITOR, delivered_up_to=3, read_up_to=3)
+    first = await say(runtime, VISITOR, "Hello")
+    for _ in range(2):
+        async with runtime.uow() as uow:
+            await chat.record_player_receipt(
+                uow, identity=VISITOR, delivered_up_to=None, read_up_to=4
+            )
+        async with runtime.uow() as uow:
+            await chat.record_agent_read(
+                uow, actor=agent.actor, ticket_id=first.ticket.id, read_up_to=9
+            )
+    async with runtime.uow() as uow:
+        await chat.record_agent_read(
+            uow, actor=agent.actor, ticket_id=first.ticket.id, read_up_to=8
+        )
+    async with runtime.uow() as uow:
+        with pytest.raises(NotFound):
+            await chat.record_agent_read(
+                uow, actor=agent.actor, ticket_id=first.ticket.id + 100, read_up_to=1
+            )
+    async with runtime.uow() as uow:
+        ticket = await uow.session.get_one(Ticket, first.ticket.id)
+    assert (ticket.player_delivered_up_to, ticket.player_read_up_to) == (4, 4)
+    assert ticket.agent_read_up_to == 9
+    receipts = [e for e in bus.published if isinstance(e, ReadReceipt)]
+    assert [(e.side, e.delivered_up_to, e.read_up_to) for e in receipts] == [
+        ("player", 4, 4),
+        ("agent", None, 9),
+    ]

@@ -352,9 +352,10 @@ async def test_posting_a_message_uses_a_fixed_number_of_queries(
                 routing_policy=runtime.policies.routing,
             )
         counts.append(count_queries.count)
-    # lock ticket, idempotency lookup, insert message, update ticket; the first reply also
-    # answers the player: it reads the ticket's SLA clocks and stops first response.
-    assert counts == [6, 4, 4]
+    # lock ticket, insert message (a replayed client_msg_id inserts nothing), update ticket;
+    # the first reply also answers the waiting player: it reads the ticket's SLA clocks and
+    # stops first response.
+    assert counts == [5, 3, 3]
 
 
 async def test_unread_counts_follow_the_agents_read_mark(

@@ -327,3 +327,39 @@ async def test_a_failing_frame_is_refused_but_the_socket_lives_on(
         await widget.send(json.dumps(frame))  # the widget's resend
         ack = await receive(widget, "message.ack")
         assert ack["message"]["body"] == "Hallo?"
+
+
+async def test_inbox_activity_is_coalesced_without_losing_unread_counts(
+    live_server: LiveServer, runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    agent = await make_agent(password=PASSWORD)
+    cookie = await console_login(runtime, agent)
+    session = await widget_session(live_server)
+    async with (
+        console_connect(live_server, cookie) as console,
+        connect(f"{live_server.ws_url}/ws/widget?token={session['token']}") as widget,
+    ):
+        await console.send(json.dumps({"type": "hello"}))
+        await receive(console, "welcome")
+        await widget.send(json.dumps({"type": "hello", "last_seen_id": 0}))
+        await receive(widget, "welcome")
+        acks = []
+        for index in range(5):
+            frame = {"type": "message.send", "client_msg_id": f"c-{index}", "body": f"m{index}"}
+            await widget.send(json.dumps(frame))
+            acks.append(await receive(widget, "message.ack"))
+        newest = acks[-1]["message"]["id"]
+        first = await receive(console, "inbox.activity")
+        assert first["message_id"] == acks[0]["message"]["id"]  # after a quiet spell: at once
+        entries = [first]
+        async with asyncio.timeout(5):
+            while entries[-1]["message_id"] != newest:
+                frame = json.loads(await console.recv())
+                if frame["type"] == "inbox.activity":
+                    entries.append(frame)
+                elif frame["type"] == "inbox.activities":
+                    entries.extend(frame["items"])
+        # However they were gathered, the entries count every player message once.
+        assert sum(entry["player_messages"] for entry in entries) == 5
+        assert sum(entry["messages"] for entry in entries) == 5
+        assert all(entry["author"] == "player" and "body" not in entry for entry in entries)

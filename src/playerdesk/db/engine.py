@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+READ_ONLY_OPTION = "playerdesk_read_only"
+
 
 def ensure_sqlite_directory(url: str) -> None:
     parsed = make_url(url)
@@ -19,13 +21,18 @@ def ensure_sqlite_directory(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = 5, max_overflow: int = 10
+) -> AsyncEngine:
     parsed = make_url(url)
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow}
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True)
+        return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
     ensure_sqlite_directory(url)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    if parsed.database in (None, "", ":memory:"):
+        pool = {}  # one shared connection: no pool to size
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -42,10 +49,20 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     def _sqlite_on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front: a use case reads then writes, and a deferred
         # transaction that loses the race to upgrade fails at once instead of waiting.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only units of work never write, so they take no lock (WAL readers see the
+        # last commit) and never queue behind a writer.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+def create_session_factory(
+    engine: AsyncEngine, *, read_only: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions for units of work; `read_only` ones are marked on their connections so that
+    SQLite starts their transactions without the write lock."""
+    bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=True)

@@ -23,8 +23,10 @@ class UnitOfWork:
         session_factory: async_sessionmaker[AsyncSession],
         publish: Publisher,
         clock: Clock,
+        read_only: bool = False,
     ) -> None:
         self._session_factory = session_factory
+        self.read_only = read_only
         self._publish = publish
         self.clock = clock
         self._session: AsyncSession | None = None
@@ -58,6 +60,11 @@ class UnitOfWork:
             self._pending_events = []
             self._after_commit = []
 
+    @property
+    def dialect(self) -> str:
+        """The engine's name ("sqlite", "postgresql") for the few statements that differ."""
+        return self.session.get_bind().dialect.name
+
     def publish_on_commit(self, event: Event) -> None:
         self._pending_events.append(event)
 
@@ -65,6 +72,10 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     async def commit(self) -> None:
+        if self.read_only:
+            # On SQLite a read-only transaction holds no write lock: writing in it could
+            # fail to upgrade (SQLITE_BUSY). A use case that writes needs `runtime.uow()`.
+            raise RuntimeError("a read-only unit of work cannot commit")
         await self.session.commit()
         events, self._pending_events = self._pending_events, []
         callbacks, self._after_commit = self._after_commit, []

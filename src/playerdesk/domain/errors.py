@@ -46,6 +46,16 @@ class TooManyAttempts(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class Unavailable(DomainError):
+    """The process is at capacity: try again shortly (rather than queue without end)."""
+
+    code = "unavailable"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 

@@ -139,6 +139,15 @@ class TicketEscalated(_Event):
     notify_supervisors: bool
 
 
+class AgentAccessChanged(_Event):
+    """An agent signed out, lost a token, or had their role, activity, password or name
+    changed: whatever a process cached about the agent's credentials is void."""
+
+    type: Literal["agent.access_changed"] = "agent.access_changed"
+    v: Literal[1] = 1
+    agent_id: int
+
+
 Event = Annotated[
     TicketCreated
     | TicketUpdated
@@ -148,7 +157,8 @@ Event = Annotated[
     | PresenceChanged
     | QueuePositionChanged
     | SlaAlert
-    | TicketEscalated,
+    | TicketEscalated
+    | AgentAccessChanged,
     Field(discriminator="type"),
 ]
 

@@ -10,6 +10,7 @@ from typing import Protocol
 import structlog
 
 from playerdesk.domain.events import (
+    AgentAccessChanged,
     Event,
     MessagePosted,
     PresenceChanged,
@@ -26,6 +27,7 @@ from playerdesk.realtime.bus import EventBus
 log = structlog.get_logger(__name__)
 
 INBOX = "inbox"  # every agent console: the inbox and presence changes
+ACCESS = "access"  # the process's cache of authenticated agents
 
 
 def player_topic(player_id: int) -> str:
@@ -62,6 +64,8 @@ def topics_for(event: Event) -> list[str]:
             return [player_topic(event.player_id), ticket_topic(event.ticket_id)]
         case SlaAlert() | TicketEscalated():
             return [INBOX, ticket_topic(event.ticket_id)]
+        case AgentAccessChanged():
+            return [ACCESS]
     return []
 
 

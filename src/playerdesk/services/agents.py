@@ -12,6 +12,7 @@ from playerdesk.db.models import Agent, Team
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import AgentRole
 from playerdesk.domain.errors import Conflict, NotFound, ValidationFailed
+from playerdesk.domain.events import AgentAccessChanged
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.players import check_language, normalise_email
 from playerdesk.services import audit
@@ -126,6 +127,7 @@ async def update_agent(
     # Whoever may not grant the target's current role may not edit that agent at all.
     actor.require_can_grant(AgentRole(agent.role))
     changed: dict[str, object] = {}
+    role_changed = False
     if changes.name is not None:
         if not changes.name.strip():
             raise ValidationFailed("a name is required", field="name")
@@ -144,6 +146,7 @@ async def update_agent(
             details={"from": agent.role, "to": changes.role.value},
         )
         agent.role = changes.role.value
+        role_changed = True
     if changes.languages is not None:
         agent.languages = _check_languages(changes.languages, supported=supported_languages)
         changed["languages"] = agent.languages
@@ -164,6 +167,9 @@ async def update_agent(
         agent.password_hash = hash_password(_check_password(changes.password))
         changed["password"] = "changed"
     agent.updated_at = uow.clock.now()
+    if role_changed or changed.keys() & {"name", "is_active", "password"}:
+        # Cached authentications carry the role, activity and name: void them everywhere.
+        uow.publish_on_commit(AgentAccessChanged(occurred_at=agent.updated_at, agent_id=agent.id))
     if changed:
         audit.record(
             uow,

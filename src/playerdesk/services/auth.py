@@ -16,9 +16,10 @@ from playerdesk.db.models import Agent, ApiToken, LoginAttempt, WebSession
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import AgentRole, AuthMethod, Presence
 from playerdesk.domain.errors import AuthenticationFailed, NotFound, TooManyAttempts
-from playerdesk.domain.events import PresenceChanged
+from playerdesk.domain.events import AgentAccessChanged, PresenceChanged
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.services import audit, routing
+from playerdesk.services.auth_cache import ActorCache
 from playerdesk.services.routing import RoutingPolicy
 
 _hasher = PasswordHasher()
@@ -49,6 +50,13 @@ class Authenticated:
     actor: Actor
     agent: Agent
     token_touch_due: bool = False
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckedToken:
+    actor: Actor
+    touch_due: bool
 
 
 def hash_password(password: str) -> str:
@@ -192,7 +200,37 @@ async def authenticate_session(uow: UnitOfWork, *, token: str, ip: str | None) -
         ip=ip,
         name=agent.name,
     )
-    return Authenticated(actor=actor, agent=agent)
+    return Authenticated(actor=actor, agent=agent, expires_at=session.expires_at)
+
+
+async def session_actor(uow: UnitOfWork, *, token: str, ip: str | None, cache: ActorCache) -> Actor:
+    """Who a console session cookie belongs to, from the process's cache when it was
+    checked a moment ago (see services/auth_cache.py for how stale that may be)."""
+    key, now = digest(token), uow.clock.now()
+    cached = cache.get(key, now=now, ip=ip)
+    if cached is not None and cached.method is AuthMethod.SESSION:
+        return cached
+    generation = cache.generation
+    result = await authenticate_session(uow, token=token, ip=ip)
+    assert result.expires_at is not None
+    cache.put(key, result.actor, now=now, expires_at=result.expires_at, generation=generation)
+    return result.actor
+
+
+async def token_actor(
+    uow: UnitOfWork, *, token: str, ip: str | None, cache: ActorCache
+) -> CheckedToken:
+    """Who an API token belongs to, from the process's cache when it was checked a moment
+    ago. `touch_due`: the token's last use should be recorded (`touch_token`); at most
+    once per TOKEN_TOUCH_INTERVAL, and never on a cache hit."""
+    key, now = digest(token), uow.clock.now()
+    cached = cache.get(key, now=now, ip=ip)
+    if cached is not None and cached.method is AuthMethod.TOKEN:
+        return CheckedToken(actor=cached, touch_due=False)
+    generation = cache.generation
+    result = await authenticate_token(uow, token=token, ip=ip)
+    cache.put(key, result.actor, now=now, expires_at=now + cache.ttl, generation=generation)
+    return CheckedToken(actor=result.actor, touch_due=result.token_touch_due)
 
 
 async def logout(
@@ -208,6 +246,7 @@ async def logout(
     agent = await uow.session.get_one(Agent, session.agent_id)
     await uow.session.delete(session)
     now = uow.clock.now()
+    uow.publish_on_commit(AgentAccessChanged(occurred_at=now, agent_id=agent.id))
     other_sessions = await uow.session.scalar(
         select(func.count()).where(
             WebSession.agent_id == agent.id,
@@ -291,6 +330,9 @@ async def revoke_api_token(uow: UnitOfWork, *, actor: Actor, token_id: int) -> A
         raise NotFound("no such token", field="token_id")
     if record.revoked_at is None:
         record.revoked_at = uow.clock.now()
+        uow.publish_on_commit(
+            AgentAccessChanged(occurred_at=record.revoked_at, agent_id=record.agent_id)
+        )
         audit.record(
             uow, actor=actor, action="token.revoked", entity_type="api_token", entity_id=record.id
         )

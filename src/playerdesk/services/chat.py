@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Update,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from playerdesk.clock import Clock
 from playerdesk.db.models import Agent, Attachment, ChannelIdentity, Message, Player, Ticket
@@ -105,28 +117,65 @@ async def _find_or_create_player(
     return player
 
 
-async def _open_chat(uow: UnitOfWork, player_id: int, *, for_update: bool = False) -> Ticket | None:
-    """The player's live conversation: the newest web-chat ticket that is not closed."""
-    query = (
+def _open_chats() -> Select[Ticket]:
+    """Web-chat tickets that are not closed, newest first: a player's live conversation is
+    the first of theirs."""
+    return (
         select(Ticket)
         .where(
-            Ticket.player_id == player_id,
             Ticket.channel == Channel.WEB_CHAT.value,
             Ticket.status != TicketStatus.CLOSED.value,
         )
         .order_by(Ticket.id.desc())
         .limit(1)
     )
+
+
+async def _open_chat(uow: UnitOfWork, player_id: int, *, for_update: bool = False) -> Ticket | None:
+    """The player's live conversation: the newest web-chat ticket that is not closed."""
+    query = _open_chats().where(Ticket.player_id == player_id)
     if for_update:
         query = query.with_for_update()
     return await uow.session.scalar(query)
 
 
+async def _identity_open_chat(
+    uow: UnitOfWork, identity: WidgetIdentity, *, for_update: bool
+) -> Ticket | None:
+    """The identity's live conversation in one statement (the identity joined to tickets),
+    locked for writing when asked. None when there is no player or no open chat."""
+    verified = identity.external_id is not None
+    return await uow.session.scalar(
+        _identity_open_chat_query(verified=verified, for_update=for_update),
+        {"identity": identity.external_id if verified else identity.visitor_id},
+    )
+
+
+# Statements of the hot path are built once (see services/messages.py), with the
+# identity as the bound parameter `identity`.
+@functools.cache
+def _identity_open_chat_query(*, verified: bool, for_update: bool = False) -> Select[Ticket]:
+    query = _open_chats()
+    if verified:
+        query = query.join(Player, Player.id == Ticket.player_id).where(
+            Player.external_id == bindparam("identity")
+        )
+    else:
+        query = query.join(ChannelIdentity, ChannelIdentity.player_id == Ticket.player_id).where(
+            ChannelIdentity.channel == Channel.WEB_CHAT.value,
+            ChannelIdentity.address == bindparam("identity"),
+        )
+    if for_update:
+        query = query.with_for_update(of=Ticket)
+    return query
+
+
 async def find_conversation(uow: UnitOfWork, *, identity: WidgetIdentity) -> Conversation:
+    ticket = await _identity_open_chat(uow, identity, for_update=False)
+    if ticket is not None:
+        return Conversation(player_id=ticket.player_id, ticket=ticket)
     player = await _find_player(uow, identity)
-    if player is None:
-        return Conversation(player_id=None, ticket=None)
-    return Conversation(player_id=player.id, ticket=await _open_chat(uow, player.id))
+    return Conversation(player_id=player.id if player else None, ticket=None)
 
 
 async def conversation_history(
@@ -182,7 +231,8 @@ async def post_widget_message(
     `claimed_ticket_id` is the conversation the widget believes it is in; a message aimed at
     someone else's ticket is refused and audited.
     """
-    if claimed_ticket_id is not None:
+    ticket = await _identity_open_chat(uow, identity, for_update=True)
+    if claimed_ticket_id is not None and (ticket is None or ticket.id != claimed_ticket_id):
         # The widget may still show a conversation of its own that was closed meanwhile:
         # that is not an attack, the message simply starts a new conversation below.
         player = await _find_player(uow, identity)
@@ -193,14 +243,15 @@ async def post_widget_message(
             await _refuse_foreign_ticket(
                 uow, player_id=player.id if player else None, ticket_id=claimed_ticket_id
             )
-    ticket = await _conversation_for_writing(
-        uow,
-        identity=identity,
-        fields=fields,
-        policy=policy,
-        subject=_subject_from(body, fallback="Chat"),
-        routing_policy=routing_policy,
-    )
+    if ticket is None:
+        ticket = await _start_conversation(
+            uow,
+            identity=identity,
+            fields=fields,
+            policy=policy,
+            subject=_subject_from(body, fallback="Chat"),
+            routing_policy=routing_policy,
+        )
     posted = await add_player_message(
         uow,
         ticket=ticket,
@@ -224,10 +275,33 @@ async def _conversation_for_writing(
     subject: str,
     routing_policy: RoutingPolicy,
 ) -> Ticket:
+    ticket = await _identity_open_chat(uow, identity, for_update=True)
+    if ticket is not None:
+        return ticket
+    return await _start_conversation(
+        uow,
+        identity=identity,
+        fields=fields,
+        policy=policy,
+        subject=subject,
+        routing_policy=routing_policy,
+    )
+
+
+async def _start_conversation(
+    uow: UnitOfWork,
+    *,
+    identity: WidgetIdentity,
+    fields: PlayerFields,
+    policy: PlayerPolicy,
+    subject: str,
+    routing_policy: RoutingPolicy,
+) -> Ticket:
+    """No open chat for the identity yet: the player (found or created) gets a new one."""
     player = await _find_or_create_player(uow, identity=identity, fields=fields, policy=policy)
     ticket = await _open_chat(uow, player.id, for_update=True)
     if ticket is not None:
-        return ticket
+        return ticket  # opened meanwhile by a concurrent first message
     return await ticket_service.open_ticket_in_transaction(
         uow,
         actor=Actor.system(),
@@ -308,6 +382,38 @@ async def _refuse_foreign_ticket(uow: UnitOfWork, *, player_id: int | None, tick
     raise PermissionDenied("this conversation is not yours", field="ticket_id")
 
 
+def _raised_to(column: InstrumentedAttribute[int | None], name: str) -> ColumnElement[int | None]:
+    """The watermark moved up to the parameter `name`, never down."""
+    value = bindparam(name, type_=BigInteger())
+    return case((func.coalesce(column, 0) < value, value), else_=column)
+
+
+@functools.cache
+def _player_receipt_update(*, verified: bool, delivered: bool, read: bool) -> Update:
+    """UPDATE the identity's open chat's watermarks, only where one moves, RETURNING them."""
+    values: dict[str, ColumnElement[int | None]] = {}
+    moves: list[ColumnElement[bool]] = []
+    for column, given in (
+        (Ticket.player_delivered_up_to, delivered),
+        (Ticket.player_read_up_to, read),
+    ):
+        if given:
+            values[column.key] = _raised_to(column, f"new_{column.key}")
+            moves.append(func.coalesce(column, 0) < bindparam(f"new_{column.key}"))
+    open_chat = (
+        _identity_open_chat_query(verified=verified).with_only_columns(Ticket.id).scalar_subquery()
+    )
+    return (
+        update(Ticket)
+        .where(Ticket.id == open_chat, or_(*moves))
+        .values(values)
+        .returning(
+            Ticket.id, Ticket.player_id, Ticket.player_delivered_up_to, Ticket.player_read_up_to
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def record_player_receipt(
     uow: UnitOfWork,
     *,
@@ -315,50 +421,69 @@ async def record_player_receipt(
     delivered_up_to: int | None,
     read_up_to: int | None,
 ) -> None:
-    """The widget received / showed agent messages up to these ids. Watermarks only grow."""
-    conversation = await find_conversation(uow, identity=identity)
-    ticket = conversation.ticket
-    if ticket is None:
-        return
+    """The widget received / showed agent messages up to these ids. Watermarks only grow.
+
+    Receipts come with nearly every message, so this is one UPDATE of the identity's open
+    chat that only matches when a watermark moves, returning what the event needs."""
     if read_up_to is not None:
         delivered_up_to = max(delivered_up_to or 0, read_up_to)
-    changed = False
-    if delivered_up_to is not None and delivered_up_to > (ticket.player_delivered_up_to or 0):
-        ticket.player_delivered_up_to = delivered_up_to
-        changed = True
-    if read_up_to is not None and read_up_to > (ticket.player_read_up_to or 0):
-        ticket.player_read_up_to = read_up_to
-        changed = True
-    if not changed:
+    if delivered_up_to is None and read_up_to is None:
         return
+    verified = identity.external_id is not None
+    statement = _player_receipt_update(
+        verified=verified, delivered=delivered_up_to is not None, read=read_up_to is not None
+    )
+    parameters: dict[str, object] = {
+        "identity": identity.external_id if verified else identity.visitor_id
+    }
+    if delivered_up_to is not None:
+        parameters["new_player_delivered_up_to"] = delivered_up_to
+    if read_up_to is not None:
+        parameters["new_player_read_up_to"] = read_up_to
+    row = (await uow.session.execute(statement, parameters)).first()
+    if row is None:
+        return  # no open chat, or nothing moved
     uow.publish_on_commit(
         ReadReceipt(
             occurred_at=uow.clock.now(),
-            ticket_id=ticket.id,
-            player_id=ticket.player_id,
+            ticket_id=row.id,
+            player_id=row.player_id,
             side="player",
-            delivered_up_to=ticket.player_delivered_up_to,
-            read_up_to=ticket.player_read_up_to,
+            delivered_up_to=row.player_delivered_up_to,
+            read_up_to=row.player_read_up_to,
         )
     )
     await uow.commit()
+
+
+_AGENT_READ_UPDATE = (
+    update(Ticket)
+    .where(
+        Ticket.id == bindparam("ticket_id"),
+        func.coalesce(Ticket.agent_read_up_to, 0) < bindparam("read_up_to", type_=BigInteger()),
+    )
+    .values(agent_read_up_to=bindparam("read_up_to"))
+    .returning(Ticket.player_id)
+    .execution_options(synchronize_session=False)
+)
 
 
 async def record_agent_read(
     uow: UnitOfWork, *, actor: Actor, ticket_id: int, read_up_to: int
 ) -> None:
     actor.require(Permission.TICKETS_READ)
-    ticket = await uow.session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFound("no such ticket", field="ticket_id")
-    if read_up_to <= (ticket.agent_read_up_to or 0):
-        return
-    ticket.agent_read_up_to = read_up_to
+    player_id = await uow.session.scalar(
+        _AGENT_READ_UPDATE, {"ticket_id": ticket_id, "read_up_to": read_up_to}
+    )
+    if player_id is None:
+        if await uow.session.scalar(select(Ticket.id).where(Ticket.id == ticket_id)) is None:
+            raise NotFound("no such ticket", field="ticket_id")
+        return  # already read that far
     uow.publish_on_commit(
         ReadReceipt(
             occurred_at=uow.clock.now(),
-            ticket_id=ticket.id,
-            player_id=ticket.player_id,
+            ticket_id=ticket_id,
+            player_id=player_id,
             side="agent",
             delivered_up_to=None,
             read_up_to=read_up_to,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import Insert
 
 from playerdesk.db.models import Attachment, Message, Ticket
+from playerdesk.db.statements import insert_unless_conflict
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import AuthorKind, MessageKind, TicketStatus
 from playerdesk.domain.errors import Conflict, NotFound, ValidationFailed
@@ -23,6 +25,22 @@ from playerdesk.services.routing import RoutingPolicy
 
 MAX_CLIENT_MSG_ID = 100
 MAX_ATTACHMENTS_PER_MESSAGE = 10
+
+MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
+
+# The hot path's statements are built once: building SQL expressions per call costs more
+# CPU than the ORM adds to them (and a built statement keeps its cache key).
+_TICKET_FOR_UPDATE = select(Ticket).where(Ticket.id == bindparam("ticket_id")).with_for_update()
+# SET takes the parameters' other keys: the columns a message changes.
+_UPDATE_TICKET = update(TICKETS).where(TICKETS.c.id == bindparam("target_ticket_id"))
+
+
+@functools.cache
+def _insert_message(dialect: str) -> Insert:
+    return insert_unless_conflict(dialect, MESSAGES, on=["ticket_id", "client_msg_id"]).returning(
+        MESSAGES.c.id
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,13 +108,20 @@ async def add_message(
     limits: MessageLimits,
     routing_policy: RoutingPolicy,
 ) -> PostedMessage:
-    """Add a message inside the caller's transaction; the caller commits."""
+    """Add a message inside the caller's transaction; the caller commits.
+
+    The caller holds the ticket row locked (FOR UPDATE on PostgreSQL; SQLite's write lock).
+    This is the hot path of live chat, so it speaks Core where the ORM adds nothing: one
+    INSERT (a replayed `client_msg_id` inserts nothing) and one UPDATE of the ticket.
+    """
     if client_msg_id is not None:
         if not 0 < len(client_msg_id) <= MAX_CLIENT_MSG_ID:
             raise ValidationFailed(f"1 to {MAX_CLIENT_MSG_ID} characters", field="client_msg_id")
-        existing = await _existing(uow, ticket_id=ticket.id, client_msg_id=client_msg_id)
-        if existing is not None:
-            return PostedMessage(message=existing, created=False)
+        if attachment_ids:
+            # A replay's attachments were claimed by the original: answer before checking them.
+            existing = await _existing(uow, ticket_id=ticket.id, client_msg_id=client_msg_id)
+            if existing is not None:
+                return PostedMessage(message=existing, created=False)
     if kind is MessageKind.NOTE and author_kind is not AuthorKind.AGENT:
         raise ValidationFailed("only agents write internal notes", field="kind")
 
@@ -109,42 +134,54 @@ async def add_message(
     after_status = status_after_message(before_status, author=author_kind, kind=kind)
 
     author_agent_id = author.agent_id if author is not None else None
-    message = Message(
-        ticket_id=ticket.id,
-        author_kind=author_kind.value,
-        author_agent_id=author_agent_id,
-        kind=kind.value,
-        body=text,
-        redacted=card_count > 0,
-        client_msg_id=client_msg_id,
-        created_at=now,
-    )
-    try:
-        async with uow.session.begin_nested():
-            uow.session.add(message)
-            await uow.session.flush()
-    except IntegrityError as exc:
-        # A concurrent request with the same client id won the race: answer with its message.
-        if client_msg_id is None:
-            raise
+    values = {
+        "ticket_id": ticket.id,
+        "author_kind": author_kind.value,
+        "author_agent_id": author_agent_id,
+        "kind": kind.value,
+        "body": text,
+        "redacted": card_count > 0,
+        "client_msg_id": client_msg_id,
+        "created_at": now,
+    }
+    message_id = await uow.session.scalar(_insert_message(uow.dialect), values)
+    if message_id is None:
+        # The same client id was stored before (a resend), or by a concurrent request that
+        # committed first: answer with that message.
+        assert client_msg_id is not None
         existing = await _existing(uow, ticket_id=ticket.id, client_msg_id=client_msg_id)
         if existing is None:
-            raise Conflict("the message could not be stored; retry", field="client_msg_id") from exc
+            raise Conflict("the message could not be stored; retry", field="client_msg_id")
         return PostedMessage(message=existing, created=False)
-
-    for attachment in attachments:
-        attachment.message_id = message.id
+    # The row is written; this object only carries it back to the caller.
+    message = Message(id=message_id, **values)
     set_committed_value(message, "attachments", attachments)
+    for attachment in attachments:
+        attachment.message_id = message_id
 
     public_agent_reply = author_kind is AuthorKind.AGENT and kind is MessageKind.REPLY
+    changes: dict[str, object] = {"updated_at": now}
     if public_agent_reply and ticket.first_response_at is None:
-        ticket.first_response_at = now
+        changes["first_response_at"] = now
     if kind is MessageKind.REPLY:
-        ticket.last_message_at = now
-    ticket.updated_at = now
+        changes["last_message_at"] = now
     if after_status is not before_status:
-        ticket.status = after_status.value
-        ticket.resolved_at = None
+        changes["status"] = after_status.value
+        changes["resolved_at"] = None
+    # SLA: a player message starts a wait unless one is running; a public agent reply ends
+    # it (a bot reply does not). Kept on the ticket so that a chat's following messages
+    # cost the clocks nothing.
+    wait_starts = author_kind is AuthorKind.PLAYER and ticket.waiting_since is None
+    wait_ends = public_agent_reply and ticket.waiting_since is not None
+    if wait_starts:
+        changes["waiting_since"] = now
+    elif wait_ends:
+        changes["waiting_since"] = None
+    await uow.session.execute(_UPDATE_TICKET, {"target_ticket_id": ticket.id, **changes})
+    for key, value in changes.items():
+        # Keep the loaded ticket in step with its row without marking it dirty.
+        set_committed_value(ticket, key, value)
+    if after_status is not before_status:
         await _status_moved(uow, ticket=ticket, before=before_status, policy=routing_policy)
         uow.publish_on_commit(
             TicketUpdated(
@@ -158,10 +195,10 @@ async def add_message(
                 assignee_id=ticket.assignee_id,
             )
         )
-    if author_kind is AuthorKind.PLAYER:
-        await sla.player_wrote(uow, ticket=ticket)
-    elif public_agent_reply:
-        await sla.agent_replied(uow, ticket=ticket)
+    if wait_starts:
+        await sla.wait_started(uow, ticket=ticket)
+    elif wait_ends:
+        await sla.wait_answered(uow, ticket=ticket)
     uow.publish_on_commit(
         MessagePosted(
             occurred_at=now,
@@ -169,12 +206,12 @@ async def add_message(
             ticket_number=ticket.number,
             player_id=ticket.player_id,
             channel=ticket.channel,
-            message_id=message.id,
-            author_kind=message.author_kind,
+            message_id=message_id,
+            author_kind=author_kind.value,
             author_agent_id=author_agent_id,
             author_name=author.name if author is not None else None,
-            kind=message.kind,
-            body=message.body,
+            kind=kind.value,
+            body=text,
             attachments=[
                 AttachmentRef(
                     id=item.id,
@@ -231,9 +268,7 @@ async def add_player_message(
 
 
 async def _ticket_for_update(uow: UnitOfWork, ticket_id: int) -> Ticket:
-    ticket = await uow.session.scalar(
-        select(Ticket).where(Ticket.id == ticket_id).with_for_update()
-    )
+    ticket = await uow.session.scalar(_TICKET_FOR_UPDATE, {"ticket_id": ticket_id})
     if ticket is None:
         raise NotFound("no such ticket", field="ticket_id")
     return ticket

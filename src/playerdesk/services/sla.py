@@ -139,7 +139,6 @@ async def start_ticket_clocks(uow: UnitOfWork, *, ticket: Ticket, vip_tier: str 
     rows: dict[SlaMetric, SlaClockRow] = {}
     for metric in (SlaMetric.FIRST_RESPONSE, SlaMetric.RESOLUTION):
         _start(uow, ticket=ticket, rows=rows, metric=metric, policy=policy, calendar=calendar)
-    ticket.waiting_since = uow.clock.now()
 
 
 def _match(config: FloorConfig, facts: SlaTicketFacts) -> tuple[int, SlaPolicyRule] | None:
@@ -149,12 +148,10 @@ def _match(config: FloorConfig, facts: SlaTicketFacts) -> tuple[int, SlaPolicyRu
     return next((policy_id, item) for policy_id, item in config.sla_policies if item is rule)
 
 
-async def player_wrote(uow: UnitOfWork, *, ticket: Ticket) -> None:
-    """A player message: if nobody owes them an answer yet, the next-response clock starts
-    (the first-response clock already covers the first wait). Free while one is running."""
-    if ticket.waiting_since is not None:
-        return
-    ticket.waiting_since = uow.clock.now()
+async def wait_started(uow: UnitOfWork, *, ticket: Ticket) -> None:
+    """A player message with nobody owing them an answer (the caller has set
+    `waiting_since`): the next-response clock starts. The first wait is covered by the
+    first-response clock, so nothing starts before the first agent reply."""
     if ticket.first_response_at is None or ticket.sla_policy_id is None:
         return
     config = await floor_config(uow)
@@ -172,12 +169,9 @@ async def player_wrote(uow: UnitOfWork, *, ticket: Ticket) -> None:
     )
 
 
-async def agent_replied(uow: UnitOfWork, *, ticket: Ticket) -> None:
-    """A public agent reply answers whatever the player was waiting for. A bot reply does
-    not come here: it stops no clock."""
-    if ticket.waiting_since is None:
-        return
-    ticket.waiting_since = None
+async def wait_answered(uow: UnitOfWork, *, ticket: Ticket) -> None:
+    """A public agent reply answered the waiting player (the caller has cleared
+    `waiting_since`): the response clocks stop. A bot reply never comes here."""
     if ticket.sla_policy_id is None:
         return  # no policy, no clocks
     config = await floor_config(uow)

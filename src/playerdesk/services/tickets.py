@@ -156,6 +156,8 @@ async def open_ticket_in_transaction(
         created_at=now,
         updated_at=now,
         last_message_at=now,
+        # Its first message is the player's: somebody owes them an answer from now.
+        waiting_since=now,
     )
     ticket.tags = await _tags(uow, tags or [])
     uow.session.add(ticket)

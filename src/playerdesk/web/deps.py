@@ -36,12 +36,33 @@ def get_settings(runtime: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+async def admitted(runtime: RuntimeDep) -> AsyncIterator[None]:
+    """A turn to use the database (see db/admission.py), held for the whole request; an
+    overloaded process answers 503 with Retry-After instead of queueing. Routers that reach
+    the database declare it first, so it is taken before any unit of work opens."""
+    async with runtime.admission.slot():
+        yield
+
+
+Admitted = Depends(admitted)
+
+
 async def get_uow(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
     async with runtime.uow() as uow:
         yield uow
 
 
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+async def get_read_uow(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
+    async with runtime.read_uow() as uow:
+        yield uow
+
+
+# For handlers whose use cases only read (no audit row either): on SQLite they do not
+# queue for the write lock.
+ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
 
 
 def client_ip(request: Request) -> str:
@@ -63,9 +84,10 @@ def csrf_valid(request: Request, *, submitted: str | None, secret_key: str) -> b
 async def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
     """Bearer API token, or the console's session cookie (then unsafe methods need CSRF).
 
-    Authentication is its own short unit of work, finished before the use case opens its
-    own: recording a token's use must not wait on (or hold) the use case's transaction,
-    which on SQLite would deadlock on the write lock that every transaction takes.
+    Authentication is its own short read-only unit of work, finished before the use case
+    opens its own; recording a token's use is a separate short write, only when due. A
+    credential checked a moment ago comes from the process's cache and costs no
+    transaction at all.
     """
     ip = client_ip(request)
     header = request.headers.get("authorization", "")
@@ -73,22 +95,27 @@ async def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             raise AuthenticationFailed("use 'Authorization: Bearer <token>'")
-        async with runtime.uow() as uow:
-            result = await auth.authenticate_token(uow, token=credentials.strip(), ip=ip)
-            if result.token_touch_due and result.actor.token_id is not None:
-                await auth.touch_token(uow, token_id=result.actor.token_id)
-        return result.actor
+        async with runtime.read_uow() as uow:
+            checked = await auth.token_actor(
+                uow, token=credentials.strip(), ip=ip, cache=runtime.actor_cache
+            )
+        if checked.touch_due and checked.actor.token_id is not None:
+            async with runtime.uow() as uow:
+                await auth.touch_token(uow, token_id=checked.actor.token_id)
+        return checked.actor
     session_token = request.cookies.get(SESSION_COOKIE)
     if session_token:
-        async with runtime.uow() as uow:
-            result = await auth.authenticate_session(uow, token=session_token, ip=ip)
+        async with runtime.read_uow() as uow:
+            actor = await auth.session_actor(
+                uow, token=session_token, ip=ip, cache=runtime.actor_cache
+            )
         if request.method not in SAFE_METHODS and not csrf_valid(
             request,
             submitted=request.headers.get(CSRF_HEADER),
             secret_key=runtime.settings.secret_key,
         ):
             raise PermissionDenied("missing or wrong CSRF token", field=CSRF_HEADER)
-        return result.actor
+        return actor
     raise AuthenticationFailed("authentication required")
 
 

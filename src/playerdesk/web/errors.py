@@ -19,6 +19,7 @@ from playerdesk.domain.errors import (
     PayloadTooLarge,
     PermissionDenied,
     TooManyAttempts,
+    Unavailable,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -34,6 +35,7 @@ _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (PermissionDenied, 403),
     (AuthenticationFailed, 401),
     (TooManyAttempts, 429),
+    (Unavailable, 503),
     (PayloadTooLarge, 413),
     (UnsupportedMediaType, 415),
 ]
@@ -96,7 +98,7 @@ async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     headers: dict[str, str] = {}
     status = status_for(exc)
-    if isinstance(exc, TooManyAttempts):
+    if isinstance(exc, TooManyAttempts | Unavailable):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, AuthenticationFailed):
         headers["WWW-Authenticate"] = "Bearer"

@@ -10,7 +10,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from playerdesk.db.models import Ticket
 from playerdesk.domain.enums import Presence
-from playerdesk.domain.errors import AuthenticationFailed, DomainError
+from playerdesk.domain.errors import AuthenticationFailed, DomainError, Unavailable
 from playerdesk.domain.events import (
     Event,
     MessagePosted,
@@ -23,6 +23,7 @@ from playerdesk.domain.events import (
     TypingChanged,
 )
 from playerdesk.domain.permissions import Actor, Permission
+from playerdesk.realtime.coalesce import Activity, ActivityCoalescer
 from playerdesk.realtime.hub import INBOX, ticket_topic
 from playerdesk.runtime import Runtime
 from playerdesk.services import auth, chat
@@ -30,6 +31,7 @@ from playerdesk.web.chat.connection import (
     CLOSE_FLOODING,
     CLOSE_FORBIDDEN_ORIGIN,
     CLOSE_TOO_BIG,
+    CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHENTICATED,
     MAX_FRAME_CHARS,
     Frame,
@@ -48,6 +50,7 @@ router = APIRouter()
 FRAMES_PER_SECOND = 20
 FRAME_BURST = 60
 MAX_WATCHED = 50
+USES_DATABASE = frozenset({"hello", "heartbeat", "presence", "watch", "read"})
 
 
 class ConsoleConnection:
@@ -61,6 +64,25 @@ class ConsoleConnection:
         self.watched: dict[int, int] = {}  # ticket id -> player id
         self.outbox = Outbox(websocket, render=self.render)
         self.bucket = TokenBucket(rate=FRAMES_PER_SECOND, capacity=FRAME_BURST)
+        self.activity = ActivityCoalescer(self.inbox_activity)
+
+    def inbox_activity(self, batch: list[Activity]) -> None:
+        items = [
+            {
+                "ticket_id": activity.latest.ticket_id,
+                "message_id": activity.latest.message_id,
+                "author": activity.latest.author_kind,
+                "kind": activity.latest.kind,
+                "at": activity.latest.occurred_at.isoformat(),
+                "messages": activity.messages,
+                "player_messages": activity.player_messages,
+            }
+            for activity in batch
+        ]
+        if len(items) == 1:
+            self.outbox.send({"type": "inbox.activity", **items[0]})
+        else:
+            self.outbox.send({"type": "inbox.activities", "items": items})
 
     def render(self, event: Event) -> Frame | None:
         match event:
@@ -68,14 +90,8 @@ class ConsoleConnection:
                 message = {**event_message_frame(event), "kind": event.kind}
                 return {"type": "message.posted", "ticket_id": event.ticket_id, "message": message}
             case MessagePosted():
-                return {
-                    "type": "inbox.activity",
-                    "ticket_id": event.ticket_id,
-                    "message_id": event.message_id,
-                    "author": event.author_kind,
-                    "kind": event.kind,
-                    "at": event.occurred_at.isoformat(),
-                }
+                self.activity.offer(event)  # sent by `inbox_activity`, coalesced
+                return None
             case TicketCreated():
                 return {
                     "type": "ticket.created",
@@ -156,8 +172,10 @@ class ConsoleConnection:
     async def still_signed_in(self) -> bool:
         """A console tab outlives a sign-out elsewhere: check the session on each heartbeat."""
         try:
-            async with self.runtime.uow() as uow:
-                await auth.authenticate_session(uow, token=self.session_token, ip=None)
+            async with self.runtime.read_uow() as uow:
+                await auth.session_actor(
+                    uow, token=self.session_token, ip=None, cache=self.runtime.actor_cache
+                )
         except AuthenticationFailed:
             return False
         return True
@@ -172,12 +190,13 @@ class ConsoleConnection:
             self.outbox.send({"type": "error", "code": "invalid"})
             return
         self.actor.require(Permission.TICKETS_READ)
-        async with self.runtime.uow() as uow:
+        async with self.runtime.read_uow() as uow:
             ticket = await uow.session.get(Ticket, ticket_id)
         if ticket is None:
             self.outbox.send({"type": "error", "code": "not_found", "ticket_id": ticket_id})
             return
         self.watched[ticket_id] = ticket.player_id
+        self.activity.forget(ticket_id)
         self.runtime.hub.subscribe(self.outbox, ticket_topic(ticket_id))
         self.outbox.send({"type": "watching", "ticket_id": ticket_id})
 
@@ -254,7 +273,12 @@ class ConsoleConnection:
                     self.outbox.send({"type": "error", "code": "invalid"})
                     continue
                 try:
-                    await self.handle(frame)
+                    if frame["type"] in USES_DATABASE:
+                        # An overloaded process refuses with `unavailable` (db/admission.py).
+                        async with self.runtime.admission.slot():
+                            await self.handle(frame)
+                    else:
+                        await self.handle(frame)
                 except DomainError as exc:
                     self.outbox.send({"type": "error", "code": exc.code, "detail": exc.detail})
                 except Exception:
@@ -266,6 +290,7 @@ class ConsoleConnection:
             pass
         finally:
             self.runtime.hub.remove(self.outbox)
+            self.activity.close()
             self.outbox.stop()
             with contextlib.suppress(Exception):
                 await writer
@@ -282,12 +307,18 @@ async def console_socket(websocket: WebSocket) -> None:
     try:
         if not token:
             raise AuthenticationFailed("not signed in")
-        async with runtime.uow() as uow:
-            result = await auth.authenticate_session(
-                uow, token=token, ip=websocket.client.host if websocket.client else None
+        async with runtime.admission.slot(), runtime.read_uow() as uow:
+            actor = await auth.session_actor(
+                uow,
+                token=token,
+                ip=websocket.client.host if websocket.client else None,
+                cache=runtime.actor_cache,
             )
     except AuthenticationFailed as exc:
         await close_with(websocket, CLOSE_UNAUTHENTICATED, exc.detail)
         return
+    except Unavailable:
+        await close_with(websocket, CLOSE_TRY_AGAIN, "server busy; reconnect shortly")
+        return
     await websocket.accept()
-    await ConsoleConnection(websocket, runtime, result.actor, token).serve()
+    await ConsoleConnection(websocket, runtime, actor, token).serve()

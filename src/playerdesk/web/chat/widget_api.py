@@ -22,11 +22,16 @@ from playerdesk.web.chat.widget_auth import (
     read_visitor_token,
 )
 from playerdesk.web.console.rendering import request_language
-from playerdesk.web.deps import IdPath, RuntimeDep, UowDep
+from playerdesk.web.deps import Admitted, IdPath, RuntimeDep, UowDep
 from playerdesk.web.schemas.common import PROBLEM_RESPONSES, RequestModel, ResponseModel
 from playerdesk.web.schemas.tickets import AttachmentOut
 
-router = APIRouter(prefix="/widget/v1", tags=["widget"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/widget/v1",
+    tags=["widget"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[Admitted],
+)
 
 
 class VerifiedPlayer(RequestModel):

@@ -10,7 +10,12 @@ import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from playerdesk.db.models import Ticket
-from playerdesk.domain.errors import AuthenticationFailed, DomainError, PermissionDenied
+from playerdesk.domain.errors import (
+    AuthenticationFailed,
+    DomainError,
+    PermissionDenied,
+    Unavailable,
+)
 from playerdesk.domain.events import (
     Event,
     MessagePosted,
@@ -47,6 +52,7 @@ HELLO_TIMEOUT_SECONDS = 30
 FRAMES_PER_SECOND = 5
 FRAME_BURST = 20
 DROPPED_BEFORE_CLOSE = 20
+USES_DATABASE = frozenset({"hello", "message.send", "receipt"})
 
 
 def conversation_frame(ticket: Ticket | None) -> Frame | None:
@@ -109,7 +115,7 @@ class WidgetConnection:
     async def hello(self, frame: Frame) -> None:
         last_seen = frame.get("last_seen_id", 0)
         after_id = last_seen if isinstance(last_seen, int) and last_seen >= 0 else 0
-        async with self.runtime.uow() as uow:
+        async with self.runtime.read_uow() as uow:
             conversation, messages = await chat.conversation_history(
                 uow, identity=self.session.identity, after_id=after_id
             )
@@ -207,7 +213,9 @@ class WidgetConnection:
                 self.websocket.receive_text(), timeout=HELLO_TIMEOUT_SECONDS
             )
             hello = parse_frame(first)
-            await self.hello(hello if hello and hello["type"] == "hello" else {})
+            await self.handle_admitted(
+                hello if hello and hello["type"] == "hello" else {"type": "hello"}
+            )
             while True:
                 text = await self.websocket.receive_text()
                 if len(text) > MAX_FRAME_CHARS:
@@ -226,7 +234,7 @@ class WidgetConnection:
                     self.error("invalid", "error")
                     continue
                 try:
-                    await self.handle(frame)
+                    await self.handle_admitted(frame)
                 except Exception:
                     # E.g. no database connection free under overload: the widget resends
                     # unacknowledged messages with the same client_msg_id, so nothing is lost.
@@ -239,6 +247,23 @@ class WidgetConnection:
             self.outbox.stop()
             with contextlib.suppress(Exception):
                 await writer
+
+    async def handle_admitted(self, frame: Frame) -> None:
+        """Frames that reach the database wait for a turn (db/admission.py); when the
+        process is overloaded they are refused with `unavailable` (the widget retries)."""
+        if frame["type"] not in USES_DATABASE:
+            await self.handle(frame)
+            return
+        try:
+            async with self.runtime.admission.slot():
+                await self.handle(frame)
+        except Unavailable as exc:
+            self.error(
+                "unavailable",
+                "error",
+                client_msg_id=frame.get("client_msg_id"),
+                retry_after=exc.retry_after_seconds,
+            )
 
     async def handle(self, frame: Frame) -> None:
         kind = frame["type"]

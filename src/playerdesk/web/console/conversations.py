@@ -23,9 +23,9 @@ from playerdesk.services import sla as sla_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.sla import TicketSla
 from playerdesk.web.console.sla import badge
-from playerdesk.web.deps import MAX_ID, CurrentActor, IdPath, UowDep
+from playerdesk.web.deps import MAX_ID, Admitted, CurrentActor, IdPath, ReadUowDep, UowDep
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Admitted])
 
 Json = dict[str, Any]
 MAX_SLA_IDS = 100
@@ -99,7 +99,7 @@ def message_json(message: Message, *, names: dict[int, str]) -> Json:
 
 
 @router.get("/tickets/{ticket_id}/conversation")
-async def conversation(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> Json:
+async def conversation(ticket_id: IdPath, uow: ReadUowDep, actor: CurrentActor) -> Json:
     ticket = await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id)
     history = await message_service.list_messages(uow, actor=actor, ticket_id=ticket_id)
     unread = await ticket_service.unread_counts(uow, actor=actor, ticket_ids=[ticket_id])
@@ -123,7 +123,7 @@ async def conversation(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> J
 
 
 @router.get("/tickets/{ticket_id}/summary")
-async def summary(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> Json:
+async def summary(ticket_id: IdPath, uow: ReadUowDep, actor: CurrentActor) -> Json:
     """One inbox row, for a conversation that comes alive while the inbox is open."""
     ticket = await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id)
     unread = await ticket_service.unread_counts(uow, actor=actor, ticket_ids=[ticket_id])

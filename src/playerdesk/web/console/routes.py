@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from playerdesk.db.models import Agent, Ticket
+from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import Channel, Priority, TicketStatus
 from playerdesk.domain.errors import (
     AuthenticationFailed,
@@ -37,7 +38,9 @@ from playerdesk.web.console.strings import console_strings
 from playerdesk.web.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    Admitted,
     IdPath,
+    ReadUowDep,
     RuntimeDep,
     UowDep,
     client_ip,
@@ -45,7 +48,7 @@ from playerdesk.web.deps import (
     csrf_valid,
 )
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Admitted])
 
 INBOX_PAGE_SIZE = 50
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -148,7 +151,7 @@ class SignedIn:
     agent: Agent
 
 
-async def _signed_in(request: Request, uow: UowDep) -> SignedIn | None:
+async def _signed_in(request: Request, uow: UnitOfWork) -> SignedIn | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -353,7 +356,7 @@ def _client_config(
 async def _workspace(
     request: Request,
     runtime: RuntimeDep,
-    uow: UowDep,
+    uow: UnitOfWork,
     *,
     cursor: str | None,
     open_ticket_id: int | None,
@@ -469,7 +472,7 @@ async def _at_risk_page(uow: UowDep, *, actor: Actor, query: InboxQuery) -> Page
 async def inbox(
     request: Request,
     runtime: RuntimeDep,
-    uow: UowDep,
+    uow: ReadUowDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     return await _workspace(request, runtime, uow, cursor=cursor, open_ticket_id=None)
@@ -480,7 +483,7 @@ async def conversation_page(
     ticket_id: IdPath,
     request: Request,
     runtime: RuntimeDep,
-    uow: UowDep,
+    uow: ReadUowDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """A link to one conversation: the workspace with it open."""

@@ -12,8 +12,9 @@ from playerdesk.web.api.v1 import (
     tickets,
     tokens,
 )
+from playerdesk.web.deps import Admitted
 from playerdesk.web.schemas.common import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES, dependencies=[Admitted])
 for module in (tickets, attachments, players, agents, tokens, audit, routing_admin, floor):
     router.include_router(module.router)

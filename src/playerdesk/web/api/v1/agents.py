@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from playerdesk.services import agents as agent_service
-from playerdesk.web.deps import CurrentActor, IdPath, RuntimeDep, UowDep
+from playerdesk.web.deps import CurrentActor, IdPath, ReadUowDep, RuntimeDep, UowDep
 from playerdesk.web.schemas.people import (
     AgentCreate,
     AgentOut,
@@ -17,18 +17,18 @@ router = APIRouter(tags=["agents and teams"])
 
 
 @router.get("/agents")
-async def list_agents(uow: UowDep, actor: CurrentActor) -> list[AgentOut]:
+async def list_agents(uow: ReadUowDep, actor: CurrentActor) -> list[AgentOut]:
     return [AgentOut.of(agent) for agent in await agent_service.list_agents(uow, actor=actor)]
 
 
 @router.get("/agents/me")
-async def get_me(uow: UowDep, actor: CurrentActor) -> AgentOut:
+async def get_me(uow: ReadUowDep, actor: CurrentActor) -> AgentOut:
     assert actor.agent_id is not None
     return AgentOut.of(await agent_service.get_agent(uow, actor=actor, agent_id=actor.agent_id))
 
 
 @router.get("/agents/{agent_id}")
-async def get_agent(agent_id: IdPath, uow: UowDep, actor: CurrentActor) -> AgentOut:
+async def get_agent(agent_id: IdPath, uow: ReadUowDep, actor: CurrentActor) -> AgentOut:
     return AgentOut.of(await agent_service.get_agent(uow, actor=actor, agent_id=agent_id))
 
 
@@ -66,7 +66,7 @@ async def update_agent(
 
 
 @router.get("/teams")
-async def list_teams(uow: UowDep, actor: CurrentActor) -> list[TeamOut]:
+async def list_teams(uow: ReadUowDep, actor: CurrentActor) -> list[TeamOut]:
     return [
         TeamOut.model_validate(team) for team in await agent_service.list_teams(uow, actor=actor)
     ]

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from playerdesk.services import audit as audit_service
-from playerdesk.web.deps import MAX_ID, CurrentActor, UowDep
+from playerdesk.web.deps import MAX_ID, CurrentActor, ReadUowDep
 from playerdesk.web.schemas.common import PageOut, SafeStr
 from playerdesk.web.schemas.people import AuditOut
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/audit", tags=["audit log"])
 
 @router.get("")
 async def list_audit(
-    uow: UowDep,
+    uow: ReadUowDep,
     actor: CurrentActor,
     action: Annotated[SafeStr | None, Query(max_length=64)] = None,
     entity_type: Annotated[SafeStr | None, Query(max_length=32)] = None,

@@ -14,7 +14,7 @@ from playerdesk.services import messages as message_service
 from playerdesk.services import sla as sla_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
-from playerdesk.web.deps import MAX_ID, CurrentActor, IdPath, RuntimeDep, UowDep
+from playerdesk.web.deps import MAX_ID, CurrentActor, IdPath, ReadUowDep, RuntimeDep, UowDep
 from playerdesk.web.schemas.common import PageOut, SafeStr
 from playerdesk.web.schemas.tickets import (
     EscalationCreate,
@@ -86,7 +86,7 @@ async def _out(uow: UnitOfWork, ticket: Ticket) -> TicketOut:
 
 @router.get("")
 async def list_tickets(
-    uow: UowDep,
+    uow: ReadUowDep,
     actor: CurrentActor,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
     channel: Channel | None = None,
@@ -129,7 +129,7 @@ async def list_tickets(
 
 
 @router.get("/{ticket_id}")
-async def get_ticket(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> TicketOut:
+async def get_ticket(ticket_id: IdPath, uow: ReadUowDep, actor: CurrentActor) -> TicketOut:
     return await _out(uow, await ticket_service.get_ticket(uow, actor=actor, ticket_id=ticket_id))
 
 
@@ -196,7 +196,9 @@ async def post_message(
 
 
 @router.get("/{ticket_id}/messages")
-async def list_messages(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> list[MessageOut]:
+async def list_messages(
+    ticket_id: IdPath, uow: ReadUowDep, actor: CurrentActor
+) -> list[MessageOut]:
     items = await message_service.list_messages(uow, actor=actor, ticket_id=ticket_id)
     return [MessageOut.of(message) for message in items]
 

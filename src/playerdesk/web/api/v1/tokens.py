@@ -3,14 +3,14 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from playerdesk.services import auth
-from playerdesk.web.deps import CurrentActor, IdPath, UowDep
+from playerdesk.web.deps import CurrentActor, IdPath, ReadUowDep, UowDep
 from playerdesk.web.schemas.people import TokenCreate, TokenIssued, TokenOut
 
 router = APIRouter(prefix="/tokens", tags=["API tokens"])
 
 
 @router.get("")
-async def list_my_tokens(uow: UowDep, actor: CurrentActor) -> list[TokenOut]:
+async def list_my_tokens(uow: ReadUowDep, actor: CurrentActor) -> list[TokenOut]:
     assert actor.agent_id is not None
     records = await auth.list_api_tokens(uow, actor=actor, agent_id=actor.agent_id)
     return [TokenOut.model_validate(record) for record in records]

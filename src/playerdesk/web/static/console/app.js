@@ -180,6 +180,15 @@ class ConsoleApp {
 
   // Frames ----------------------------------------------------------------------------------
 
+  /** An unopened ticket's activity; one entry may stand for several messages. */
+  inboxActivity(item) {
+    this.inbox.activity(item.ticket_id, {
+      author: item.author,
+      playerMessages: item.player_messages,
+    });
+    if (item.kind !== "note") this.slaRefresher.want(item.ticket_id);
+  }
+
   onFrame(frame) {
     const conversation = this.conversations.get(frame.ticket_id);
     switch (frame.type) {
@@ -202,8 +211,11 @@ class ConsoleApp {
         if (frame.message.kind !== "note") this.slaRefresher.want(frame.ticket_id);
         break;
       case "inbox.activity":
-        this.inbox.activity(frame.ticket_id, { author: frame.author });
-        if (frame.kind !== "note") this.slaRefresher.want(frame.ticket_id);
+        this.inboxActivity(frame);
+        break;
+      case "inbox.activities":
+        // What happened while the server gathered activity: one entry per ticket.
+        for (const item of frame.items ?? []) this.inboxActivity(item);
         break;
       case "sla.alert":
         this.slaRefresher.want(frame.ticket_id);

@@ -323,13 +323,14 @@ export class Inbox {
 
   /** A new message in a conversation: the row shows it (and counts it when the player wrote
    * and nobody has read it yet); a conversation not in the list comes in. */
-  activity(ticketId, { author, at = new Date(), read = false }) {
+  activity(ticketId, { author, at = new Date(), read = false, playerMessages }) {
     const item = this.item(ticketId);
     if (!item) {
       this.fetchRow(ticketId);
       return;
     }
-    const unread = read ? 0 : this.unread(ticketId) + (author === "player" ? 1 : 0);
+    const added = playerMessages ?? (author === "player" ? 1 : 0);
+    const unread = read ? 0 : this.unread(ticketId) + added;
     this.apply(item, { id: ticketId, last_message_at: at.toISOString(), unread });
   }
 

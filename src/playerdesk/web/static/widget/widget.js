@@ -662,14 +662,16 @@
   Widget.prototype.refused = function (frame) {
     var self = this;
     var item = frame.client_msg_id ? this.pending.get(frame.client_msg_id) : null;
-    if (frame.code === "rate_limited") {
-      // The refused frame may not say which message it was: send what is unacknowledged again.
-      this.showNotice(frame.detail || this.t("rate_limited"));
+    if (frame.code === "rate_limited" || frame.code === "unavailable") {
+      // Refused for now (too fast, or the server is busy), not for good: the refused frame
+      // may not say which message it was, so send what is unacknowledged again, later.
+      var wait = frame.retry_after > 0 ? frame.retry_after * 1000 : RESEND_AFTER_RATE_LIMIT_MS;
+      if (frame.code === "rate_limited") this.showNotice(frame.detail || this.t("rate_limited"));
       if (!this.resendTimer) {
         this.resendTimer = setTimeout(function () {
           self.resendTimer = null;
           self.resendPending();
-        }, RESEND_AFTER_RATE_LIMIT_MS);
+        }, wait);
       }
       return;
     }
