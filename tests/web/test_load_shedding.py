@@ -120,3 +120,9 @@ async def test_overloaded_widget_socket_refuses_a_message_then_takes_its_resend(
         await widget.send(json.dumps(frame))
         ack = await receive(widget, "message.ack")
         assert ack["client_msg_id"] == "c-1" and await message_count(runtime) == 1
+
+
+async def test_the_api_documents_the_503(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/api/v1/openapi.json")).json()
+    reply = schema["paths"]["/api/v1/tickets/{ticket_id}/messages"]["post"]["responses"]
+    assert "Retry-After" in reply["503"]["headers"]

@@ -72,5 +72,13 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
         },
-    }
+    },
+    503: {
+        "description": "The server is overloaded: nothing was done; retry after `Retry-After` "
+        "seconds (with the same `client_msg_id` where there is one)",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    },
 }
