@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 
 from playerdesk.db.models import (
     Player,
@@ -48,7 +49,7 @@ PAUSED_STATUSES = frozenset({TicketStatus.PENDING.value, TicketStatus.ON_HOLD.va
 DONE_STATUSES = frozenset({TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value})
 
 
-def clock_of(row: SlaClockRow) -> SlaClock:
+def clock_of(row: SlaClockRow | Row[Any]) -> SlaClock:
     return SlaClock(
         metric=SlaMetric(row.metric),
         target=timedelta(seconds=row.target_seconds),
@@ -65,19 +66,44 @@ def clock_of(row: SlaClockRow) -> SlaClock:
     )
 
 
+def clock_values(clock: SlaClock) -> dict[str, object]:
+    """A clock as the columns of its row (all but its ids)."""
+    return {
+        "target_seconds": int(clock.target.total_seconds()),
+        "warning_ratio": clock.warning_ratio,
+        "started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "warn_at": clock.warn_at,
+        "consumed_microseconds": clock.consumed // timedelta(microseconds=1),
+        "running_since": clock.running_since,
+        "stopped_at": clock.stopped_at,
+        "cancelled": clock.cancelled,
+        "warned_at": clock.warned_at,
+        "breached_at": clock.breached_at,
+        "next_check_at": next_check_at(clock),
+    }
+
+
 def _store(row: SlaClockRow, clock: SlaClock) -> None:
-    row.target_seconds = int(clock.target.total_seconds())
-    row.warning_ratio = clock.warning_ratio
-    row.started_at = clock.started_at
-    row.due_at = clock.due_at
-    row.warn_at = clock.warn_at
-    row.consumed_microseconds = clock.consumed // timedelta(microseconds=1)
-    row.running_since = clock.running_since
-    row.stopped_at = clock.stopped_at
-    row.cancelled = clock.cancelled
-    row.warned_at = clock.warned_at
-    row.breached_at = clock.breached_at
-    row.next_check_at = next_check_at(clock)
+    for name, value in clock_values(clock).items():
+        setattr(row, name, value)
+
+
+# The chat hot path (a wait starting or answered on every turn of a conversation) speaks
+# Core with statements built once, like services.messages: the ORM's unit of work costs
+# more here than the SQL does.
+_CLOCKS: Table = SlaClockRow.__table__  # type: ignore[assignment]
+_RESTART_CLOCK = update(_CLOCKS).where(
+    _CLOCKS.c.ticket_id == bindparam("target_ticket_id"),
+    _CLOCKS.c.metric == bindparam("target_metric"),
+)
+_INSERT_CLOCK = insert(_CLOCKS)
+_RUNNING_RESPONSE_CLOCKS = select(_CLOCKS).where(
+    _CLOCKS.c.ticket_id == bindparam("target_ticket_id"),
+    _CLOCKS.c.metric.in_([SlaMetric.FIRST_RESPONSE.value, SlaMetric.NEXT_RESPONSE.value]),
+    _CLOCKS.c.stopped_at.is_(None),
+)
+_UPDATE_CLOCK = update(_CLOCKS).where(_CLOCKS.c.id == bindparam("target_clock_id"))
 
 
 async def _clock_rows(uow: UnitOfWork, ticket_id: int) -> dict[SlaMetric, SlaClockRow]:
@@ -150,23 +176,40 @@ def _match(config: FloorConfig, facts: SlaTicketFacts) -> tuple[int, SlaPolicyRu
 
 async def wait_started(uow: UnitOfWork, *, ticket: Ticket) -> None:
     """A player message with nobody owing them an answer (the caller has set
-    `waiting_since`): the next-response clock starts. The first wait is covered by the
-    first-response clock, so nothing starts before the first agent reply."""
+    `waiting_since`): the next-response clock starts afresh. The first wait is covered by
+    the first-response clock, so nothing starts before the first agent reply."""
     if ticket.first_response_at is None or ticket.sla_policy_id is None:
         return
     config = await floor_config(uow)
     policy = config.sla_policy(ticket.sla_policy_id)
-    if policy is None:
+    target = policy.targets.next_response if policy is not None else None
+    if policy is None or target is None:
         return
-    rows = await _clock_rows(uow, ticket.id)
-    _start(
-        uow,
-        ticket=ticket,
-        rows=rows,
+    now = uow.clock.now()
+    calendar = config.calendar_for(ticket.team_id)
+    clock = start_clock(
         metric=SlaMetric.NEXT_RESPONSE,
-        policy=policy,
-        calendar=config.calendar_for(ticket.team_id),
+        target=target,
+        warning_ratio=policy.warning_ratio,
+        now=now,
+        calendar=calendar,
     )
+    if ticket.status in PAUSED_STATUSES:
+        clock = pause_clock(clock, now=now, calendar=calendar)
+    values = clock_values(clock)
+    restarted = await uow.session.execute(
+        _RESTART_CLOCK,
+        {
+            "target_ticket_id": ticket.id,
+            "target_metric": SlaMetric.NEXT_RESPONSE.value,
+            **values,
+        },
+    )
+    if restarted.rowcount == 0:  # type: ignore[attr-defined]
+        await uow.session.execute(
+            _INSERT_CLOCK,
+            {"ticket_id": ticket.id, "metric": SlaMetric.NEXT_RESPONSE.value, **values},
+        )
 
 
 async def wait_answered(uow: UnitOfWork, *, ticket: Ticket) -> None:
@@ -174,11 +217,16 @@ async def wait_answered(uow: UnitOfWork, *, ticket: Ticket) -> None:
     `waiting_since`): the response clocks stop. A bot reply never comes here."""
     if ticket.sla_policy_id is None:
         return  # no policy, no clocks
-    config = await floor_config(uow)
-    calendar = config.calendar_for(ticket.team_id)
-    for metric, row in (await _clock_rows(uow, ticket.id)).items():
-        if metric is not SlaMetric.RESOLUTION and row.stopped_at is None:
-            _store(row, stop_clock(clock_of(row), now=uow.clock.now(), calendar=calendar))
+    calendar = (await floor_config(uow)).calendar_for(ticket.team_id)
+    now = uow.clock.now()
+    running = (
+        await uow.session.execute(_RUNNING_RESPONSE_CLOCKS, {"target_ticket_id": ticket.id})
+    ).all()
+    for row in running:
+        stopped = stop_clock(clock_of(row), now=now, calendar=calendar)
+        await uow.session.execute(
+            _UPDATE_CLOCK, {"target_clock_id": row.id, **clock_values(stopped)}
+        )
 
 
 async def status_changed(uow: UnitOfWork, *, ticket: Ticket, before: str) -> None:
