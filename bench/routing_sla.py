@@ -9,7 +9,8 @@ A share of the clocks is due now, so the SLA pass has warnings and breaches to r
 
 Timed:
 - `routing_decision`: `services.routing.route_ticket` for a new live chat (a fresh ticket
-  row inserted in the same transaction, not timed), --decisions times, each committed;
+  row inserted and its player loaded in the same transaction, not timed, as when a ticket
+  is opened), until the decision is flushed; --decisions times, each committed;
 - `sla_pass`: `services.sla.check_due_clocks` + commit with --due clocks due (at most one
   batch of 500 per pass), --passes times (each pass finds new due clocks);
 - `floor_tick`: the whole periodic job (SLA pass, escalations, agents who left, queues).
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import platform
 import random
@@ -50,6 +52,7 @@ from playerdesk.db.models import (
 from playerdesk.domain.calendar import BusinessCalendar
 from playerdesk.domain.routing import STANDARD_TOPICS, TeamPurpose
 from playerdesk.domain.sla import SlaMetric, next_check_at, pause_clock, start_clock
+from playerdesk.logging import configure_logging
 from playerdesk.runtime import build_runtime
 from playerdesk.services import floor, routing, sla
 from playerdesk.settings import Settings
@@ -279,8 +282,15 @@ async def time_routing(runtime: object, *, decisions: int, players: int) -> list
             )
             uow.session.add(ticket)
             await uow.session.flush()
+            # Opening a ticket has its player loaded already and hands it to routing.
+            player = await uow.session.get(Player, ticket.player_id)
             started = time.perf_counter()
-            await routing.route_ticket(uow, ticket=ticket, policy=runtime.policies.routing)  # type: ignore[attr-defined]
+            await routing.route_ticket(
+                uow,
+                ticket=ticket,
+                policy=runtime.policies.routing,  # type: ignore[attr-defined]
+                player=player,
+            )
             await uow.session.flush()
             timings.append((time.perf_counter() - started) * 1000)
             await uow.commit()
@@ -323,6 +333,7 @@ async def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
+    configure_logging(log_format="json", level=logging.WARNING)  # stdout is the JSON result
     workdir = Path(tempfile.mkdtemp(prefix="pd-routing-bench-"))
     url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     settings = Settings(database_url=url, data_dir=workdir)

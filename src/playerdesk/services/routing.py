@@ -9,12 +9,26 @@ keeps capacity from being exceeded when two processes assign at the same moment.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from playerdesk.db.models import (
     Agent,
@@ -123,34 +137,47 @@ async def settle_load(
     return freed
 
 
-async def routing_facts(uow: UnitOfWork, *, ticket: Ticket) -> RoutingFacts:
-    row = (
-        await uow.session.execute(
-            select(Player.vip_tier, Player.personal_manager_id).where(Player.id == ticket.player_id)
-        )
-    ).one()
+async def routing_facts(
+    uow: UnitOfWork, *, ticket: Ticket, player: Player | None = None
+) -> RoutingFacts:
+    """What routing needs to know; pass the ticket's player when it is already loaded."""
+    if player is None:
+        row = (
+            await uow.session.execute(
+                select(Player.vip_tier, Player.personal_manager_id).where(
+                    Player.id == ticket.player_id
+                )
+            )
+        ).one()
+        vip_tier, manager_id = row.vip_tier, row.personal_manager_id
+    else:
+        vip_tier, manager_id = player.vip_tier, player.personal_manager_id
     return RoutingFacts(
         channel=Channel(ticket.channel),
         topic=ticket.topic,
         language=ticket.language,
         priority=Priority(ticket.priority),
-        vip_tier=row.vip_tier,
-        personal_manager_id=row.personal_manager_id,
+        vip_tier=vip_tier,
+        personal_manager_id=manager_id,
+    )
+
+
+def _schedule_window(now: datetime) -> ColumnElement[bool]:
+    """Schedule entries that can matter around `now` (a night shift started yesterday)."""
+    today = now.date()
+    return and_(
+        AgentShift.starts_on <= today + timedelta(days=1),
+        or_(AgentShift.ends_on.is_(None), AgentShift.ends_on >= today - timedelta(days=2)),
     )
 
 
 async def schedules_for(
     uow: UnitOfWork, *, agent_ids: Sequence[int] | None, now: datetime
 ) -> list[ScheduledShift]:
-    """Schedule entries that can matter around `now` (a night shift started yesterday)."""
-    today = now.date()
     query = (
         select(AgentShift, ShiftRow)
         .join(ShiftRow, ShiftRow.id == AgentShift.shift_id)
-        .where(
-            AgentShift.starts_on <= today + timedelta(days=1),
-            or_(AgentShift.ends_on.is_(None), AgentShift.ends_on >= today - timedelta(days=2)),
-        )
+        .where(_schedule_window(now))
     )
     if agent_ids is not None:
         query = query.where(AgentShift.agent_id.in_(agent_ids))
@@ -174,35 +201,98 @@ def shift_pattern(shift: ShiftRow) -> ShiftPattern:
     )
 
 
+# Every new chat runs these, so they are built once with bound parameters (building SQL
+# expressions costs more CPU than running them) and speak Core: no ORM bookkeeping.
+_AGENTS: Table = Agent.__table__  # type: ignore[assignment]
+_AGENT_TEAMS: Table = AgentTeam.__table__  # type: ignore[assignment]
+_AGENT_SHIFTS: Table = AgentShift.__table__  # type: ignore[assignment]
+_SHIFTS: Table = ShiftRow.__table__  # type: ignore[assignment]
+
+
+@functools.cache
+def _candidates_query(*, by_team: bool, with_manager: bool) -> Select[Any]:
+    member: ColumnElement[bool] = (
+        _AGENTS.c.id.in_(
+            select(_AGENT_TEAMS.c.agent_id).where(_AGENT_TEAMS.c.team_id == bindparam("team_id"))
+        )
+        if by_team
+        else false()
+    )
+    # Schedule entries that can matter around now: a night shift may have started yesterday.
+    in_window = and_(
+        _AGENT_SHIFTS.c.agent_id == _AGENTS.c.id,
+        _AGENT_SHIFTS.c.starts_on <= bindparam("window_end"),
+        or_(
+            _AGENT_SHIFTS.c.ends_on.is_(None),
+            _AGENT_SHIFTS.c.ends_on >= bindparam("window_start"),
+        ),
+    )
+    query = (
+        select(
+            _AGENTS.c.id,
+            _AGENTS.c.languages,
+            _AGENTS.c.max_concurrent_chats,
+            _AGENTS.c.load_units,
+            _AGENTS.c.last_assigned_at,
+            member.label("in_team"),
+            _AGENT_SHIFTS.c.starts_on,
+            _AGENT_SHIFTS.c.ends_on,
+            _SHIFTS.c.start_minute,
+            _SHIFTS.c.end_minute,
+            _SHIFTS.c.weekdays,
+            _SHIFTS.c.time_zone,
+        )
+        .select_from(
+            _AGENTS.outerjoin(_AGENT_SHIFTS, in_window).outerjoin(
+                _SHIFTS, _SHIFTS.c.id == _AGENT_SHIFTS.c.shift_id
+            )
+        )
+        .where(
+            _AGENTS.c.is_active.is_(True),
+            _AGENTS.c.presence == Presence.ONLINE.value,
+            _AGENTS.c.last_seen_at > bindparam("seen_after"),
+        )
+    )
+    if by_team:
+        query = query.where(
+            or_(member, _AGENTS.c.id == bindparam("manager_id")) if with_manager else member
+        )
+    return query
+
+
 async def candidates(
     uow: UnitOfWork, *, team_id: int | None, manager_id: int | None, now: datetime
 ) -> list[AgentCapacity]:
     """Agents who could take a conversation of `team_id` now (and the VIP's manager). With
-    no team (an installation without teams) the whole floor is one team. Plain columns,
-    one query for the agents and one for their shifts: this runs for every new chat."""
-    member: ColumnElement[bool] = (
-        Agent.id.in_(select(AgentTeam.agent_id).where(AgentTeam.team_id == team_id))
-        if team_id is not None
-        else false()
-    )
-    query = select(
-        Agent.id,
-        Agent.languages,
-        Agent.max_concurrent_chats,
-        Agent.load_units,
-        Agent.last_assigned_at,
-        member.label("in_team"),
-    ).where(
-        Agent.is_active.is_(True),
-        Agent.presence == Presence.ONLINE.value,
-        Agent.last_seen_at > online_since(now),
-    )
+    no team (an installation without teams) the whole floor is one team. One query, the
+    agents' shifts joined in: this runs for every new chat."""
+    today = now.date()
+    query = _candidates_query(by_team=team_id is not None, with_manager=manager_id is not None)
+    params: dict[str, object] = {
+        "seen_after": online_since(now),
+        "window_start": today - timedelta(days=2),
+        "window_end": today + timedelta(days=1),
+    }
     if team_id is not None:
-        query = query.where(member if manager_id is None else or_(member, Agent.id == manager_id))
-    rows = (await uow.session.execute(query)).all()
-    if not rows:
-        return []
-    schedules = await schedules_for(uow, agent_ids=[row.id for row in rows], now=now)
+        params.update(team_id=team_id, manager_id=manager_id)
+    agents: dict[int, Any] = {}
+    schedules: list[ScheduledShift] = []
+    for row in (await uow.session.execute(query, params)).all():
+        agents.setdefault(row.id, row)
+        if row.starts_on is not None:
+            schedules.append(
+                ScheduledShift(
+                    agent_id=row.id,
+                    pattern=ShiftPattern(
+                        start_minute=row.start_minute,
+                        end_minute=row.end_minute,
+                        weekdays=frozenset(row.weekdays),
+                        time_zone=row.time_zone,
+                    ),
+                    starts_on=row.starts_on,
+                    ends_on=row.ends_on,
+                )
+            )
     never = datetime.min.replace(tzinfo=now.tzinfo)
     return [
         AgentCapacity(
@@ -215,21 +305,29 @@ async def candidates(
             idle_since=row.last_assigned_at or never,
             available=on_shift(schedules=schedules, agent_id=row.id, at=now),
         )
-        for row in rows
+        for row in agents.values()
     ]
+
+
+_CLAIM_CAPACITY = (
+    update(_AGENTS)
+    .where(
+        _AGENTS.c.id == bindparam("agent_id"),
+        _AGENTS.c.load_units + bindparam("weight")
+        <= _AGENTS.c.max_concurrent_chats * UNITS_PER_CHAT,
+    )
+    .values(
+        load_units=_AGENTS.c.load_units + bindparam("weight"), last_assigned_at=bindparam("now")
+    )
+    .returning(_AGENTS.c.id)
+)
 
 
 async def _claim_capacity(uow: UnitOfWork, *, agent_id: int, weight: int, now: datetime) -> bool:
     """Raise the agent's load only if it stays within capacity: atomic, so concurrent
     assignments to the same agent can never add up past it."""
     claimed = await uow.session.scalar(
-        update(Agent)
-        .where(
-            Agent.id == agent_id,
-            Agent.load_units + weight <= Agent.max_concurrent_chats * UNITS_PER_CHAT,
-        )
-        .values(load_units=Agent.load_units + weight, last_assigned_at=now)
-        .returning(Agent.id)
+        _CLAIM_CAPACITY, {"agent_id": agent_id, "weight": weight, "now": now}
     )
     return claimed is not None
 
@@ -241,9 +339,16 @@ class RoutingOutcome:
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Assignment:
+    agent_id: int | None  # None: nobody with room, the ticket waits
+    reason: str
+    serving: int  # agents available to the ticket's queue (for a wait estimate)
+
+
 async def _assign_best(
     uow: UnitOfWork, *, ticket: Ticket, facts: RoutingFacts, policy: RoutingPolicy
-) -> tuple[int, str] | None:
+) -> _Assignment:
     now = uow.clock.now()
     weight = policy.weight(ticket.channel)
     pool = await candidates(
@@ -252,25 +357,49 @@ async def _assign_best(
         manager_id=facts.personal_manager_id if facts.vip_tier else None,
         now=now,
     )
+    serving = sum(
+        1
+        for agent in pool
+        if agent.available and (ticket.team_id is None or ticket.team_id in agent.team_ids)
+    )
     while True:
         choice = choose_agent(facts=facts, team_id=ticket.team_id, agents=pool, weight_units=weight)
         if choice is None:
-            return None
+            return _Assignment(agent_id=None, reason="queued", serving=serving)
         if await _claim_capacity(uow, agent_id=choice.agent_id, weight=weight, now=now):
-            return choice.agent_id, choice.reason
+            return _Assignment(agent_id=choice.agent_id, reason=choice.reason, serving=serving)
         # Somebody else filled that agent meanwhile: decide again without them.
         pool = [agent for agent in pool if agent.agent_id != choice.agent_id]
 
 
 async def route_ticket(
-    uow: UnitOfWork, *, ticket: Ticket, policy: RoutingPolicy, announce_change: bool = True
+    uow: UnitOfWork,
+    *,
+    ticket: Ticket,
+    policy: RoutingPolicy,
+    announce_change: bool = True,
+    player: Player | None = None,
 ) -> RoutingOutcome:
     """Route inside the caller's transaction: a team if it has none, then the best agent
     with room, else the team's queue. Never raises for a conversation no rule matches.
     With `announce_change=False` the caller announces (see `announce`) after its own
-    events, e.g. after `ticket.created`."""
+    events, e.g. after `ticket.created`. `player`: the ticket's player, if loaded."""
+    with uow.session.no_autoflush:  # the ticket's changes go out in one UPDATE at the end
+        return await _route(
+            uow, ticket=ticket, policy=policy, announce_change=announce_change, player=player
+        )
+
+
+async def _route(
+    uow: UnitOfWork,
+    *,
+    ticket: Ticket,
+    policy: RoutingPolicy,
+    announce_change: bool,
+    player: Player | None,
+) -> RoutingOutcome:
     before = {"team_id": ticket.team_id, "assignee_id": ticket.assignee_id}
-    facts = await routing_facts(uow, ticket=ticket)
+    facts = await routing_facts(uow, ticket=ticket, player=player)
     reason = "kept_team"
     if ticket.team_id is None:
         config = await floor_config(uow)
@@ -281,10 +410,10 @@ async def route_ticket(
         elif choice.reason == "general":
             log.info("routing_unmatched", ticket_id=ticket.id, topic=ticket.topic)
         ticket.team_id = choice.team_id
-    assigned = await _assign_best(uow, ticket=ticket, facts=facts, policy=policy)
-    if assigned is not None:
-        agent_id, reason = assigned
-        ticket.assignee_id = agent_id
+    assignment = await _assign_best(uow, ticket=ticket, facts=facts, policy=policy)
+    if assignment.agent_id is not None:
+        reason = assignment.reason
+        ticket.assignee_id = assignment.agent_id
         ticket.load_units = policy.weight(ticket.channel)
         ticket.queued_at = None
         action = "ticket.routed"
@@ -301,20 +430,25 @@ async def route_ticket(
         details={"team_id": ticket.team_id, "assignee_id": ticket.assignee_id, "reason": reason},
     )
     if announce_change:
-        await announce(uow, ticket=ticket, before=before)
+        await announce(uow, ticket=ticket, before=before, serving=assignment.serving)
     return RoutingOutcome(team_id=ticket.team_id, assignee_id=ticket.assignee_id, reason=reason)
 
 
 async def announce(
-    uow: UnitOfWork, *, ticket: Ticket, before: Mapping[str, int | None] | None
+    uow: UnitOfWork,
+    *,
+    ticket: Ticket,
+    before: Mapping[str, int | None] | None,
+    serving: int | None = None,
 ) -> None:
     """Tell consoles what routing changed (`before`: team and assignee before it) and a
-    waiting player where they stand."""
+    waiting player where they stand (`serving`: the agents available to its queue, when
+    routing has just counted them)."""
     if before is not None:
         publish_ticket_updated(uow, ticket=ticket, changes=changes_since(ticket, before))
     if ticket.queued_at is not None:
         await uow.session.flush()
-        await publish_queue_position(uow, ticket=ticket)
+        await publish_queue_position(uow, ticket=ticket, serving=serving)
 
 
 def _same_queue(team_id: int | None) -> ColumnElement[bool]:
@@ -384,23 +518,29 @@ class QueueStanding:
         return int(self.estimated_wait.total_seconds()) if self.estimated_wait else None
 
 
-async def queue_standing(uow: UnitOfWork, *, ticket: Ticket) -> QueueStanding | None:
+async def queue_standing(
+    uow: UnitOfWork, *, ticket: Ticket, serving: int | None = None
+) -> QueueStanding | None:
     """Where a waiting conversation stands; None when it is not waiting."""
     position = await queue_position(uow, ticket=ticket)
     if position is None:
         return None
+    if serving is None:
+        serving = await _serving(uow, team_id=ticket.team_id)
     return QueueStanding(
         position=position,
         estimated_wait=estimate_wait(
             position=position,
-            agents_serving=await _serving(uow, team_id=ticket.team_id),
+            agents_serving=serving,
             recent_handling_time=await recent_handling_time(uow, team_id=ticket.team_id),
         ),
     )
 
 
-async def publish_queue_position(uow: UnitOfWork, *, ticket: Ticket) -> None:
-    standing = await queue_standing(uow, ticket=ticket)
+async def publish_queue_position(
+    uow: UnitOfWork, *, ticket: Ticket, serving: int | None = None
+) -> None:
+    standing = await queue_standing(uow, ticket=ticket, serving=serving)
     if standing is None:
         return
     uow.publish_on_commit(
@@ -479,12 +619,12 @@ async def drain_queues(
         facts = await routing_facts(uow, ticket=ticket)
         before = {"team_id": ticket.team_id, "assignee_id": ticket.assignee_id}
         chosen = await _assign_best(uow, ticket=ticket, facts=facts, policy=policy)
-        if chosen is None:
+        if chosen.agent_id is None:
             # Nobody in this team has room; the VIP manager case is per ticket, keep going.
             if facts.personal_manager_id is None:
                 full_teams.add(ticket.team_id)
             continue
-        agent_id, reason = chosen
+        agent_id, reason = chosen.agent_id, chosen.reason
         ticket.assignee_id = agent_id
         ticket.load_units = policy.weight(ticket.channel)
         ticket.queued_at = None

@@ -163,7 +163,9 @@ async def open_ticket_in_transaction(
     uow.session.add(ticket)
     await uow.session.flush()
     if assignee_id is None:
-        await routing.route_ticket(uow, ticket=ticket, policy=routing_policy, announce_change=False)
+        await routing.route_ticket(
+            uow, ticket=ticket, policy=routing_policy, announce_change=False, player=player
+        )
     else:
         await routing.settle_load(
             uow, ticket=ticket, previous_assignee_id=None, policy=routing_policy

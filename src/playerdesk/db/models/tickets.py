@@ -42,6 +42,8 @@ class Ticket(Base):
         Index("ix_tickets_player_id_id", "player_id", "id"),
         Index("ix_tickets_last_message_at_id", "last_message_at", "id"),
         Index("ix_tickets_queue", "team_id", "queue_rank", "queued_at"),
+        # The team's recent handling time, for a waiting player's estimate.
+        Index("ix_tickets_team_id_resolved_at", "team_id", "resolved_at"),
         Index("ix_tickets_escalation_check_at", "escalation_check_at"),
     )
 

@@ -309,6 +309,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_tickets_queue", ["team_id", "queue_rank", "queued_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_tickets_team_id_resolved_at", ["team_id", "resolved_at"], unique=False
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_tickets_sla_policy_id_sla_policies"),
             "sla_policies",
@@ -443,6 +446,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_tickets_sla_policy_id_sla_policies"), type_="foreignkey"
         )
+        batch_op.drop_index("ix_tickets_team_id_resolved_at")
         batch_op.drop_index("ix_tickets_queue")
         batch_op.drop_index("ix_tickets_escalation_check_at")
         batch_op.drop_column("escalation_check_at")
