@@ -413,8 +413,15 @@ async def test_a_waiting_player_sees_their_place_in_the_queue_until_an_agent_tak
     await first_page.get_by_test_id("widget-launcher").click()
     await first_page.get_by_test_id("widget-input").fill("I need help with a deposit")
     await first_page.get_by_test_id("widget-send").click()
-    await expect(first_page.get_by_test_id("widget-message")).to_have_count(1)
+    await expect(first_page.get_by_test_id("widget-message")).to_have_attribute(
+        "data-status", "sent"
+    )
     taken = await api_get(live_server, agent, "/tickets", assignee_id=agent.id)
+    for _ in range(50):  # the assignment is committed with the message; its ack may lead
+        if taken["items"]:
+            break
+        await asyncio.sleep(0.1)
+        taken = await api_get(live_server, agent, "/tickets", assignee_id=agent.id)
     assert len(taken["items"]) == 1  # the only agent is now full
 
     page, errors = await casino_page(browser, f"{live_server.base_url}/demo/casino")

@@ -174,6 +174,7 @@ class WidgetConnection:
         except DomainError:
             self.error("invalid", "error", client_msg_id=client_msg_id)
             return
+        first_follow = self.player_id is None
         self.follow(result.ticket.player_id, result.ticket.id)
         self.outbox.send(
             {
@@ -182,6 +183,18 @@ class WidgetConnection:
                 "message": message_frame(result.posted.message),
             }
         )
+        if first_follow and result.ticket.queued_at is not None:
+            # A new player's first message opened a chat that waits: its place in the queue
+            # may have been fanned out before this socket followed the player. Read it once.
+            async with self.runtime.read_uow() as uow:
+                standing = await routing.queue_standing(uow, ticket=result.ticket)
+            if standing is not None:
+                self.outbox.send(
+                    {
+                        "type": "queue",
+                        "queue": queue_frame(standing.position, standing.estimated_wait_seconds),
+                    }
+                )
 
     async def typing(self, frame: Frame) -> None:
         if self.ticket_id is None or self.player_id is None:
