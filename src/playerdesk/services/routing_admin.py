@@ -847,12 +847,20 @@ def _calendar_snapshot(row: BusinessCalendarRow) -> dict[str, Any]:
     }
 
 
-async def _check_calendar_name(uow: UnitOfWork, name: str, *, except_id: int | None) -> None:
-    query = select(BusinessCalendarRow.id).where(BusinessCalendarRow.name == name)
+async def _check_name_free(
+    uow: UnitOfWork,
+    model: type[BusinessCalendarRow] | type[ShiftRow],
+    name: str,
+    *,
+    except_id: int | None,
+    taken: str,
+) -> None:
+    """Calendars and shifts are picked by name in the console: one of each name."""
+    query = select(model.id).where(model.name == name)
     if except_id is not None:
-        query = query.where(BusinessCalendarRow.id != except_id)
+        query = query.where(model.id != except_id)
     if await uow.session.scalar(query) is not None:
-        raise Conflict(N_("a calendar with this name exists"), field="name")
+        raise Conflict(taken, field="name")
 
 
 async def list_calendars(uow: UnitOfWork, *, actor: Actor) -> list[BusinessCalendarRow]:
@@ -879,7 +887,13 @@ async def create_calendar(
     actor.require(Permission.ROUTING_MANAGE)
     name = _name(calendar.name)
     domain = _check_calendar(calendar)
-    await _check_calendar_name(uow, name, except_id=None)
+    await _check_name_free(
+        uow,
+        BusinessCalendarRow,
+        name,
+        except_id=None,
+        taken=N_("a calendar with this name exists"),
+    )
     now = uow.clock.now()
     row = BusinessCalendarRow(created_at=now, updated_at=now)
     _store_calendar(row, name, domain)
@@ -905,7 +919,13 @@ async def update_calendar(
     row = await _get_calendar(uow, calendar_id)
     name = _name(calendar.name)
     domain = _check_calendar(calendar)
-    await _check_calendar_name(uow, name, except_id=calendar_id)
+    await _check_name_free(
+        uow,
+        BusinessCalendarRow,
+        name,
+        except_id=calendar_id,
+        taken=N_("a calendar with this name exists"),
+    )
     before = _calendar_snapshot(row)
     _store_calendar(row, name, domain)
     row.updated_at = uow.clock.now()
@@ -1063,14 +1083,6 @@ def _store_shift(row: ShiftRow, name: str, pattern: ShiftPattern) -> None:
     row.time_zone = pattern.time_zone
 
 
-async def _check_shift_name(uow: UnitOfWork, name: str, *, except_id: int | None) -> None:
-    query = select(ShiftRow.id).where(ShiftRow.name == name)
-    if except_id is not None:
-        query = query.where(ShiftRow.id != except_id)
-    if await uow.session.scalar(query) is not None:
-        raise Conflict(N_("a shift with this name exists"), field="name")
-
-
 async def list_shifts(uow: UnitOfWork, *, actor: Actor) -> list[ShiftRow]:
     actor.require(Permission.FLOOR_READ)
     rows = await uow.session.scalars(select(ShiftRow).order_by(ShiftRow.start_minute, ShiftRow.id))
@@ -1088,7 +1100,9 @@ async def create_shift(uow: UnitOfWork, *, actor: Actor, shift: ShiftInput) -> S
     actor.require(Permission.SHIFTS_MANAGE)
     name = _name(shift.name)
     pattern = _check_shift(shift)
-    await _check_shift_name(uow, name, except_id=None)
+    await _check_name_free(
+        uow, ShiftRow, name, except_id=None, taken=N_("a shift with this name exists")
+    )
     now = uow.clock.now()
     row = ShiftRow(created_at=now, updated_at=now)
     _store_shift(row, name, pattern)
@@ -1113,7 +1127,9 @@ async def update_shift(
     row = await _get_shift(uow, shift_id)
     name = _name(shift.name)
     pattern = _check_shift(shift)
-    await _check_shift_name(uow, name, except_id=shift_id)
+    await _check_name_free(
+        uow, ShiftRow, name, except_id=shift_id, taken=N_("a shift with this name exists")
+    )
     before = _shift_snapshot(row)
     _store_shift(row, name, pattern)
     row.updated_at = uow.clock.now()
