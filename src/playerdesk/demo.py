@@ -1152,6 +1152,7 @@ async def _ensure_ticket(
                     attachment_ids=[],
                     limits=runtime.policies.messages,
                     routing_policy=runtime.policies.routing,
+                    mail_policy=runtime.policies.mail,
                 )
     if spec.status is not Status.NEW:
         # A no-op when the conversation already left the ticket in this status.

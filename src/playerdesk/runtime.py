@@ -19,6 +19,7 @@ from playerdesk.services.attachments import AttachmentPolicy
 from playerdesk.services.auth import LoginPolicy
 from playerdesk.services.auth_cache import ActorCache
 from playerdesk.services.messages import MessageLimits
+from playerdesk.services.outbound import MailPolicy
 from playerdesk.services.players import PlayerPolicy
 from playerdesk.services.routing import RoutingPolicy
 from playerdesk.settings import Settings
@@ -34,6 +35,7 @@ class Policies:
     attachments: AttachmentPolicy
     login: LoginPolicy
     routing: RoutingPolicy
+    mail: MailPolicy
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policies:
@@ -58,6 +60,20 @@ class Policies:
             routing=RoutingPolicy(
                 channel_weights=parse_channel_weights(settings.routing_channel_weights),
                 vip_tiers=list(settings.vip_tiers),
+            ),
+            mail=MailPolicy(
+                from_address=settings.email_from.lower(),
+                from_name=settings.email_from_name,
+                own_addresses=frozenset(
+                    address.lower()
+                    for address in [settings.email_from, *settings.email_own_addresses]
+                ),
+                acknowledgement_promise=settings.email_acknowledgement_promise,
+                max_attempts=settings.outbox_max_attempts,
+                first_retry=timedelta(seconds=settings.outbox_retry_seconds),
+                lease=timedelta(seconds=settings.outbox_lease_seconds),
+                max_bytes=settings.email_max_bytes,
+                max_attachments=settings.email_max_attachments,
             ),
         )
 

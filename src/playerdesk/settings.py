@@ -82,11 +82,47 @@ class Settings(BaseSettings):
     # How often the SLA / queue / shift job runs (minute-level targets need <= 10 s).
     sla_check_seconds: float = Field(default=5.0, gt=0, le=10)
 
+    # Email. Inbound: the built-in SMTP receiver ("host:port") and IMAP mailboxes (a JSON
+    # list of imaps://user:password@host:port/folder URLs; more are added in the console).
+    smtp_inbound: str | None = None
+    imap_mailboxes: list[str] = Field(default_factory=list)
+    imap_poll_seconds: float = Field(default=60.0, gt=0, le=3600)
+    email_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    email_max_attachments: int = Field(default=20, ge=0, le=200)
+    # Outbound: smtp://host:port (STARTTLS when asked) or smtps://host:port (TLS at once).
+    smtp_outbound: str | None = None
+    smtp_outbound_starttls: bool = False
+    smtp_outbound_username: str | None = None
+    smtp_outbound_password: str | None = None
+    smtp_outbound_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    email_from: str = "support@playerdesk.localhost"
+    email_from_name: str = "Player Support"
+    # Other addresses that are ours (aliases, the IMAP mailboxes): mail from them is a loop.
+    email_own_addresses: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The acknowledgement's promise when no SLA policy gives a first-response target.
+    email_acknowledgement_promise: str | None = None
+    # The outbox: attempts before a message is dead-lettered, the first retry's delay
+    # (doubling after each failure), how long a worker may hold one, how often it looks.
+    outbox_max_attempts: int = Field(default=8, ge=1, le=50)
+    outbox_retry_seconds: float = Field(default=30.0, gt=0)
+    outbox_lease_seconds: float = Field(default=120.0, ge=5)
+    outbox_check_seconds: float = Field(default=2.0, gt=0, le=60)
+    # Help-centre forms: submissions allowed per IP and per email address in an hour.
+    form_limit_per_ip: int = Field(default=10, ge=1)
+    form_limit_per_email: int = Field(default=5, ge=1)
+
     metrics_token: str | None = None
     run_jobs_in_process: bool | None = None
     log_format: str = "auto"
 
-    @field_validator("languages", "vip_tiers", "attachment_types", "widget_origins", mode="before")
+    @field_validator(
+        "languages",
+        "vip_tiers",
+        "attachment_types",
+        "widget_origins",
+        "email_own_addresses",
+        mode="before",
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

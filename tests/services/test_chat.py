@@ -71,6 +71,7 @@ async def test_history_shows_replies_not_notes_and_resumes_after_an_id(
                 attachment_ids=[],
                 limits=runtime.policies.messages,
                 routing_policy=runtime.policies.routing,
+                mail_policy=runtime.policies.mail,
             )
     async with runtime.uow() as uow:
         conversation, messages = await chat.conversation_history(uow, identity=VISITOR, after_id=0)

@@ -80,6 +80,7 @@ async def reply(runtime: Runtime, agent: AgentLogin, ticket_id: int, body: str =
             attachment_ids=[],
             limits=runtime.policies.messages,
             routing_policy=runtime.policies.routing,
+            mail_policy=runtime.policies.mail,
         )
 
 

@@ -129,6 +129,7 @@ async def test_agent_reply_opens_new_ticket_and_player_reply_reopens_resolved(
             attachment_ids=[],
             limits=runtime.policies.messages,
             routing_policy=runtime.policies.routing,
+            mail_policy=runtime.policies.mail,
         )
     async with runtime.uow() as uow:
         current = await ticket_service.get_ticket(uow, actor=agent.actor, ticket_id=ticket.id)
@@ -179,6 +180,7 @@ async def test_internal_note_does_not_count_as_first_response(
             attachment_ids=[],
             limits=runtime.policies.messages,
             routing_policy=runtime.policies.routing,
+            mail_policy=runtime.policies.mail,
         )
     async with runtime.uow() as uow:
         current = await ticket_service.get_ticket(uow, actor=agent.actor, ticket_id=ticket.id)
@@ -205,6 +207,7 @@ async def test_idempotent_message_posting_stores_one_message(
                     attachment_ids=[],
                     limits=runtime.policies.messages,
                     routing_policy=runtime.policies.routing,
+                    mail_policy=runtime.policies.mail,
                 )
             )
     assert [r.created for r in results] == [True, False, False]
@@ -330,11 +333,28 @@ async def test_listing_filters_and_paginates_with_a_fixed_number_of_queries(
     assert [t.subject for t in chats.items] == ["Question 3"]
 
 
+@pytest.mark.parametrize(
+    ("channel", "expected"),
+    [
+        # lock ticket, insert message (a replayed client_msg_id inserts nothing), update
+        # ticket; the first reply also answers the waiting player: it reads the ticket's SLA
+        # clocks and stops first response.
+        (Channel.WEB_CHAT, [5, 3, 3]),
+        # ...and a reply by email reads the player and the thread, writes the outbox row and
+        # the thread's record.
+        (Channel.EMAIL, [9, 7, 7]),
+    ],
+)
 async def test_posting_a_message_uses_a_fixed_number_of_queries(
-    runtime: Runtime, make_agent: AgentFactory, count_queries: QueryCounter, clock: FrozenClock
+    runtime: Runtime,
+    make_agent: AgentFactory,
+    count_queries: QueryCounter,
+    clock: FrozenClock,
+    channel: Channel,
+    expected: list[int],
 ) -> None:
     agent = await make_agent()
-    ticket = await open_ticket(runtime, agent.actor)
+    ticket = await open_ticket(runtime, agent.actor, channel=channel)
     counts = []
     for index in range(3):
         clock.advance(timedelta(seconds=30))
@@ -350,12 +370,10 @@ async def test_posting_a_message_uses_a_fixed_number_of_queries(
                 attachment_ids=[],
                 limits=runtime.policies.messages,
                 routing_policy=runtime.policies.routing,
+                mail_policy=runtime.policies.mail,
             )
         counts.append(count_queries.count)
-    # lock ticket, insert message (a replayed client_msg_id inserts nothing), update ticket;
-    # the first reply also answers the waiting player: it reads the ticket's SLA clocks and
-    # stops first response.
-    assert counts == [5, 3, 3]
+    assert counts == expected
 
 
 async def test_unread_counts_follow_the_agents_read_mark(
@@ -460,6 +478,7 @@ async def test_inbox_order_follows_the_last_public_message(
             attachment_ids=[],
             limits=runtime.policies.messages,
             routing_policy=runtime.policies.routing,
+            mail_policy=runtime.policies.mail,
         )
     seen: list[str] = []
     cursor = None

@@ -425,6 +425,7 @@ async def test_conversation_json_has_history_with_authors_notes_and_unread(
                 attachment_ids=[],
                 limits=runtime.policies.messages,
                 routing_policy=runtime.policies.routing,
+                mail_policy=runtime.policies.mail,
             )
 
     response = await client.get(f"/console/tickets/{ticket.id}/conversation")

@@ -148,6 +148,20 @@ class AgentAccessChanged(_Event):
     agent_id: int
 
 
+class OutboxItemChanged(_Event):
+    """An outbound message was sent, failed an attempt, was dead-lettered or retried."""
+
+    type: Literal["outbox.changed"] = "outbox.changed"
+    v: Literal[1] = 1
+    outbox_id: int
+    ticket_id: int | None
+    message_id: int | None
+    channel: str
+    status: str
+    attempts: int
+    error: str | None
+
+
 Event = Annotated[
     TicketCreated
     | TicketUpdated
@@ -158,7 +172,8 @@ Event = Annotated[
     | QueuePositionChanged
     | SlaAlert
     | TicketEscalated
-    | AgentAccessChanged,
+    | AgentAccessChanged
+    | OutboxItemChanged,
     Field(discriminator="type"),
 ]
 

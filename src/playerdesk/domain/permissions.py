@@ -24,6 +24,7 @@ class Permission(StrEnum):
     FLOOR_READ = "floor.read"  # queues, waits, at-risk tickets, who is online
     SHIFTS_MANAGE = "shifts.manage"
     ROUTING_MANAGE = "routing.manage"  # routing rules, SLA policies, calendars, escalation
+    CHANNELS_MANAGE = "channels.manage"  # mailboxes, the outbox and its dead letters
 
 
 _AGENT = frozenset(
@@ -44,7 +45,11 @@ _SUPERVISOR = _SENIOR | {
     Permission.FLOOR_READ,
     Permission.SHIFTS_MANAGE,
 }
-_ADMIN = _SUPERVISOR | {Permission.TOKENS_MANAGE_ANY, Permission.ROUTING_MANAGE}
+_ADMIN = _SUPERVISOR | {
+    Permission.TOKENS_MANAGE_ANY,
+    Permission.ROUTING_MANAGE,
+    Permission.CHANNELS_MANAGE,
+}
 
 ROLE_PERMISSIONS: dict[AgentRole, frozenset[Permission]] = {
     AgentRole.AGENT: _AGENT,

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import structlog
 
+from playerdesk.jobs.outbox import deliver_outbox
 from playerdesk.runtime import Runtime
 from playerdesk.services import auth, floor
 from playerdesk.settings import Settings
@@ -45,6 +46,12 @@ def jobs_for(settings: Settings) -> list[PeriodicJob]:
             name="floor_tick",
             every=timedelta(seconds=settings.sla_check_seconds),
             run=_floor_tick,
+            quiet=True,
+        ),
+        PeriodicJob(
+            name="deliver_outbox",
+            every=timedelta(seconds=settings.outbox_check_seconds),
+            run=deliver_outbox,
             quiet=True,
         ),
     ]

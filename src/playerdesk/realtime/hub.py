@@ -13,6 +13,7 @@ from playerdesk.domain.events import (
     AgentAccessChanged,
     Event,
     MessagePosted,
+    OutboxItemChanged,
     PresenceChanged,
     QueuePositionChanged,
     ReadReceipt,
@@ -66,6 +67,8 @@ def topics_for(event: Event) -> list[str]:
             return [INBOX, ticket_topic(event.ticket_id)]
         case AgentAccessChanged():
             return [ACCESS]
+        case OutboxItemChanged():
+            return [ticket_topic(event.ticket_id)] if event.ticket_id is not None else []
     return []
 
 

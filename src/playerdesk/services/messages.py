@@ -20,7 +20,8 @@ from playerdesk.domain.events import AttachmentRef, MessagePosted, TicketUpdated
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.redaction import redact_card_numbers
 from playerdesk.domain.state import status_after_message
-from playerdesk.services import routing, sla
+from playerdesk.services import outbound, routing, sla
+from playerdesk.services.outbound import MailPolicy
 from playerdesk.services.routing import RoutingPolicy
 
 MAX_CLIENT_MSG_ID = 100
@@ -285,8 +286,10 @@ async def post_agent_message(
     attachment_ids: list[int],
     limits: MessageLimits,
     routing_policy: RoutingPolicy,
+    mail_policy: MailPolicy,
 ) -> PostedMessage:
-    """An agent's public reply or internal note."""
+    """An agent's public reply or internal note; a reply on a ticket answered by email goes
+    to the outbox in the same transaction."""
     actor.require(Permission.TICKETS_WRITE)
     if actor.agent_id is None:
         raise ValidationFailed("only an agent can post as an agent", field="author")
@@ -304,6 +307,14 @@ async def post_agent_message(
         routing_policy=routing_policy,
     )
     if posted.created:
+        if kind is MessageKind.REPLY:
+            await outbound.send_agent_reply(
+                uow,
+                ticket=ticket,
+                message=posted.message,
+                attachments=list(posted.message.attachments),
+                policy=mail_policy,
+            )
         await uow.commit()
     return posted
 

@@ -3,6 +3,7 @@
 from playerdesk.db.models.agents import Agent, AgentTeam, ApiToken, LoginAttempt, Team, WebSession
 from playerdesk.db.models.audit import AuditEntry
 from playerdesk.db.models.counters import Counter
+from playerdesk.db.models.mail import EmailRecord, FormSubmission, Mailbox, OutboxItem
 from playerdesk.db.models.players import ChannelIdentity, Player
 from playerdesk.db.models.routing import (
     AgentShift,
@@ -27,10 +28,14 @@ __all__ = [
     "BusinessCalendarRow",
     "ChannelIdentity",
     "Counter",
+    "EmailRecord",
     "Escalation",
     "EscalationRuleRow",
+    "FormSubmission",
     "LoginAttempt",
+    "Mailbox",
     "Message",
+    "OutboxItem",
     "Player",
     "RoutingRuleRow",
     "ShiftRow",

@@ -37,3 +37,6 @@ class ChannelIdentity(Base):
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Deliveries to this address fail (an email bounce): agents are told, replies still queue.
+    delivery_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_failure: Mapped[str | None] = mapped_column(String(500))

@@ -14,6 +14,7 @@ from playerdesk.domain.errors import AuthenticationFailed, DomainError, Unavaila
 from playerdesk.domain.events import (
     Event,
     MessagePosted,
+    OutboxItemChanged,
     PresenceChanged,
     ReadReceipt,
     SlaAlert,
@@ -157,6 +158,20 @@ class ConsoleConnection:
                     "priority": event.priority,
                     "notify_supervisors": event.notify_supervisors,
                     "at": event.occurred_at.isoformat(),
+                }
+            case OutboxItemChanged() if event.ticket_id in self.watched:
+                return {
+                    "type": "delivery",
+                    **event.model_dump(
+                        include={
+                            "ticket_id",
+                            "message_id",
+                            "channel",
+                            "status",
+                            "attempts",
+                            "error",
+                        }
+                    ),
                 }
         return None
 

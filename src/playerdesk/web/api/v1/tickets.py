@@ -188,6 +188,7 @@ async def post_message(
         attachment_ids=body.attachment_ids,
         limits=runtime.policies.messages,
         routing_policy=runtime.policies.routing,
+        mail_policy=runtime.policies.mail,
     )
     if not posted.created:
         response.status_code = status.HTTP_200_OK

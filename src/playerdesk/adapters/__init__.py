@@ -1,0 +1,1 @@
+"""Channel edges: parse what arrives from outside into service calls; send what leaves."""

@@ -1,0 +1,489 @@
+"""Everything PlayerDesk sends goes through the outbox: a row written in the transaction
+that decided to send, delivered afterwards by a job that retries with backoff and
+dead-letters what keeps failing. Email is the first channel; messengers add theirs."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from babel.dates import format_timedelta
+from sqlalchemy import func, or_, select, update
+
+from playerdesk.db.models import (
+    Attachment,
+    ChannelIdentity,
+    EmailRecord,
+    Message,
+    OutboxItem,
+    Player,
+    SlaClockRow,
+    Ticket,
+)
+from playerdesk.db.uow import UnitOfWork
+from playerdesk.domain.enums import Channel
+from playerdesk.domain.errors import NotFound, ValidationFailed
+from playerdesk.domain.events import OutboxItemChanged
+from playerdesk.domain.mail import MailKind, OutboxStatus, subject_with_number
+from playerdesk.domain.permissions import Actor, Permission
+from playerdesk.domain.sla import SlaMetric
+from playerdesk.i18n import translations
+from playerdesk.services import audit
+
+# Channels whose replies are emails: a form is answered by mail, as is a chat left offline.
+EMAIL_CHANNELS = frozenset({Channel.EMAIL.value, Channel.FORM.value})
+MAX_REFERENCES = 20
+# However many failures, the next attempt is at most this far away.
+MAX_RETRY_DELAY = timedelta(hours=6)
+
+
+class Purpose:
+    REPLY = "reply"
+    ACKNOWLEDGEMENT = "acknowledgement"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailPolicy:
+    from_address: str
+    from_name: str
+    # Addresses that are ours (the sender address, aliases, polled mailboxes), lower-case.
+    own_addresses: frozenset[str]
+    acknowledgement_promise: str | None
+    max_attempts: int
+    first_retry: timedelta
+    lease: timedelta
+    max_bytes: int
+    max_attachments: int
+
+    @property
+    def domain(self) -> str:
+        return self.from_address.rpartition("@")[2] or "playerdesk.localhost"
+
+    def is_own_address(self, address: str | None) -> bool:
+        return address is not None and address.lower() in self.own_addresses
+
+
+def new_message_id(policy: MailPolicy) -> str:
+    """A Message-ID of ours (without brackets): inbound mail answering it threads to the
+    ticket, and mail that carries it back to us is recognised as our own."""
+    return f"pd.{uuid.uuid4().hex}@{policy.domain}"
+
+
+def is_our_message_id(message_id: str | None, *, policy: MailPolicy) -> bool:
+    return (
+        bool(message_id)
+        and str(message_id).startswith("pd.")
+        and str(message_id).endswith("@" + policy.domain)
+    )
+
+
+def retry_delay(*, attempts: int, first_retry: timedelta) -> timedelta:
+    """Exponential backoff: the first retry after `first_retry`, then twice as long each."""
+    delay: timedelta = first_retry * (2 ** max(attempts - 1, 0))
+    return min(delay, MAX_RETRY_DELAY)
+
+
+# --- writing: inside the caller's transaction ------------------------------------------
+
+
+async def _thread_of(uow: UnitOfWork, *, ticket_id: int) -> tuple[str | None, list[str]]:
+    """In-Reply-To and References for the next mail of a ticket: the newest mail the
+    player sent (else the newest we sent), and the chain that led to it."""
+    rows = (
+        await uow.session.scalars(
+            select(EmailRecord)
+            .where(EmailRecord.ticket_id == ticket_id, EmailRecord.error.is_(None))
+            .order_by(EmailRecord.id.desc())
+            .limit(20)
+        )
+    ).all()
+    if not rows:
+        return None, []
+    inbound = [row for row in rows if row.direction == "in" and row.kind == MailKind.MESSAGE]
+    parent = inbound[0] if inbound else rows[0]
+    chain = [*parent.references, parent.rfc_message_id]
+    return parent.rfc_message_id, list(dict.fromkeys(chain))[-MAX_REFERENCES:]
+
+
+async def enqueue_email(
+    uow: UnitOfWork,
+    *,
+    ticket: Ticket,
+    player: Player,
+    purpose: str,
+    subject: str,
+    text: str,
+    html_body: str,
+    attachments: list[Attachment],
+    message_id: int | None,
+    policy: MailPolicy,
+    auto_submitted: bool = False,
+) -> OutboxItem:
+    """Write one email to the outbox and to the ticket's thread; the caller commits."""
+    if not player.email:
+        raise ValidationFailed("the player has no email address to answer", field="player")
+    rfc_message_id = new_message_id(policy)
+    in_reply_to, references = await _thread_of(uow, ticket_id=ticket.id)
+    now = uow.clock.now()
+    payload: dict[str, Any] = {
+        "from": policy.from_address,
+        "from_name": policy.from_name,
+        "to": player.email,
+        "to_name": player.name,
+        "subject": subject,
+        "text": text,
+        "html": html_body,
+        "message_id": rfc_message_id,
+        "in_reply_to": in_reply_to,
+        "references": references,
+        "language": ticket.language,
+        "auto_submitted": auto_submitted,
+        "ticket_number": ticket.number,
+        "attachments": [
+            {"sha256": item.sha256, "filename": item.filename, "content_type": item.content_type}
+            for item in attachments
+        ],
+    }
+    item = OutboxItem(
+        channel=Channel.EMAIL.value,
+        purpose=purpose,
+        ticket_id=ticket.id,
+        message_id=message_id,
+        recipient=player.email,
+        idempotency_key=rfc_message_id,
+        payload=payload,
+        status=OutboxStatus.PENDING.value,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    uow.session.add(item)
+    uow.session.add(
+        EmailRecord(
+            ticket_id=ticket.id,
+            message_id=message_id,
+            direction="out",
+            rfc_message_id=rfc_message_id,
+            in_reply_to=in_reply_to,
+            references=references,
+            from_address=policy.from_address,
+            to_addresses=[player.email],
+            subject=subject,
+            kind=MailKind.MESSAGE.value,
+            source="outbox",
+            raw_size=0,
+            created_at=now,
+        )
+    )
+    await uow.session.flush()
+    return item
+
+
+def _paragraphs_html(text: str) -> str:
+    blocks = [block.strip() for block in text.replace("\r\n", "\n").split("\n\n")]
+    return "".join(
+        "<p>" + html.escape(block).replace("\n", "<br>") + "</p>" for block in blocks if block
+    )
+
+
+def _mail_html(*, language: str, body_html: str, footer: str) -> str:
+    """The HTML alternative: the same words as the text part, escaped, in a plain frame."""
+    return (
+        f'<!DOCTYPE html><html lang="{html.escape(language)}"><head><meta charset="utf-8">'
+        '</head><body style="font-family:Arial,Helvetica,sans-serif;font-size:15px;'
+        'line-height:1.5;color:#1f2933">'
+        f"{body_html}"
+        '<hr style="border:none;border-top:1px solid #d9dee3;margin:24px 0 12px">'
+        f'<p style="font-size:12px;color:#66717e">{html.escape(footer)}</p>'
+        "</body></html>"
+    )
+
+
+async def send_agent_reply(
+    uow: UnitOfWork,
+    *,
+    ticket: Ticket,
+    message: Message,
+    attachments: list[Attachment],
+    policy: MailPolicy,
+) -> OutboxItem | None:
+    """An agent's public reply on a ticket answered by email becomes a mail to the player,
+    in the ticket's language; other channels are answered where the player is."""
+    if ticket.channel not in EMAIL_CHANNELS:
+        return None
+    player = await uow.session.get(Player, ticket.player_id)
+    if player is None or not player.email:
+        return None
+    gettext = translations(ticket.language).gettext
+    footer = gettext(
+        "Ticket #{number}. Reply to this email to continue the conversation; keep the "
+        "number in the subject."
+    ).format(number=ticket.number)
+    text = f"{message.body}\n\n-- \n{policy.from_name}\n{footer}\n"
+    return await enqueue_email(
+        uow,
+        ticket=ticket,
+        player=player,
+        purpose=Purpose.REPLY,
+        subject=subject_with_number(ticket.subject, number=ticket.number, reply=True),
+        text=text,
+        html_body=_mail_html(
+            language=ticket.language,
+            body_html=_paragraphs_html(message.body) + f"<p>{html.escape(policy.from_name)}</p>",
+            footer=footer,
+        ),
+        attachments=attachments,
+        message_id=message.id,
+        policy=policy,
+    )
+
+
+async def _first_response_target(uow: UnitOfWork, *, ticket_id: int) -> timedelta | None:
+    seconds = await uow.session.scalar(
+        select(SlaClockRow.target_seconds).where(
+            SlaClockRow.ticket_id == ticket_id,
+            SlaClockRow.metric == SlaMetric.FIRST_RESPONSE.value,
+            SlaClockRow.cancelled.is_(False),
+        )
+    )
+    return timedelta(seconds=seconds) if seconds else None
+
+
+async def acknowledge_new_ticket(
+    uow: UnitOfWork, *, ticket: Ticket, player: Player, policy: MailPolicy
+) -> OutboxItem | None:
+    """The mail that tells a player their request arrived: its number and when to expect
+    an answer (the first-response target of the ticket's SLA policy), in their language."""
+    if not player.email:
+        return None
+    gettext = translations(ticket.language).gettext
+    target = await _first_response_target(uow, ticket_id=ticket.id)
+    if target is not None:
+        promise = gettext("We will answer within {duration}.").format(
+            duration=format_timedelta(target, locale=ticket.language, threshold=2)
+        )
+    else:
+        promise = policy.acknowledgement_promise or gettext("We will answer as soon as we can.")
+    greeting = (
+        gettext("Hello {name},").format(name=player.name) if player.name else gettext("Hello,")
+    )
+    body = "\n\n".join(
+        [
+            greeting,
+            gettext("Thank you for contacting us. Your request has the number #{number}.").format(
+                number=ticket.number
+            ),
+            promise,
+            gettext("To add something, reply to this email and keep the number in the subject."),
+        ]
+    )
+    footer = gettext("This is an automatic confirmation.")
+    return await enqueue_email(
+        uow,
+        ticket=ticket,
+        player=player,
+        purpose=Purpose.ACKNOWLEDGEMENT,
+        subject=subject_with_number(ticket.subject, number=ticket.number, reply=True),
+        text=f"{body}\n\n-- \n{policy.from_name}\n{footer}\n",
+        html_body=_mail_html(
+            language=ticket.language,
+            body_html=_paragraphs_html(body) + f"<p>{html.escape(policy.from_name)}</p>",
+            footer=footer,
+        ),
+        attachments=[],
+        message_id=None,
+        policy=policy,
+        auto_submitted=True,
+    )
+
+
+# --- delivering: the job's side ------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """A claimed outbox row, detached from its session for the sender."""
+
+    id: int
+    channel: str
+    recipient: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    attempts: int
+    # This attempt follows one that a worker started but never finished (it crashed).
+    resumed: bool
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        (OutboxItem.status == OutboxStatus.PENDING.value) & (OutboxItem.next_attempt_at <= now),
+        (OutboxItem.status == OutboxStatus.SENDING.value) & (OutboxItem.lease_until <= now),
+    )
+
+
+async def claim_due(
+    uow: UnitOfWork, *, policy: MailPolicy, limit: int = 20, channels: frozenset[str] | None = None
+) -> list[Delivery]:
+    """Take up to `limit` due rows for this worker and commit the lease, so other workers
+    (FOR UPDATE SKIP LOCKED on PostgreSQL) and a restarted one leave them alone until it
+    ends. A row whose lease ran out was being sent when its worker died: it goes again,
+    with the same idempotency key."""
+    now = uow.clock.now()
+    query = select(OutboxItem).where(_due(now)).order_by(OutboxItem.next_attempt_at).limit(limit)
+    if channels is not None:
+        query = query.where(OutboxItem.channel.in_(channels))
+    if uow.dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list((await uow.session.scalars(query)).all())
+    deliveries: list[Delivery] = []
+    for row in rows:
+        resumed = row.status == OutboxStatus.SENDING.value
+        row.status = OutboxStatus.SENDING.value
+        row.attempts += 1
+        row.lease_until = now + policy.lease
+        deliveries.append(
+            Delivery(
+                id=row.id,
+                channel=row.channel,
+                recipient=row.recipient,
+                idempotency_key=row.idempotency_key,
+                payload=dict(row.payload),
+                attempts=row.attempts,
+                resumed=resumed,
+            )
+        )
+    if deliveries:
+        await uow.commit()
+    return deliveries
+
+
+async def _held(uow: UnitOfWork, *, item_id: int) -> OutboxItem | None:
+    """The row, if this attempt still holds it (an admin may have retried it meanwhile)."""
+    row = await uow.session.get(OutboxItem, item_id, with_for_update=True)
+    if row is None or row.status != OutboxStatus.SENDING.value:
+        return None
+    return row
+
+
+def _changed(uow: UnitOfWork, row: OutboxItem) -> None:
+    uow.publish_on_commit(
+        OutboxItemChanged(
+            occurred_at=uow.clock.now(),
+            outbox_id=row.id,
+            ticket_id=row.ticket_id,
+            message_id=row.message_id,
+            channel=row.channel,
+            status=row.status,
+            attempts=row.attempts,
+            error=row.last_error,
+        )
+    )
+
+
+async def record_sent(uow: UnitOfWork, *, item_id: int, provider_message_id: str | None) -> bool:
+    row = await _held(uow, item_id=item_id)
+    if row is None:
+        return False
+    row.status = OutboxStatus.SENT.value
+    row.sent_at = uow.clock.now()
+    row.lease_until = None
+    row.provider_message_id = provider_message_id
+    _changed(uow, row)
+    await uow.commit()
+    return True
+
+
+async def record_failure(
+    uow: UnitOfWork, *, item_id: int, error: str, permanent: bool, policy: MailPolicy
+) -> OutboxStatus | None:
+    """A failed attempt: retried later with backoff, or dead-lettered when the failure is
+    permanent (the address does not exist) or the attempts are used up."""
+    row = await _held(uow, item_id=item_id)
+    if row is None:
+        return None
+    now = uow.clock.now()
+    row.last_error = error[:2000]
+    row.lease_until = None
+    if permanent or row.attempts >= policy.max_attempts:
+        row.status = OutboxStatus.DEAD.value
+        row.dead_at = now
+        if permanent:
+            await mark_address_failing(
+                uow, channel=row.channel, address=row.recipient, reason=row.last_error
+            )
+    else:
+        row.status = OutboxStatus.PENDING.value
+        row.next_attempt_at = now + retry_delay(
+            attempts=row.attempts, first_retry=policy.first_retry
+        )
+    _changed(uow, row)
+    await uow.commit()
+    return OutboxStatus(row.status)
+
+
+async def mark_address_failing(
+    uow: UnitOfWork, *, channel: str, address: str, reason: str | None
+) -> int:
+    """Deliveries to this address fail (refused, bounced): the console warns the agent.
+    Returns how many identities were marked."""
+    result = await uow.session.execute(
+        update(ChannelIdentity)
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+        .values(delivery_failed_at=uow.clock.now(), delivery_failure=(reason or "")[:500])
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- admins --------------------------------------------------------------------------
+
+
+async def list_outbox(
+    uow: UnitOfWork, *, actor: Actor, status: OutboxStatus | None, limit: int = 100
+) -> list[OutboxItem]:
+    actor.require(Permission.CHANNELS_MANAGE)
+    query = select(OutboxItem).order_by(OutboxItem.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(OutboxItem.status == status.value)
+    return list((await uow.session.scalars(query)).all())
+
+
+async def outbox_counts(uow: UnitOfWork, *, actor: Actor) -> dict[str, int]:
+    actor.require(Permission.CHANNELS_MANAGE)
+    rows = await uow.session.execute(
+        select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+    )
+    counts = {status.value: 0 for status in OutboxStatus}
+    counts.update({str(status): int(count) for status, count in rows.all()})
+    return counts
+
+
+async def retry_dead(uow: UnitOfWork, *, actor: Actor, item_id: int) -> OutboxItem:
+    """An admin sends a dead-lettered message again (after fixing the address or the
+    server): attempts start over."""
+    actor.require(Permission.CHANNELS_MANAGE)
+    row = await uow.session.get(OutboxItem, item_id, with_for_update=True)
+    if row is None:
+        raise NotFound("no such outbox message", field="outbox_id")
+    if row.status != OutboxStatus.DEAD.value:
+        raise ValidationFailed("only a dead-lettered message is retried", field="outbox_id")
+    now = uow.clock.now()
+    await uow.session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == row.id)
+        .values(status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=now, dead_at=None)
+    )
+    await uow.session.refresh(row)
+    audit.record(
+        uow,
+        actor=actor,
+        action="outbox.retried",
+        entity_type="outbox",
+        entity_id=row.id,
+        details={"channel": row.channel, "ticket_id": row.ticket_id},
+    )
+    _changed(uow, row)
+    await uow.commit()
+    return row
