@@ -61,7 +61,21 @@ browser:
 		echo "no $(CHROMIUM) and no way to install it: browser tests will be skipped"; \
 	fi
 
-test: lint typecheck layers browser test-sqlite test-pg
+# IMAP adapter tests run against a private Dovecot instance (own config, free ports); the
+# package's own service is irrelevant to them, so it is neither needed nor stopped.
+DOVECOT ?= /usr/sbin/dovecot
+.PHONY: imap-server
+imap-server:
+	@if [ -x "$(DOVECOT)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's dovecot-imapd for the IMAP tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null) \
+			|| echo "dovecot-imapd could not be installed: IMAP tests will be skipped"; \
+	else \
+		echo "no $(DOVECOT) and no way to install it: IMAP tests will be skipped"; \
+	fi
+
+test: lint typecheck layers browser imap-server test-sqlite test-pg
 
 # Developer tool: autogenerate a migration from model changes. `make migration MSG="add x"`
 migration: install-dev
