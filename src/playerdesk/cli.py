@@ -8,16 +8,20 @@ import contextlib
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from playerdesk.db.migrate import upgrade_database
 from playerdesk.domain.enums import AgentRole
 from playerdesk.domain.errors import DomainError
 from playerdesk.domain.permissions import Actor
 from playerdesk.logging import configure_logging
-from playerdesk.runtime import build_runtime
+from playerdesk.runtime import Runtime, build_runtime
 from playerdesk.services import agents as agent_service
 from playerdesk.services import auth
 from playerdesk.settings import Settings
+
+if TYPE_CHECKING:
+    from playerdesk.jobs.runner import BackgroundTask
 
 
 def _settings() -> Settings:
@@ -33,14 +37,16 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(settings: Settings, *, host: str, port: int) -> None:
+def _serve(
+    settings: Settings, *, host: str, port: int, extra: Sequence[BackgroundTask] = ()
+) -> None:
     import uvicorn
 
-    from playerdesk.jobs.runner import run_jobs_forever
+    from playerdesk.jobs.runner import background_tasks
     from playerdesk.web.app import create_app
 
-    background = [run_jobs_forever] if settings.jobs_in_process else []
-    app = create_app(settings, background=background)
+    background = background_tasks(settings) if settings.jobs_in_process else []
+    app = create_app(settings, background=[*background, *extra])
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
 
 
@@ -94,27 +100,61 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"API docs:        http://{args.host}:{args.port}/api/docs")
     print("Demo logins (role, email, password):")
     print("\n".join(lines))
-    print()
+    settings, extra = _demo_mail(settings)
     sys.stdout.flush()
-    _serve(settings, host=args.host, port=args.port)
+    _serve(settings, host=args.host, port=args.port, extra=extra)
     return 0
 
 
+DEMO_SMTP_INBOUND = "127.0.0.1:2525"
+DEMO_SMTP_CAPTURE_PORT = 2526
+
+
+def _demo_mail(settings: Settings) -> tuple[Settings, list[BackgroundTask]]:
+    """Email in the demo, over real SMTP: a receiver players' mail can be sent to, and,
+    unless an outbound server is configured, a local one that keeps sent mail as files."""
+    from playerdesk.adapters.mail_capture import run_mail_capture
+
+    updates: dict[str, object] = {}
+    extra: list[BackgroundTask] = []
+    if settings.smtp_inbound is None:
+        updates["smtp_inbound"] = DEMO_SMTP_INBOUND
+    print(
+        f"Email in:        SMTP {updates.get('smtp_inbound', settings.smtp_inbound)}, "
+        f"to {settings.email_from}"
+    )
+    if settings.smtp_outbound is None:
+        directory = settings.data_dir / "demo-mail"
+        updates["smtp_outbound"] = f"smtp://127.0.0.1:{DEMO_SMTP_CAPTURE_PORT}"
+
+        async def capture(_runtime: Runtime) -> None:
+            await run_mail_capture(
+                host="127.0.0.1", port=DEMO_SMTP_CAPTURE_PORT, directory=directory
+            )
+
+        extra.append(capture)
+        print(f"Email out:       kept as .eml files in {directory}")
+    print()
+    return settings.model_copy(update=updates), extra
+
+
 async def _worker(settings: Settings) -> None:
-    from playerdesk.jobs.runner import run_jobs_forever
+    from playerdesk.jobs.runner import background_tasks
 
     runtime = build_runtime(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    jobs = asyncio.create_task(run_jobs_forever(runtime))
+    tasks = [asyncio.create_task(task(runtime)) for task in background_tasks(settings)]
     try:
         await stop.wait()
     finally:
-        jobs.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await jobs
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await runtime.close()
 
 

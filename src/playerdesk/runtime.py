@@ -18,6 +18,7 @@ from playerdesk.realtime.hub import ACCESS, Hub
 from playerdesk.services.attachments import AttachmentPolicy
 from playerdesk.services.auth import LoginPolicy
 from playerdesk.services.auth_cache import ActorCache
+from playerdesk.services.mailboxes import SecretBox
 from playerdesk.services.messages import MessageLimits
 from playerdesk.services.outbound import MailPolicy
 from playerdesk.services.players import PlayerPolicy
@@ -91,6 +92,8 @@ class Runtime:
     actor_cache: ActorCache = field(init=False)
     read_session_factory: async_sessionmaker[AsyncSession] = field(init=False)
     admission: Admission = field(init=False)
+    # Opens the credentials stored for mailboxes (and later, other channels).
+    secret_box: SecretBox = field(init=False)
 
     def __post_init__(self) -> None:
         self.policies = Policies.from_settings(self.settings)
@@ -99,6 +102,7 @@ class Runtime:
             wait_seconds=self.settings.overload_wait_seconds,
         )
         self.read_session_factory = create_session_factory(self.engine, read_only=True)
+        self.secret_box = SecretBox(self.settings.secret_key)
         self.actor_cache = ActorCache(
             ttl=timedelta(seconds=self.settings.auth_cache_seconds),
             max_entries=self.settings.auth_cache_size,

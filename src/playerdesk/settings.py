@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     smtp_inbound: str | None = None
     imap_mailboxes: list[str] = Field(default_factory=list)
     imap_poll_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # A CA bundle to trust for IMAP servers with certificates of an internal CA.
+    imap_ca_file: str | None = None
     email_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     email_max_attachments: int = Field(default=20, ge=0, le=200)
     # Outbound: smtp://host:port (STARTTLS when asked) or smtps://host:port (TLS at once).

@@ -27,6 +27,8 @@ from playerdesk.services.players import PlayerFields
 from tests.conftest import AgentFactory, RecordingBus
 from tests.smtp_sink import SinkBehaviour, SmtpSink, free_port
 
+# As long as Gmail's: folded at 78 columns it would become an encoded word and break threads.
+LONG_ID = "CAF" + "q3xZ" * 20 + "@mail.example.test"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -106,7 +108,7 @@ async def test_an_email_reply_is_delivered_with_threading_headers_html_and_attac
             EmailRecord(
                 ticket_id=ticket.id,
                 direction="in",
-                rfc_message_id="CAF1234@mail.example.test",
+                rfc_message_id=LONG_ID,
                 references=["older@mail.example.test"],
                 from_address="anna@example.test",
                 to_addresses=["support@playerdesk.localhost"],
@@ -148,8 +150,9 @@ async def test_an_email_reply_is_delivered_with_threading_headers_html_and_attac
     assert mail["To"] == "Anna Nowak <anna@example.test>"
     assert mail["Subject"] == f"Re: Where is my withdrawal? [#{ticket.number}]"
     assert mail["Message-ID"] == f"<{row.idempotency_key}>"
-    assert mail["In-Reply-To"] == "<CAF1234@mail.example.test>"
-    assert mail["References"] == "<older@mail.example.test> <CAF1234@mail.example.test>"
+    assert mail["In-Reply-To"] == f"<{LONG_ID}>"
+    assert f"\r\nIn-Reply-To: <{LONG_ID}>\r\n".encode() in received.data  # not encoded
+    assert mail["References"] == f"<older@mail.example.test> <{LONG_ID}>"
     assert mail["Content-Language"] == "en"
     assert mail["Auto-Submitted"] is None
     text = mail.get_body(preferencelist=("plain",))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import ssl
 from dataclasses import dataclass
 from email.headerregistry import Address
@@ -13,6 +14,9 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+# Lines up to RFC 5322's hard limit: with the usual 78, a long Message-ID in In-Reply-To
+# or References is folded into RFC 2047 encoded words, and mail clients stop threading.
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 # SMTP reply codes that will not change by trying again (RFC 5321 4.2.1: 5yz is permanent).
 PERMANENT_CODES = range(500, 600)
 
@@ -73,7 +77,7 @@ def build_email(
 ) -> EmailMessage:
     """The MIME message for an outbox email payload (see services.outbound.enqueue_email):
     text and HTML alternatives, the thread's headers, attachments."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = _address(payload["from"], payload.get("from_name"))
     message["To"] = _address(payload["to"], payload.get("to_name"))
     message["Subject"] = payload["subject"]
@@ -118,9 +122,15 @@ async def send_email(message: EmailMessage, *, transport: SmtpTransport) -> str:
 
     Raises DeliveryFailed: permanent for a 5xx reply, temporary for 4xx, timeouts and
     connection problems."""
+    # Flattened here: aiosmtplib would flatten with its own policy (and its line length).
+    raw = message.as_bytes(policy=MAIL_POLICY)
+    sender = message["From"].addresses[0].addr_spec
+    recipients = [address.addr_spec for address in message["To"].addresses]
     try:
         _, reply = await aiosmtplib.send(
-            message,
+            raw,
+            sender=sender,
+            recipients=recipients,
             hostname=transport.host,
             port=transport.port,
             use_tls=transport.implicit_tls,

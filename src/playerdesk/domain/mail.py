@@ -89,5 +89,29 @@ def subject_with_number(subject: str, *, number: int, reply: bool) -> str:
     return f"{prefix}{base} [#{number}]".strip()
 
 
+_MESSAGE_ID_HEADER = re.compile(rb"^message-id:[ \t]*<?([^\s<>]+)>?", re.IGNORECASE | re.MULTILINE)
+RETURNED_CONTENT_TYPES = frozenset({"message/rfc822", "text/rfc822-headers"})
+
+
+def returned_message_ids(mail: ParsedMail) -> list[str]:
+    """The Message-IDs of the mail a bounce returns (the original, or its headers, attached):
+    how a bounce finds the ticket whose mail failed."""
+    found: list[str] = []
+    for attachment in mail.attachments:
+        if attachment.content_type in RETURNED_CONTENT_TYPES:
+            head = attachment.data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+            found += [m.decode("ascii", "replace") for m in _MESSAGE_ID_HEADER.findall(head)]
+    return found
+
+
+# The domain of the Message-IDs we make up for mail that came without one: they recognise
+# a second delivery, but mean nothing to anybody else, so they never go into headers.
+MADE_UP_ID_DOMAIN = "playerdesk.invalid"
+
+
+def is_made_up_message_id(message_id: str) -> bool:
+    return message_id.endswith("@" + MADE_UP_ID_DOMAIN)
+
+
 def bare_message_id(value: str) -> str:
     return value.strip().strip("<>").strip()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import structlog
 
@@ -55,6 +56,21 @@ def jobs_for(settings: Settings) -> list[PeriodicJob]:
             quiet=True,
         ),
     ]
+
+
+BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
+
+
+def background_tasks(settings: Settings) -> list[BackgroundTask]:
+    """What a process that runs the jobs also runs for its life: the periodic jobs, the SMTP
+    receiver (PLAYERDESK_SMTP_INBOUND) and the IMAP pollers."""
+    from playerdesk.adapters.email_in import run_smtp_receiver
+    from playerdesk.jobs.mailboxes import run_mailbox_pollers
+
+    tasks: list[BackgroundTask] = [run_jobs_forever, run_mailbox_pollers]
+    if settings.smtp_inbound:
+        tasks.append(run_smtp_receiver)
+    return tasks
 
 
 async def run_job_once(runtime: Runtime, job: PeriodicJob) -> bool:

@@ -123,7 +123,7 @@ async def add_message(
             existing = await _existing(uow, ticket_id=ticket.id, client_msg_id=client_msg_id)
             if existing is not None:
                 return PostedMessage(message=existing, created=False)
-    if kind is MessageKind.NOTE and author_kind is not AuthorKind.AGENT:
+    if kind is MessageKind.NOTE and author_kind not in (AuthorKind.AGENT, AuthorKind.SYSTEM):
         raise ValidationFailed("only agents write internal notes", field="kind")
 
     attachments = await _claim_attachments(uow, ticket_id=ticket.id, attachment_ids=attachment_ids)

@@ -27,7 +27,12 @@ from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import Channel
 from playerdesk.domain.errors import NotFound, ValidationFailed
 from playerdesk.domain.events import OutboxItemChanged
-from playerdesk.domain.mail import MailKind, OutboxStatus, subject_with_number
+from playerdesk.domain.mail import (
+    MailKind,
+    OutboxStatus,
+    is_made_up_message_id,
+    subject_with_number,
+)
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.sla import SlaMetric
 from playerdesk.i18n import translations
@@ -92,7 +97,7 @@ def retry_delay(*, attempts: int, first_retry: timedelta) -> timedelta:
 async def _thread_of(uow: UnitOfWork, *, ticket_id: int) -> tuple[str | None, list[str]]:
     """In-Reply-To and References for the next mail of a ticket: the newest mail the
     player sent (else the newest we sent), and the chain that led to it."""
-    rows = (
+    found = (
         await uow.session.scalars(
             select(EmailRecord)
             .where(EmailRecord.ticket_id == ticket_id, EmailRecord.error.is_(None))
@@ -100,6 +105,7 @@ async def _thread_of(uow: UnitOfWork, *, ticket_id: int) -> tuple[str | None, li
             .limit(20)
         )
     ).all()
+    rows = [row for row in found if not is_made_up_message_id(row.rfc_message_id)]
     if not rows:
         return None, []
     inbound = [row for row in rows if row.direction == "in" and row.kind == MailKind.MESSAGE]
@@ -435,6 +441,66 @@ async def mark_address_failing(
         .values(delivery_failed_at=uow.clock.now(), delivery_failure=(reason or "")[:500])
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryState:
+    status: str
+    attempts: int
+    error: str | None
+
+
+async def delivery_states(
+    uow: UnitOfWork, *, actor: Actor, message_ids: list[int]
+) -> dict[int, DeliveryState]:
+    """How the outbound copies of these messages fared (the console shows it under each
+    reply); messages that went nowhere else are absent."""
+    actor.require(Permission.TICKETS_READ)
+    if not message_ids:
+        return {}
+    rows = await uow.session.execute(
+        select(OutboxItem.message_id, OutboxItem.status, OutboxItem.attempts, OutboxItem.last_error)
+        .where(OutboxItem.message_id.in_(message_ids))
+        .order_by(OutboxItem.id)
+    )
+    return {
+        message_id: DeliveryState(status=status, attempts=attempts, error=error)
+        for message_id, status, attempts, error in rows.all()
+        if message_id is not None
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddressFailure:
+    address: str
+    since: datetime
+    reason: str | None
+
+
+async def failing_address(
+    uow: UnitOfWork, *, actor: Actor, ticket: Ticket
+) -> AddressFailure | None:
+    """The player's email address, when mail to it bounced or was refused: replies on a
+    ticket answered by email may not reach them."""
+    actor.require(Permission.TICKETS_READ)
+    if ticket.channel not in EMAIL_CHANNELS:
+        return None
+    identity = await uow.session.scalar(
+        select(ChannelIdentity)
+        .join(Player, Player.email == ChannelIdentity.address)
+        .where(
+            Player.id == ticket.player_id,
+            ChannelIdentity.channel == Channel.EMAIL.value,
+            ChannelIdentity.delivery_failed_at.is_not(None),
+        )
+    )
+    if identity is None or identity.delivery_failed_at is None:
+        return None
+    return AddressFailure(
+        address=identity.address,
+        since=identity.delivery_failed_at,
+        reason=identity.delivery_failure,
+    )
 
 
 # --- admins --------------------------------------------------------------------------

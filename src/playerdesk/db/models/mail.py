@@ -101,6 +101,8 @@ class Mailbox(Base):
     host: Mapped[str] = mapped_column(String(255))
     port: Mapped[int] = mapped_column(Integer)
     use_tls: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A plain connection upgraded with STARTTLS (when use_tls is off).
+    starttls: Mapped[bool] = mapped_column(Boolean, default=False)
     username: Mapped[str] = mapped_column(String(255))
     password_encrypted: Mapped[str] = mapped_column(Text)
     folder: Mapped[str] = mapped_column(String(255), default="INBOX")

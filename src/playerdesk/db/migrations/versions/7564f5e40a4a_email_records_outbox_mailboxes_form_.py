@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("host", sa.String(length=255), nullable=False),
         sa.Column("port", sa.Integer(), nullable=False),
         sa.Column("use_tls", sa.Boolean(), nullable=False),
+        sa.Column("starttls", sa.Boolean(), nullable=False),
         sa.Column("username", sa.String(length=255), nullable=False),
         sa.Column("password_encrypted", sa.Text(), nullable=False),
         sa.Column("folder", sa.String(length=255), nullable=False),
