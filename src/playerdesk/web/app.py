@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from playerdesk import __version__
 from playerdesk.runtime import Runtime, build_runtime
 from playerdesk.settings import Settings
-from playerdesk.web import console, health
+from playerdesk.web import console, health, helpcenter
 from playerdesk.web.api.v1 import router as api_v1
 from playerdesk.web.chat import console_socket, demo_casino, widget_api, widget_socket
 from playerdesk.web.docs import install_docs
@@ -94,14 +94,18 @@ def create_app(
     app.include_router(widget_socket.router)
     app.include_router(console_socket.router)
     app.include_router(demo_casino.router)
+    app.include_router(helpcenter.router)
     install_docs(app, openapi_url=OPENAPI_URL)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     upload_limit = settings.attachment_max_bytes + UPLOAD_OVERHEAD_BYTES
+    form_upload_limit = helpcenter.request_limit(settings)
 
     def limit_for(path: str) -> int:
         if path.startswith("/api/v1/tickets/") and path.endswith("/attachments"):
             return max(upload_limit, settings.max_request_bytes)
+        if path in helpcenter.FORM_PATHS:
+            return max(form_upload_limit, settings.max_request_bytes)
         return settings.max_request_bytes
 
     if settings.widget_origins:
