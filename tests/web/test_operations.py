@@ -118,6 +118,12 @@ async def openapi(client: httpx.AsyncClient) -> dict[str, Any]:
 
 
 EXPECTED_OPERATIONS = {
+    ("/api/v1/mailboxes", "get"),
+    ("/api/v1/mailboxes", "post"),
+    ("/api/v1/mailboxes/{mailbox_id}", "patch"),
+    ("/api/v1/mailboxes/{mailbox_id}", "delete"),
+    ("/api/v1/outbox", "get"),
+    ("/api/v1/outbox/{outbox_id}/retry", "post"),
     ("/api/v1/tickets", "get"),
     ("/api/v1/tickets", "post"),
     ("/api/v1/tickets/{ticket_id}", "get"),

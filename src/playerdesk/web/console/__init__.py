@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from playerdesk.web.console import admin, conversations, floor, routes
+from playerdesk.web.console import admin, channels, conversations, floor, routes
 
 router = APIRouter()
 router.include_router(routes.router)
 router.include_router(conversations.router)
 router.include_router(admin.router)
 router.include_router(floor.router)
+router.include_router(channels.router)
 
 __all__ = ["router"]

@@ -6,6 +6,7 @@ from playerdesk.web.api.v1 import (
     agents,
     attachments,
     audit,
+    channels,
     floor,
     players,
     routing_admin,
@@ -16,5 +17,15 @@ from playerdesk.web.deps import Admitted
 from playerdesk.web.schemas.common import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES, dependencies=[Admitted])
-for module in (tickets, attachments, players, agents, tokens, audit, routing_admin, floor):
+for module in (
+    tickets,
+    attachments,
+    players,
+    agents,
+    tokens,
+    audit,
+    routing_admin,
+    floor,
+    channels,
+):
     router.include_router(module.router)
