@@ -18,9 +18,11 @@ from playerdesk.domain.permissions import Permission
 from playerdesk.services import agents as agent_service
 from playerdesk.services import escalation as escalation_service
 from playerdesk.services import messages as message_service
+from playerdesk.services import outbound
 from playerdesk.services import players as player_service
 from playerdesk.services import sla as sla_service
 from playerdesk.services import tickets as ticket_service
+from playerdesk.services.outbound import DeliveryState
 from playerdesk.services.sla import TicketSla
 from playerdesk.web.console.sla import badge
 from playerdesk.web.deps import MAX_ID, Admitted, CurrentActor, IdPath, ReadUowDep, UowDep
@@ -75,8 +77,11 @@ async def _one_sla(uow: UnitOfWork, ticket: Ticket) -> TicketSla:
     return (await sla_service.ticket_slas(uow, tickets=[ticket]))[ticket.id]
 
 
-def message_json(message: Message, *, names: dict[int, str]) -> Json:
-    """The shape of a `message.posted` frame's message, so history and live look the same."""
+def message_json(
+    message: Message, *, names: dict[int, str], delivery: DeliveryState | None = None
+) -> Json:
+    """The shape of a `message.posted` frame's message, so history and live look the same;
+    `delivery` is how its outbound copy (an email) fared."""
     return {
         "id": message.id,
         "ticket_id": message.ticket_id,
@@ -95,6 +100,9 @@ def message_json(message: Message, *, names: dict[int, str]) -> Json:
             }
             for item in message.attachments
         ],
+        "delivery": None
+        if delivery is None
+        else {"status": delivery.status, "attempts": delivery.attempts, "error": delivery.error},
     }
 
 
@@ -114,11 +122,25 @@ async def conversation(ticket_id: IdPath, uow: ReadUowDep, actor: CurrentActor) 
         ],
     )
     sla = await _one_sla(uow, ticket)
+    deliveries = await outbound.delivery_states(
+        uow, actor=actor, message_ids=[message.id for message in history]
+    )
+    failing = await outbound.failing_address(uow, actor=actor, ticket=ticket)
     return {
         "now": uow.clock.now().isoformat(),
         "ticket": ticket_json(ticket, unread=unread.get(ticket_id, 0), names=names, sla=sla),
-        "messages": [message_json(message, names=names) for message in history],
+        "messages": [
+            message_json(message, names=names, delivery=deliveries.get(message.id))
+            for message in history
+        ],
         "escalations": [escalation_json(item, names=names) for item in escalations],
+        "address_failing": None
+        if failing is None
+        else {
+            "address": failing.address,
+            "since": failing.since.isoformat(),
+            "reason": failing.reason,
+        },
     }
 
 

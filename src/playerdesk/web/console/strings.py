@@ -50,6 +50,17 @@ def console_strings(language: str) -> dict[str, str]:
         "new_chat": _("New chat #{number}"),
         "redacted": _("A card number was hidden"),
         "read_by_player": _("Read by the player"),
+        # The state of the email copy of an agent's reply, shown under it.
+        "delivery_pending": _("Email queued"),
+        "delivery_retrying": _("Email not sent yet; retrying"),
+        "delivery_sending": _("Sending the email…"),
+        "delivery_sent": _("Email sent"),
+        "delivery_dead": _("Email not delivered"),
+        # Translators: {address} is an email address, {reason} what the mail server said.
+        "address_failing": _(
+            "Mail to {address} bounced or was refused ({reason}). The player may not get "
+            "replies by email."
+        ),
         "new_messages": _("New messages"),
         "close_tab": _("Close this conversation"),
         "anonymous": _("An anonymous visitor: no casino account is linked to this chat."),

@@ -233,6 +233,9 @@ class ConsoleApp {
       case "receipt":
         conversation?.onReceipt(frame);
         break;
+      case "delivery":
+        conversation?.onDelivery(frame);
+        break;
       case "presence":
         if (frame.agent_id === this.me.id && frame.presence !== "offline") {
           this.socket.presence = frame.presence;

@@ -105,6 +105,7 @@ export class Conversation {
     this.sendButton = find("[data-composer-send]");
     this.composerError = find("[data-composer-error]");
     this.playerBox = find("[data-player]");
+    this.addressFailing = find("[data-address-failing]");
     this.buttons = {
       assignMe: find('[data-action="assign-me"]'),
       resolve: find('[data-action="resolve"]'),
@@ -165,6 +166,7 @@ export class Conversation {
       this.app.clock.sync(data.now);
       this.applyTicket(data.ticket);
       this.showEscalations(data.escalations);
+      this.showAddressFailing(data.address_failing);
       this.playerReadUpTo = data.ticket.player_read_up_to ?? 0;
       for (const message of data.messages) this.addMessage(message, { live: false });
       if (data.messages.length === 0) this.showState(this.strings.empty_conversation);
@@ -419,7 +421,39 @@ export class Conversation {
       message.author === "agent" && !note
         ? el("p", { class: "message-receipt", text: this.strings.read_by_player, hidden: true })
         : null,
+      message.delivery ? this.renderDelivery(message.delivery) : null,
     );
+  }
+
+  /** Under a reply that went out by email: where its copy stands. */
+  renderDelivery(delivery) {
+    const node = el("p", { class: "message-delivery", "data-testid": "message-delivery" });
+    this.fillDelivery(node, delivery);
+    return node;
+  }
+
+  fillDelivery(node, { status, attempts, error }) {
+    const state = status === "pending" && attempts > 0 ? "retrying" : status;
+    node.dataset.status = state;
+    node.textContent = this.strings[`delivery_${state}`] ?? status;
+    node.title = error ?? "";
+  }
+
+  /** A `delivery` frame: the outbox tried, sent or gave up on a reply's email. */
+  onDelivery(frame) {
+    const node = this.messages.get(Number(frame.message_id));
+    if (!node) return;
+    const existing = node.querySelector(".message-delivery");
+    if (existing) this.fillDelivery(existing, frame);
+    else node.append(this.renderDelivery(frame));
+  }
+
+  showAddressFailing(failing) {
+    this.addressFailing.hidden = !failing;
+    if (!failing) return;
+    this.addressFailing.textContent = this.strings.address_failing
+      .replace("{address}", failing.address)
+      .replace("{reason}", failing.reason || "?");
   }
 
   nearBottom() {
