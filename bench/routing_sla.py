@@ -315,7 +315,9 @@ async def time_floor_ticks(runtime: object, *, ticks: int) -> list[float]:
     for _ in range(ticks):
         async with runtime.uow() as uow:  # type: ignore[attr-defined]
             started = time.perf_counter()
-            await floor.run_floor_tick(uow, policy=runtime.policies.routing)  # type: ignore[attr-defined]
+            await floor.run_floor_tick(
+                uow, policy=runtime.policies.routing, mail_policy=runtime.policies.mail
+            )  # type: ignore[attr-defined]
             timings.append((time.perf_counter() - started) * 1000)
     return timings
 

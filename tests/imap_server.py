@@ -131,7 +131,7 @@ def running_dovecot() -> Iterator[DovecotServer]:
     root = Path(tempfile.mkdtemp(prefix="pd-dovecot-"))
     try:
         root.chmod(0o755)
-        ca_file = _write_certificates(root)
+        ca_file = write_test_certificates(root)
         server: DovecotServer | None = None
         last_error = ""
         for _attempt in range(START_ATTEMPTS):
@@ -349,7 +349,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def _write_certificates(root: Path) -> Path:
+def write_test_certificates(root: Path) -> Path:
     """A throwaway CA and a server certificate for 127.0.0.1/localhost; returns the CA file.
 
     A proper CA + leaf pair (not one self-signed leaf) so that strict verification, as

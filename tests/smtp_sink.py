@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 @dataclass
@@ -47,6 +48,10 @@ class SmtpSink:
     behaviour: SinkBehaviour = field(default_factory=SinkBehaviour)
     received: list[Received] = field(default_factory=list)
     attempts: int = 0
+    # With both: STARTTLS is offered and required, and AUTH with these credentials too.
+    tls_context: ssl.SSLContext | None = None
+    credentials: tuple[str, str] | None = None
+    authenticated_as: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _controller: Controller | None = None
 
@@ -74,8 +79,28 @@ class SmtpSink:
             await asyncio.sleep(stall)
         return f"250 2.0.0 Ok: queued as SINK{len(self.received)}"
 
+    def authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        if not isinstance(data, LoginPassword) or self.credentials is None:
+            return AuthResult(success=False, handled=False)
+        given = (data.login.decode(), data.password.decode())
+        if given != self.credentials:
+            return AuthResult(success=False, handled=False)
+        self.authenticated_as.append(given[0])
+        return AuthResult(success=True)
+
     def start(self) -> None:
-        controller = Controller(self, hostname=self.host, port=self.port)
+        secured: dict[str, Any] = {}
+        if self.tls_context is not None and self.credentials is not None:
+            secured = {
+                "tls_context": self.tls_context,
+                "require_starttls": True,
+                "auth_required": True,
+                "auth_require_tls": True,
+                "authenticator": self.authenticate,
+            }
+        controller = Controller(self, hostname=self.host, port=self.port, **secured)
         controller.start()
         self._controller = controller
 

@@ -75,6 +75,7 @@ class Policies:
                 lease=timedelta(seconds=settings.outbox_lease_seconds),
                 max_bytes=settings.email_max_bytes,
                 max_attachments=settings.email_max_attachments,
+                public_url=settings.public_url,
             ),
         )
 

@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     smtp_outbound_username: str | None = None
     smtp_outbound_password: str | None = None
     smtp_outbound_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    # A CA bundle to trust for an SMTP server with a certificate of an internal CA.
+    smtp_outbound_ca_file: str | None = None
+    # Where staff reach the console from outside (links in mails to supervisors).
+    public_url: str | None = None
     email_from: str = "support@playerdesk.localhost"
     email_from_name: str = "Player Support"
     # Other addresses that are ours (aliases, the IMAP mailboxes): mail from them is a loop.

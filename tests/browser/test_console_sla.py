@@ -53,7 +53,9 @@ async def standard_floor(runtime: Runtime) -> dict[str, int]:
 
 async def floor_tick(runtime: Runtime) -> None:
     async with runtime.uow() as uow:
-        await floor.run_floor_tick(uow, policy=runtime.policies.routing)
+        await floor.run_floor_tick(
+            uow, policy=runtime.policies.routing, mail_policy=runtime.policies.mail
+        )
 
 
 async def stored(runtime: Runtime, ticket_id: int) -> Ticket:

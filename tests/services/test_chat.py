@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from playerdesk.clock import FrozenClock
-from playerdesk.db.models import AuditEntry, Message, Player, Ticket
+from playerdesk.db.models import AuditEntry, Message, OutboxItem, Player, Ticket
 from playerdesk.domain.enums import Channel, MessageKind, Presence, TicketStatus
 from playerdesk.domain.errors import NotFound, PermissionDenied
 from playerdesk.domain.events import MessagePosted, ReadReceipt
@@ -217,11 +217,17 @@ async def test_offline_message_becomes_an_email_ticket(runtime: Runtime) -> None
             limits=runtime.policies.messages,
             language="pl",
             routing_policy=runtime.policies.routing,
+            mail_policy=runtime.policies.mail,
         )
     async with runtime.uow() as uow:
         player = await uow.session.get_one(Player, ticket.player_id)
     assert ticket.channel == Channel.EMAIL and ticket.language == "pl"
     assert player.email == "Ola@example.pl"
+    # The player is told the number and when to expect the answer, in Polish.
+    async with runtime.read_uow() as uow:
+        [ack] = (await uow.session.scalars(select(OutboxItem))).all()
+    assert (ack.purpose, ack.recipient) == ("acknowledgement", "Ola@example.pl")
+    assert f"numer #{ticket.number}" in ack.payload["text"]
     # The same visitor chatting later is the same player.
     later = await say(runtime, VISITOR, "Już działa")
     assert later.ticket.player_id == player.id

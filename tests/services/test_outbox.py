@@ -4,8 +4,10 @@ admin."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -25,6 +27,7 @@ from playerdesk.services import outbound
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
 from tests.conftest import AgentFactory, RecordingBus
+from tests.imap_server import write_test_certificates
 from tests.smtp_sink import SinkBehaviour, SmtpSink, free_port
 
 # As long as Gmail's: folded at 78 columns it would become an encoded word and break threads.
@@ -340,3 +343,45 @@ async def test_the_acknowledgement_names_the_number_and_the_sla_promise_in_the_p
             select(func.count()).select_from(EmailRecord).where(EmailRecord.direction == "out")
         )
     assert records == 1
+
+
+async def test_delivery_upgrades_with_starttls_and_authenticates(
+    runtime: Runtime, make_agent: AgentFactory, tmp_path: Path
+) -> None:
+    ca_file = write_test_certificates(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(tmp_path / "server.crt", tmp_path / "server.key")
+    secured = SmtpSink(
+        host="127.0.0.1",
+        port=free_port(),
+        tls_context=server_context,
+        credentials=("desk@casino.example", "s3cret pass"),
+    )
+    secured.start()
+    try:
+        agent = await make_agent()
+        ticket = await open_ticket(runtime, agent.actor)
+        await reply(runtime, agent.actor, ticket, "Sent over TLS.")
+        transport = SmtpTransport.from_url(
+            f"smtp://desk%40casino.example:s3cret%20pass@127.0.0.1:{secured.port}",
+            starttls=True,
+            timeout_seconds=5,
+            ca_file=str(ca_file),
+        )
+        outcome = await deliver_outbox(
+            runtime, senders={Channel.EMAIL.value: email_sender(runtime, transport)}
+        )
+        assert outcome == {"sent": 1, "retry": 0, "dead": 0}
+        assert secured.authenticated_as == ["desk@casino.example"]
+        assert len(secured.received) == 1
+
+        # Without STARTTLS the server refuses to go on: a temporary failure, kept for later.
+        await reply(runtime, agent.actor, ticket, "And again.")
+        plain = SmtpTransport.from_url(secured.url, timeout_seconds=5)
+        outcome = await deliver_outbox(
+            runtime, senders={Channel.EMAIL.value: email_sender(runtime, plain)}
+        )
+        assert outcome == {"sent": 0, "retry": 1, "dead": 0}
+        assert len(secured.received) == 1
+    finally:
+        secured.stop()

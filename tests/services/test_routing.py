@@ -302,7 +302,9 @@ async def test_a_silent_console_or_the_end_of_a_shift_releases_chats_on_the_next
             uow, actor=day.actor, presence=None, routing_policy=runtime.policies.routing
         )
     async with runtime.uow() as uow:
-        result = await floor.run_floor_tick(uow, policy=runtime.policies.routing)
+        result = await floor.run_floor_tick(
+            uow, policy=runtime.policies.routing, mail_policy=runtime.policies.mail
+        )
     assert result.released == 1
     assert (await ticket(runtime, served.id)).assignee_id == night.id
 
@@ -315,7 +317,9 @@ async def test_a_silent_console_or_the_end_of_a_shift_releases_chats_on_the_next
             uow, actor=again.actor, presence=None, routing_policy=runtime.policies.routing
         )
     async with runtime.uow() as uow:
-        await floor.run_floor_tick(uow, policy=runtime.policies.routing)
+        await floor.run_floor_tick(
+            uow, policy=runtime.policies.routing, mail_policy=runtime.policies.mail
+        )
     assert (await ticket(runtime, served.id)).assignee_id == again.id
     await assert_loads_match_tickets(runtime)
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from playerdesk.clock import FrozenClock
-from playerdesk.db.models import Escalation, Player, SlaEventRow, Ticket
+from playerdesk.db.models import Escalation, OutboxItem, Player, SlaEventRow, Ticket
 from playerdesk.domain.calendar import WorkingInterval
 from playerdesk.domain.enums import (
     AgentRole,
@@ -114,7 +114,9 @@ async def set_status(
 
 async def tick(runtime: Runtime) -> floor.TickResult:
     async with runtime.uow() as uow:
-        return await floor.run_floor_tick(uow, policy=runtime.policies.routing)
+        return await floor.run_floor_tick(
+            uow, policy=runtime.policies.routing, mail_policy=runtime.policies.mail
+        )
 
 
 async def test_shipped_policies_set_chat_email_and_vip_targets(
@@ -326,6 +328,7 @@ async def test_an_agent_escalates_by_hand_with_a_reason(
                 ticket_id=ticket.id,
                 reason="  ",
                 policy=runtime.policies.routing,
+                mail_policy=runtime.policies.mail,
             )
     assert refused.value.field == "reason"
     async with runtime.uow() as uow:
@@ -335,10 +338,44 @@ async def test_an_agent_escalates_by_hand_with_a_reason(
             ticket_id=ticket.id,
             reason="Player threatens a regulator complaint",
             policy=runtime.policies.routing,
+            mail_policy=runtime.policies.mail,
         )
     assert (made.level, made.trigger, made.agent_id) == (1, "manual", agent.id)
     assert (made.from_priority, made.to_priority) == ("normal", "high")
     assert any(isinstance(event, TicketEscalated) for event in bus.published)
+
+
+async def test_escalation_mails_the_supervisors_of_the_team_it_lands_in(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    async with runtime.uow() as uow:
+        await routing_admin.install_standard_floor(uow, actor=Actor.system())
+    async with runtime.uow() as uow:
+        teams = {
+            t.name: t.id for t in await routing_admin.list_team_routing(uow, actor=Actor.system())
+        }
+    senior_lead = await make_agent(
+        AgentRole.SUPERVISOR, team_ids=[teams["Senior"]], languages=["pl", "en"]
+    )
+    await make_agent(AgentRole.SUPERVISOR, team_ids=[teams["Payments"]])
+    agent = await make_agent()
+    ticket = await open_ticket(runtime)
+    async with runtime.uow() as uow:
+        await escalation.escalate_ticket(
+            uow,
+            actor=agent.actor,
+            ticket_id=ticket.id,
+            reason="Player threatens a regulator complaint",
+            policy=runtime.policies.routing,
+            mail_policy=runtime.policies.mail,
+        )
+    async with runtime.read_uow() as uow:
+        [mail] = (await uow.session.scalars(select(OutboxItem))).all()
+    # The Senior team's supervisor only, in her first language; the player hears nothing.
+    assert (mail.purpose, mail.recipient) == ("escalation", senior_lead.email)
+    assert mail.payload["subject"].startswith(f"Eskalacja: #{ticket.number}")
+    assert "Player threatens a regulator complaint" in mail.payload["text"]
+    assert mail.payload["auto_submitted"] is True
 
 
 async def test_deadlines_live_in_the_database_across_restarts(

@@ -43,7 +43,9 @@ async def standard_floor(runtime: Runtime) -> dict[str, int]:
 
 async def floor_tick(runtime: Runtime) -> floor.TickResult:
     async with runtime.uow() as uow:
-        return await floor.run_floor_tick(uow, policy=runtime.policies.routing)
+        return await floor.run_floor_tick(
+            uow, policy=runtime.policies.routing, mail_policy=runtime.policies.mail
+        )
 
 
 async def stored(runtime: Runtime, ticket_id: int) -> Ticket:

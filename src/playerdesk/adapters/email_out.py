@@ -22,11 +22,15 @@ PERMANENT_CODES = range(500, 600)
 
 
 class DeliveryFailed(Exception):
-    """One attempt failed; `permanent` when retrying cannot help (the address is refused)."""
+    """One attempt failed. `permanent` when retrying this message cannot help (the server
+    refused the recipient or the content with a 5xx), `bad_address` when the recipient's
+    address is what failed. Refusals of our own setup (authentication, TLS required, the
+    sender) are temporary: they end once an admin fixes the configuration."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, bad_address: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.bad_address = bad_address
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +53,7 @@ class SmtpTransport:
         username: str | None = None,
         password: str | None = None,
         timeout_seconds: float = 30.0,
+        ca_file: str | None = None,
     ) -> SmtpTransport:
         """smtp://host:port (STARTTLS when `starttls`) or smtps://host:port (TLS at once);
         credentials in the URL win over the separate settings."""
@@ -64,6 +69,7 @@ class SmtpTransport:
             username=unquote(parts.username) if parts.username else username,
             password=unquote(parts.password) if parts.password else password,
             timeout_seconds=timeout_seconds,
+            ca_file=ca_file,
         )
 
 
@@ -146,11 +152,19 @@ async def send_email(message: EmailMessage, *, transport: SmtpTransport) -> str:
         codes = [refusal.code for refusal in error.recipients]
         permanent = bool(codes) and all(code in PERMANENT_CODES for code in codes)
         detail = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
-        raise DeliveryFailed(f"recipient refused: {detail}", permanent=permanent) from error
-    except aiosmtplib.SMTPResponseException as error:
         raise DeliveryFailed(
-            f"SMTP {error.code}: {error.message}", permanent=error.code in PERMANENT_CODES
+            f"recipient refused: {detail}", permanent=permanent, bad_address=permanent
         ) from error
+    except aiosmtplib.SMTPDataError as error:
+        # The content was refused; an RFC 3463 5.1.x status still means the mailbox.
+        permanent = error.code in PERMANENT_CODES
+        raise DeliveryFailed(
+            f"SMTP {error.code}: {error.message}",
+            permanent=permanent,
+            bad_address=permanent and error.message.startswith("5.1."),
+        ) from error
+    except aiosmtplib.SMTPResponseException as error:
+        raise DeliveryFailed(f"SMTP {error.code}: {error.message}", permanent=False) from error
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
         raise DeliveryFailed(
             f"{type(error).__name__}: {error}".strip(": "), permanent=False

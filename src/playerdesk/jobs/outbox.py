@@ -9,6 +9,7 @@ import structlog
 
 from playerdesk.adapters.email_out import DeliveryFailed, SmtpTransport, build_email, send_email
 from playerdesk.domain.enums import Channel
+from playerdesk.domain.mail import OutboxStatus
 from playerdesk.runtime import Runtime
 from playerdesk.services import outbound
 from playerdesk.services.outbound import Delivery
@@ -28,6 +29,7 @@ def smtp_transport(settings: Settings) -> SmtpTransport | None:
         username=settings.smtp_outbound_username,
         password=settings.smtp_outbound_password,
         timeout_seconds=settings.smtp_outbound_timeout_seconds,
+        ca_file=settings.smtp_outbound_ca_file,
     )
 
 
@@ -79,21 +81,30 @@ async def deliver_outbox(
             log.warning("outbox_resumed", outbox_id=delivery.id, attempts=delivery.attempts)
         try:
             provider_id = await senders[delivery.channel](delivery)
+        except DeliveryFailed as error:
+            failure = error
         except Exception as error:
-            permanent = isinstance(error, DeliveryFailed) and error.permanent
-            if not isinstance(error, DeliveryFailed):
-                log.exception("outbox_sender_crashed", outbox_id=delivery.id)
+            log.exception("outbox_sender_crashed", outbox_id=delivery.id)
+            failure = DeliveryFailed(f"{type(error).__name__}: {error}", permanent=False)
+        else:
             async with runtime.uow() as uow:
-                status = await outbound.record_failure(
-                    uow, item_id=delivery.id, error=str(error), permanent=permanent, policy=policy
+                await outbound.record_sent(
+                    uow, item_id=delivery.id, provider_message_id=provider_id
                 )
-            key = "dead" if status is not None and status.value == "dead" else "retry"
-            outcome[key] += 1
-            log.info("outbox_failed", outbox_id=delivery.id, permanent=permanent, status=key)
+            outcome["sent"] += 1
             continue
         async with runtime.uow() as uow:
-            await outbound.record_sent(uow, item_id=delivery.id, provider_message_id=provider_id)
-        outcome["sent"] += 1
+            status = await outbound.record_failure(
+                uow,
+                item_id=delivery.id,
+                error=str(failure),
+                permanent=failure.permanent,
+                bad_address=failure.bad_address,
+                policy=policy,
+            )
+        key = "dead" if status is OutboxStatus.DEAD else "retry"
+        outcome[key] += 1
+        log.info("outbox_failed", outbox_id=delivery.id, permanent=failure.permanent, status=key)
     if any(outcome.values()):
         log.info("outbox_delivered", **outcome)
     return outcome

@@ -33,7 +33,9 @@ async def _purge_expired_auth(runtime: Runtime) -> object:
 
 async def _floor_tick(runtime: Runtime) -> object:
     async with runtime.uow() as uow:
-        return await floor.run_floor_tick(uow, policy=runtime.policies.routing)
+        return await floor.run_floor_tick(
+            uow, policy=runtime.policies.routing, mail_policy=runtime.policies.mail
+        )
 
 
 def jobs_for(settings: Settings) -> list[PeriodicJob]:

@@ -27,10 +27,11 @@ from playerdesk.domain.enums import Channel, MessageKind, Presence, TicketStatus
 from playerdesk.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from playerdesk.domain.events import PresenceChanged, ReadReceipt, TypingChanged
 from playerdesk.domain.permissions import Actor, Permission
-from playerdesk.services import audit, routing
+from playerdesk.services import audit, outbound, routing
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.attachments import AttachmentContent, AttachmentPolicy, store_attachment
 from playerdesk.services.messages import MessageLimits, PostedMessage, add_player_message
+from playerdesk.services.outbound import MailPolicy
 from playerdesk.services.players import (
     PlayerFields,
     PlayerPolicy,
@@ -570,8 +571,10 @@ async def leave_offline_message(
     limits: MessageLimits,
     language: str | None,
     routing_policy: RoutingPolicy,
+    mail_policy: MailPolicy,
 ) -> Ticket:
-    """Nobody is online: the message becomes an email ticket, answered by email."""
+    """Nobody is online: the message becomes an email ticket, answered by email; the player
+    gets the acknowledgement with its number at once."""
     fields = PlayerFields(email=email, name=name, language=language)
     player = await _find_player(uow, identity)
     if player is not None:
@@ -611,5 +614,6 @@ async def leave_offline_message(
         limits=limits,
         routing_policy=routing_policy,
     )
+    await outbound.acknowledge_new_ticket(uow, ticket=ticket, player=player, policy=mail_policy)
     await uow.commit()
     return ticket

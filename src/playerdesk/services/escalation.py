@@ -15,8 +15,9 @@ from playerdesk.domain.errors import NotFound, ValidationFailed
 from playerdesk.domain.events import TicketEscalated
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.routing import TeamPurpose
-from playerdesk.services import audit, routing, sla
+from playerdesk.services import audit, outbound, routing, sla
 from playerdesk.services.floor_config import floor_config
+from playerdesk.services.outbound import MailPolicy
 from playerdesk.services.routing import RoutingPolicy
 from playerdesk.services.ticket_events import changes_since, publish_ticket_updated
 
@@ -42,6 +43,7 @@ async def _escalate(
     rule_id: int | None,
     actor: Actor,
     policy: RoutingPolicy,
+    mail_policy: MailPolicy,
 ) -> Escalation:
     now = uow.clock.now()
     before = {
@@ -101,6 +103,10 @@ async def _escalate(
             notify_supervisors=notify_supervisors,
         )
     )
+    if notify_supervisors:
+        await outbound.notify_supervisors_of_escalation(
+            uow, ticket=ticket, level=ticket.escalation_level, reason=reason, policy=mail_policy
+        )
     return escalation
 
 
@@ -113,7 +119,13 @@ async def _team_for(uow: UnitOfWork, rule: EscalationRuleRow) -> int | None:
 
 
 async def escalate_ticket(
-    uow: UnitOfWork, *, actor: Actor, ticket_id: int, reason: str, policy: RoutingPolicy
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    reason: str,
+    policy: RoutingPolicy,
+    mail_policy: MailPolicy,
 ) -> Escalation:
     """An agent escalates by hand: up one priority, to the Senior team, supervisors told."""
     actor.require(Permission.TICKETS_WRITE)
@@ -141,6 +153,7 @@ async def escalate_ticket(
         rule_id=None,
         actor=actor,
         policy=policy,
+        mail_policy=mail_policy,
     )
     await uow.commit()
     return escalation
@@ -159,7 +172,11 @@ async def active_rules(uow: UnitOfWork) -> list[EscalationRuleRow]:
 
 
 async def escalate_for_sla_events(
-    uow: UnitOfWork, *, events: Sequence[sla.RecordedSlaEvent], policy: RoutingPolicy
+    uow: UnitOfWork,
+    *,
+    events: Sequence[sla.RecordedSlaEvent],
+    policy: RoutingPolicy,
+    mail_policy: MailPolicy,
 ) -> int:
     """Apply the rules that listen to SLA warnings and breaches, inside the caller's
     transaction. Each event fires each matching rule once (the event itself happens once)."""
@@ -190,6 +207,7 @@ async def escalate_for_sla_events(
                 rule_id=rule.id,
                 actor=Actor.system(),
                 policy=policy,
+                mail_policy=mail_policy,
             )
             fired += 1
     return fired
@@ -220,7 +238,9 @@ async def schedule_unresolved_check(uow: UnitOfWork, *, ticket: Ticket) -> None:
     )
 
 
-async def escalate_unresolved(uow: UnitOfWork, *, policy: RoutingPolicy, batch: int = 200) -> int:
+async def escalate_unresolved(
+    uow: UnitOfWork, *, policy: RoutingPolicy, mail_policy: MailPolicy, batch: int = 200
+) -> int:
     """Tickets past an 'unresolved for' limit, inside the caller's transaction."""
     now = uow.clock.now()
     query = (
@@ -266,6 +286,7 @@ async def escalate_unresolved(uow: UnitOfWork, *, policy: RoutingPolicy, batch: 
                 rule_id=rule.id,
                 actor=Actor.system(),
                 policy=policy,
+                mail_policy=mail_policy,
             )
             fired += 1
         await uow.session.flush()

@@ -17,6 +17,7 @@ from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.routing import UNITS_PER_CHAT
 from playerdesk.domain.shifts import on_shift
 from playerdesk.services import escalation, routing, sla
+from playerdesk.services.outbound import MailPolicy
 from playerdesk.services.routing import RoutingPolicy
 
 log = structlog.get_logger(__name__)
@@ -64,14 +65,18 @@ async def _agents_who_left(uow: UnitOfWork, *, now: datetime) -> list[int]:
     return gone
 
 
-async def run_floor_tick(uow: UnitOfWork, *, policy: RoutingPolicy) -> TickResult:
+async def run_floor_tick(
+    uow: UnitOfWork, *, policy: RoutingPolicy, mail_policy: MailPolicy
+) -> TickResult:
     """One pass, one transaction: record due SLA warnings and breaches and escalate on them,
     escalate tickets unresolved too long, take conversations back from agents who left and
     serve every queue. Safe to run in several workers at once."""
     now = uow.clock.now()
     events = await sla.check_due_clocks(uow)
-    escalations = await escalation.escalate_for_sla_events(uow, events=events, policy=policy)
-    escalations += await escalation.escalate_unresolved(uow, policy=policy)
+    escalations = await escalation.escalate_for_sla_events(
+        uow, events=events, policy=policy, mail_policy=mail_policy
+    )
+    escalations += await escalation.escalate_unresolved(uow, policy=policy, mail_policy=mail_policy)
     released = 0
     for agent_id in await _agents_who_left(uow, now=now):
         released += await routing.release_agent_tickets(

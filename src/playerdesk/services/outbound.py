@@ -14,6 +14,8 @@ from babel.dates import format_timedelta
 from sqlalchemy import func, or_, select, update
 
 from playerdesk.db.models import (
+    Agent,
+    AgentTeam,
     Attachment,
     ChannelIdentity,
     EmailRecord,
@@ -24,7 +26,7 @@ from playerdesk.db.models import (
     Ticket,
 )
 from playerdesk.db.uow import UnitOfWork
-from playerdesk.domain.enums import Channel
+from playerdesk.domain.enums import AgentRole, Channel
 from playerdesk.domain.errors import NotFound, ValidationFailed
 from playerdesk.domain.events import OutboxItemChanged
 from playerdesk.domain.mail import (
@@ -48,6 +50,7 @@ MAX_RETRY_DELAY = timedelta(hours=6)
 class Purpose:
     REPLY = "reply"
     ACKNOWLEDGEMENT = "acknowledgement"
+    ESCALATION = "escalation"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +65,8 @@ class MailPolicy:
     lease: timedelta
     max_bytes: int
     max_attachments: int
+    # Where the console is reached from outside, for links in mails to staff (optional).
+    public_url: str | None = None
 
     @property
     def domain(self) -> str:
@@ -306,6 +311,87 @@ async def acknowledge_new_ticket(
     )
 
 
+async def notify_supervisors_of_escalation(
+    uow: UnitOfWork,
+    *,
+    ticket: Ticket,
+    level: int,
+    reason: str,
+    policy: MailPolicy,
+) -> list[OutboxItem]:
+    """Mail the supervisors of the ticket's team (all supervisors when the team has none)
+    that it was escalated, each in their first language. Not part of the player's thread:
+    nothing is recorded in it."""
+    supervisors = select(Agent).where(
+        Agent.role == AgentRole.SUPERVISOR.value, Agent.is_active.is_(True)
+    )
+    recipients: list[Agent] = []
+    if ticket.team_id is not None:
+        recipients = list(
+            (
+                await uow.session.scalars(
+                    supervisors.join(AgentTeam, AgentTeam.agent_id == Agent.id).where(
+                        AgentTeam.team_id == ticket.team_id
+                    )
+                )
+            ).all()
+        )
+    if not recipients:
+        recipients = list((await uow.session.scalars(supervisors)).all())
+    now = uow.clock.now()
+    items: list[OutboxItem] = []
+    for agent in recipients:
+        language = agent.languages[0] if agent.languages else "en"
+        gettext = translations(language).gettext
+        subject = gettext("Escalated: #{number} {subject}").format(
+            number=ticket.number, subject=ticket.subject
+        )
+        lines = [
+            gettext("Ticket #{number} was escalated to level {level}.").format(
+                number=ticket.number, level=level
+            ),
+            gettext("Reason: {reason}").format(reason=reason),
+            gettext("Priority: {priority}").format(priority=ticket.priority),
+        ]
+        if policy.public_url:
+            lines.append(f"{policy.public_url.rstrip('/')}/console/tickets/{ticket.id}")
+        text = "\n".join(lines)
+        rfc_message_id = new_message_id(policy)
+        item = OutboxItem(
+            channel=Channel.EMAIL.value,
+            purpose=Purpose.ESCALATION,
+            ticket_id=ticket.id,
+            message_id=None,
+            recipient=agent.email,
+            idempotency_key=rfc_message_id,
+            payload={
+                "from": policy.from_address,
+                "from_name": policy.from_name,
+                "to": agent.email,
+                "to_name": agent.name,
+                "subject": subject,
+                "text": text + "\n",
+                "html": _mail_html(
+                    language=language, body_html=_paragraphs_html(text), footer=policy.from_name
+                ),
+                "message_id": rfc_message_id,
+                "in_reply_to": None,
+                "references": [],
+                "language": language,
+                "auto_submitted": True,
+                "ticket_number": ticket.number,
+                "attachments": [],
+            },
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        uow.session.add(item)
+        items.append(item)
+    return items
+
+
 # --- delivering: the job's side ------------------------------------------------------
 
 
@@ -403,10 +489,17 @@ async def record_sent(uow: UnitOfWork, *, item_id: int, provider_message_id: str
 
 
 async def record_failure(
-    uow: UnitOfWork, *, item_id: int, error: str, permanent: bool, policy: MailPolicy
+    uow: UnitOfWork,
+    *,
+    item_id: int,
+    error: str,
+    permanent: bool,
+    bad_address: bool = False,
+    policy: MailPolicy,
 ) -> OutboxStatus | None:
     """A failed attempt: retried later with backoff, or dead-lettered when the failure is
-    permanent (the address does not exist) or the attempts are used up."""
+    permanent (the message was refused) or the attempts are used up; a refused address is
+    marked failing for the agents."""
     row = await _held(uow, item_id=item_id)
     if row is None:
         return None
@@ -416,7 +509,7 @@ async def record_failure(
     if permanent or row.attempts >= policy.max_attempts:
         row.status = OutboxStatus.DEAD.value
         row.dead_at = now
-        if permanent:
+        if bad_address:
             await mark_address_failing(
                 uow, channel=row.channel, address=row.recipient, reason=row.last_error
             )

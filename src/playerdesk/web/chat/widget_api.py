@@ -203,5 +203,6 @@ async def leave_message(
         limits=runtime.policies.messages,
         language=session.language,
         routing_policy=runtime.policies.routing,
+        mail_policy=runtime.policies.mail,
     )
     return OfflineOut(ticket_number=ticket.number)

@@ -235,6 +235,7 @@ async def escalate_ticket(
         ticket_id=ticket_id,
         reason=body.reason,
         policy=runtime.policies.routing,
+        mail_policy=runtime.policies.mail,
     )
     return EscalationOut.of(escalation)
 
