@@ -88,6 +88,14 @@ async def test_an_email_conversation_shows_its_delivery_and_a_bounce(
         conversation = pane(page, ticket.id)
         messages = conversation.get_by_test_id("conversation-message")
         await expect(messages.first).to_contain_text("mitt uttag på 500 kr")
+        original = messages.first.get_by_test_id("message-original")
+        await expect(original).to_have_text("Original email")
+        async with page.expect_download() as download_info:
+            await original.click()
+        download = await download_info.value
+        saved = await download.path()
+        assert saved is not None
+        assert Path(saved).read_bytes() == player_mail()
 
         composer = conversation.get_by_test_id("composer-input")
         await composer.fill("Hej Erik! Uttaget skickades i dag.")

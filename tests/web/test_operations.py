@@ -123,6 +123,7 @@ EXPECTED_OPERATIONS = {
     ("/api/v1/mailboxes/{mailbox_id}", "patch"),
     ("/api/v1/mailboxes/{mailbox_id}", "delete"),
     ("/api/v1/outbox", "get"),
+    ("/api/v1/tickets/{ticket_id}/messages/{message_id}/original", "get"),
     ("/api/v1/outbox/{outbox_id}/retry", "post"),
     ("/api/v1/tickets", "get"),
     ("/api/v1/tickets", "post"),

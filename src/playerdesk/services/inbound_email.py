@@ -15,7 +15,12 @@ from sqlalchemy import func, select, update
 from playerdesk.db.models import Agent, Attachment, ChannelIdentity, EmailRecord, Player, Ticket
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import AuthorKind, Channel, MessageKind, TicketStatus
-from playerdesk.domain.errors import DomainError, PayloadTooLarge, UnsupportedMediaType
+from playerdesk.domain.errors import (
+    DomainError,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from playerdesk.domain.mail import (
     MADE_UP_ID_DOMAIN,
     MailKind,
@@ -23,9 +28,9 @@ from playerdesk.domain.mail import (
     returned_message_ids,
     ticket_number_in,
 )
-from playerdesk.domain.permissions import Actor
+from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.players import normalise_email
-from playerdesk.services import outbound
+from playerdesk.services import audit, outbound
 from playerdesk.services.attachments import AttachmentPolicy, store_attachment
 from playerdesk.services.messages import MessageLimits, add_message, add_player_message
 from playerdesk.services.outbound import MailPolicy, is_our_message_id, mark_address_failing
@@ -433,6 +438,55 @@ async def _robot_mail(
     )
     await uow.commit()
     return Received(outcome=outcome, ticket_id=ticket.id, ticket_number=ticket.number)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OriginalEmail:
+    filename: str
+    data: bytes
+
+
+async def original_email(
+    uow: UnitOfWork, *, actor: Actor, ticket_id: int, message_id: int, store: AttachmentStore
+) -> OriginalEmail:
+    """The mail a message came from, byte for byte (headers, quoted history, every part),
+    for an agent who needs more than the shown text. It holds personal data: audited."""
+    actor.require(Permission.TICKETS_READ)
+    record = await uow.session.scalar(
+        select(EmailRecord).where(
+            EmailRecord.message_id == message_id,
+            EmailRecord.ticket_id == ticket_id,
+            EmailRecord.direction == "in",
+        )
+    )
+    if record is None or record.raw_sha256 is None:
+        raise NotFound("this message did not come by email", field="message_id")
+    data = await store.get(record.raw_sha256)
+    audit.record(
+        uow,
+        actor=actor,
+        action="email.original_viewed",
+        entity_type="message",
+        entity_id=message_id,
+        details={"ticket_id": ticket_id},
+    )
+    await uow.commit()
+    return OriginalEmail(filename=f"ticket-{ticket_id}-message-{message_id}.eml", data=data)
+
+
+async def messages_from_email(uow: UnitOfWork, *, actor: Actor, message_ids: list[int]) -> set[int]:
+    """Which of these messages came by email (their original can be opened)."""
+    actor.require(Permission.TICKETS_READ)
+    if not message_ids:
+        return set()
+    rows = await uow.session.scalars(
+        select(EmailRecord.message_id).where(
+            EmailRecord.message_id.in_(message_ids),
+            EmailRecord.direction == "in",
+            EmailRecord.raw_sha256.is_not(None),
+        )
+    )
+    return {message_id for message_id in rows.all() if message_id is not None}
 
 
 def _header_hint(raw: bytes, pattern: re.Pattern[bytes]) -> str | None:

@@ -17,8 +17,8 @@ from playerdesk.domain.errors import ValidationFailed
 from playerdesk.domain.permissions import Permission
 from playerdesk.services import agents as agent_service
 from playerdesk.services import escalation as escalation_service
+from playerdesk.services import inbound_email, outbound
 from playerdesk.services import messages as message_service
-from playerdesk.services import outbound
 from playerdesk.services import players as player_service
 from playerdesk.services import sla as sla_service
 from playerdesk.services import tickets as ticket_service
@@ -78,7 +78,11 @@ async def _one_sla(uow: UnitOfWork, ticket: Ticket) -> TicketSla:
 
 
 def message_json(
-    message: Message, *, names: dict[int, str], delivery: DeliveryState | None = None
+    message: Message,
+    *,
+    names: dict[int, str],
+    delivery: DeliveryState | None = None,
+    from_email: bool = False,
 ) -> Json:
     """The shape of a `message.posted` frame's message, so history and live look the same;
     `delivery` is how its outbound copy (an email) fared."""
@@ -100,6 +104,8 @@ def message_json(
             }
             for item in message.attachments
         ],
+        # The raw mail it came from can be opened (GET .../messages/{id}/original).
+        "from_email": from_email,
         "delivery": None
         if delivery is None
         else {"status": delivery.status, "attempts": delivery.attempts, "error": delivery.error},
@@ -126,11 +132,19 @@ async def conversation(ticket_id: IdPath, uow: ReadUowDep, actor: CurrentActor) 
         uow, actor=actor, message_ids=[message.id for message in history]
     )
     failing = await outbound.failing_address(uow, actor=actor, ticket=ticket)
+    from_email = await inbound_email.messages_from_email(
+        uow, actor=actor, message_ids=[message.id for message in history]
+    )
     return {
         "now": uow.clock.now().isoformat(),
         "ticket": ticket_json(ticket, unread=unread.get(ticket_id, 0), names=names, sla=sla),
         "messages": [
-            message_json(message, names=names, delivery=deliveries.get(message.id))
+            message_json(
+                message,
+                names=names,
+                delivery=deliveries.get(message.id),
+                from_email=message.id in from_email,
+            )
             for message in history
         ],
         "escalations": [escalation_json(item, names=names) for item in escalations],

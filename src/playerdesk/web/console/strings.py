@@ -51,6 +51,7 @@ def console_strings(language: str) -> dict[str, str]:
         "redacted": _("A card number was hidden"),
         "read_by_player": _("Read by the player"),
         # The state of the email copy of an agent's reply, shown under it.
+        "original_email": _("Original email"),
         "delivery_pending": _("Email queued"),
         "delivery_retrying": _("Email not sent yet; retrying"),
         "delivery_sending": _("Sending the email…"),

@@ -10,6 +10,7 @@ from playerdesk.domain.enums import Channel, MessageKind, Priority, TicketStatus
 from playerdesk.domain.errors import DomainError
 from playerdesk.domain.players import check_language
 from playerdesk.services import escalation as escalation_service
+from playerdesk.services import inbound_email
 from playerdesk.services import messages as message_service
 from playerdesk.services import sla as sla_service
 from playerdesk.services import tickets as ticket_service
@@ -202,6 +203,33 @@ async def list_messages(
 ) -> list[MessageOut]:
     items = await message_service.list_messages(uow, actor=actor, ticket_id=ticket_id)
     return [MessageOut.of(message) for message in items]
+
+
+@router.get(
+    "/{ticket_id}/messages/{message_id}/original",
+    response_class=Response,
+    responses={200: {"content": {"message/rfc822": {}}, "description": "the raw mail"}},
+)
+async def original_email(
+    ticket_id: IdPath, message_id: IdPath, uow: UowDep, actor: CurrentActor, runtime: RuntimeDep
+) -> Response:
+    """The mail a message came from, byte for byte (audited)."""
+    original = await inbound_email.original_email(
+        uow,
+        actor=actor,
+        ticket_id=ticket_id,
+        message_id=message_id,
+        store=runtime.attachments,
+    )
+    return Response(
+        content=original.data,
+        media_type="message/rfc822",
+        headers={
+            "Content-Disposition": f'attachment; filename="{original.filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @router.post("/{ticket_id}/transfer")

@@ -422,6 +422,18 @@ export class Conversation {
         ? el("p", { class: "message-receipt", text: this.strings.read_by_player, hidden: true })
         : null,
       message.delivery ? this.renderDelivery(message.delivery) : null,
+      message.from_email
+        ? el(
+            "p",
+            { class: "message-original" },
+            el("a", {
+              href: `/api/v1/tickets/${Number(this.id)}/messages/${Number(message.id)}/original`,
+              download: "",
+              text: this.strings.original_email,
+              "data-testid": "message-original",
+            }),
+          )
+        : null,
     );
   }
 
