@@ -95,7 +95,7 @@ async def test_an_email_conversation_shows_its_delivery_and_a_bounce(
         download = await download_info.value
         saved = await download.path()
         assert saved is not None
-        assert Path(saved).read_bytes() == player_mail()
+        assert await asyncio.to_thread(Path(saved).read_bytes) == player_mail()
 
         composer = conversation.get_by_test_id("composer-input")
         await composer.fill("Hej Erik! Uttaget skickades i dag.")
