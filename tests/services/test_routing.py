@@ -19,7 +19,7 @@ from playerdesk.runtime import Runtime
 from playerdesk.services import auth, chat, floor, routing, routing_admin
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
-from tests.conftest import AgentFactory, AgentLogin, RecordingBus
+from tests.conftest import AgentFactory, AgentLogin, QueryCounter, RecordingBus
 
 
 async def standard_floor(runtime: Runtime) -> dict[str, int]:
@@ -195,6 +195,40 @@ async def test_when_nobody_has_room_the_chat_waits_and_is_assigned_the_moment_on
     assert [(event.ticket_id, event.position) for event in moved] == [(later.id, 1)]
     assert (await loads(runtime))[agent.id] == 100
     await assert_loads_match_tickets(runtime)
+
+
+async def test_a_long_queue_is_counted_only_so_far_and_says_more_are_ahead(
+    runtime: Runtime,
+    make_agent: AgentFactory,
+    bus: RecordingBus,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(routing, "QUEUE_COUNTED_AHEAD", 2)
+    agent = await make_agent(max_chats=1)
+    await go_online(runtime, agent)
+    await open_chat(runtime, player="P-0")  # the agent is full from here
+    for index in range(1, 5):
+        clock.advance(timedelta(seconds=10))
+        await open_chat(runtime, player=f"P-{index}")
+    places = [
+        (event.position, event.more_ahead, event.estimated_wait_seconds)
+        for event in bus.published
+        if isinstance(event, QueuePositionChanged)
+    ]
+    # Two ahead are counted; from the third waiting on, "more than 2 ahead" and no estimate.
+    assert places == [(1, False, 240), (2, False, 480), (3, True, None), (3, True, None)]
+
+
+async def test_the_teams_handling_time_is_measured_once_a_minute(
+    runtime: Runtime, count_queries: QueryCounter
+) -> None:
+    async with runtime.read_uow() as uow:
+        assert await routing.recent_handling_time(uow, team_id=None) is None
+        measured = count_queries.count
+        assert await routing.recent_handling_time(uow, team_id=None) is None
+    assert measured == 1
+    assert count_queries.count == measured  # the second came from the cache
 
 
 async def test_waiting_on_the_player_frees_capacity_and_their_reply_takes_it_back(

@@ -110,6 +110,8 @@ class QueuePositionChanged(_Event):
     team_id: int | None
     position: int
     estimated_wait_seconds: int | None
+    # More waiting ahead than were counted: `position` is a floor ("more than N ahead").
+    more_ahead: bool = False
 
 
 class SlaAlert(_Event):

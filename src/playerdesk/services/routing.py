@@ -10,6 +10,8 @@ keeps capacity from being exceeded when two processes assign at the same moment.
 from __future__ import annotations
 
 import functools
+import time
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +27,7 @@ from sqlalchemy import (
     case,
     false,
     func,
+    literal,
     or_,
     select,
     update,
@@ -83,6 +86,9 @@ LIVE_CHANNELS = frozenset(
 )
 DRAIN_BATCH = 50
 QUEUE_POSITIONS_PUBLISHED = 100
+# Places counted ahead of a waiting conversation before "more than this" is said instead.
+QUEUE_COUNTED_AHEAD = 200
+HANDLING_TIME_SECONDS = 60.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -472,11 +478,22 @@ def _ahead_of(ticket: Ticket) -> ColumnElement[bool]:
     )
 
 
-async def queue_position(uow: UnitOfWork, *, ticket: Ticket) -> int | None:
+@dataclass(frozen=True, kw_only=True)
+class QueuePlace:
+    position: int  # 1 = next
+    # More than QUEUE_COUNTED_AHEAD are ahead: `position` is a floor, not the place.
+    more_ahead: bool = False
+
+
+async def queue_position(uow: UnitOfWork, *, ticket: Ticket) -> QueuePlace | None:
+    """Where a waiting conversation stands. Counting stops at QUEUE_COUNTED_AHEAD: a
+    team's queue can hold thousands of emails, and a player learns as much from "more
+    than 200 ahead" as from the exact number, at a bounded cost per routing decision."""
     if ticket.queued_at is None:
         return None
-    ahead = await uow.session.scalar(select(func.count()).where(_ahead_of(ticket)))
-    return int(ahead or 0) + 1
+    counted = select(literal(1)).where(_ahead_of(ticket)).limit(QUEUE_COUNTED_AHEAD).subquery()
+    ahead = int(await uow.session.scalar(select(func.count()).select_from(counted)) or 0)
+    return QueuePlace(position=ahead + 1, more_ahead=ahead >= QUEUE_COUNTED_AHEAD)
 
 
 async def _serving(uow: UnitOfWork, *, team_id: int | None) -> int:
@@ -487,8 +504,25 @@ async def _serving(uow: UnitOfWork, *, team_id: int | None) -> int:
     )
 
 
+# Per database and team: (when measured, by the process's monotonic clock; the value).
+_handling_times: weakref.WeakKeyDictionary[Any, dict[int | None, tuple[float, timedelta | None]]]
+_handling_times = weakref.WeakKeyDictionary()
+
+
 async def recent_handling_time(uow: UnitOfWork, *, team_id: int | None) -> timedelta | None:
-    """How long the team's conversations resolved in the last hour were worked on."""
+    """How long the team's conversations resolved in the last hour were worked on, kept
+    HANDLING_TIME_SECONDS per process: it only feeds a wait estimate, and measuring it on
+    every decision that queues cost a query."""
+    per_team = _handling_times.setdefault(uow.session.get_bind(), {})
+    cached = per_team.get(team_id)
+    if cached is not None and time.monotonic() - cached[0] < HANDLING_TIME_SECONDS:
+        return cached[1]
+    measured = await _measure_handling_time(uow, team_id=team_id)
+    per_team[team_id] = (time.monotonic(), measured)
+    return measured
+
+
+async def _measure_handling_time(uow: UnitOfWork, *, team_id: int | None) -> timedelta | None:
     now = uow.clock.now()
     in_team = Ticket.team_id == team_id if team_id is not None else Ticket.team_id.is_(None)
     rows = (
@@ -511,7 +545,8 @@ async def recent_handling_time(uow: UnitOfWork, *, team_id: int | None) -> timed
 @dataclass(frozen=True, kw_only=True)
 class QueueStanding:
     position: int  # 1 = next
-    estimated_wait: timedelta | None  # None: nobody serves the queue now
+    estimated_wait: timedelta | None  # None: nobody serves the queue, or too far to say
+    more_ahead: bool = False  # see QueuePlace
 
     @property
     def estimated_wait_seconds(self) -> int | None:
@@ -522,15 +557,17 @@ async def queue_standing(
     uow: UnitOfWork, *, ticket: Ticket, serving: int | None = None
 ) -> QueueStanding | None:
     """Where a waiting conversation stands; None when it is not waiting."""
-    position = await queue_position(uow, ticket=ticket)
-    if position is None:
+    place = await queue_position(uow, ticket=ticket)
+    if place is None:
         return None
+    if place.more_ahead:
+        return QueueStanding(position=place.position, estimated_wait=None, more_ahead=True)
     if serving is None:
         serving = await _serving(uow, team_id=ticket.team_id)
     return QueueStanding(
-        position=position,
+        position=place.position,
         estimated_wait=estimate_wait(
-            position=position,
+            position=place.position,
             agents_serving=serving,
             recent_handling_time=await recent_handling_time(uow, team_id=ticket.team_id),
         ),
@@ -551,6 +588,7 @@ async def publish_queue_position(
             team_id=ticket.team_id,
             position=standing.position,
             estimated_wait_seconds=standing.estimated_wait_seconds,
+            more_ahead=standing.more_ahead,
         )
     )
 

@@ -51,4 +51,7 @@ def widget_strings(language: str) -> dict[str, str]:
             "widget", "All our agents are busy. You are number {position} in the queue."
         ),
         "queue_wait": pgettext("widget", "Estimated wait: about {minutes} min."),
+        "queue_long": pgettext(
+            "widget", "All our agents are busy. More than {count} people are waiting before you."
+        ),
     }

@@ -81,13 +81,21 @@ def render_for_widget(event: Event) -> Frame | None:
         case QueuePositionChanged():
             return {
                 "type": "queue",
-                "queue": queue_frame(event.position, event.estimated_wait_seconds),
+                "queue": queue_frame(
+                    event.position, event.estimated_wait_seconds, more_ahead=event.more_ahead
+                ),
             }
     return None
 
 
-def queue_frame(position: int, estimated_wait_seconds: int | None) -> Frame:
-    return {"position": position, "estimated_wait_seconds": estimated_wait_seconds}
+def queue_frame(
+    position: int, estimated_wait_seconds: int | None, *, more_ahead: bool = False
+) -> Frame:
+    return {
+        "position": position,
+        "estimated_wait_seconds": estimated_wait_seconds,
+        "more_ahead": more_ahead,
+    }
 
 
 class WidgetConnection:
@@ -132,7 +140,11 @@ class WidgetConnection:
                 "conversation": conversation_frame(conversation.ticket),
                 "messages": [message_frame(message) for message in messages],
                 "agents_available": available,
-                "queue": queue_frame(standing.position, standing.estimated_wait_seconds)
+                "queue": queue_frame(
+                    standing.position,
+                    standing.estimated_wait_seconds,
+                    more_ahead=standing.more_ahead,
+                )
                 if standing is not None
                 else None,
             }
@@ -192,7 +204,11 @@ class WidgetConnection:
                 self.outbox.send(
                     {
                         "type": "queue",
-                        "queue": queue_frame(standing.position, standing.estimated_wait_seconds),
+                        "queue": queue_frame(
+                            standing.position,
+                            standing.estimated_wait_seconds,
+                            more_ahead=standing.more_ahead,
+                        ),
                     }
                 )
 

@@ -637,7 +637,9 @@
       this.queueRow.hidden = true;
       return;
     }
-    var text = this.t("queue_position").replace("{position}", String(queue.position));
+    var text = queue.more_ahead
+      ? this.t("queue_long").replace("{count}", String(queue.position - 1))
+      : this.t("queue_position").replace("{position}", String(queue.position));
     if (typeof queue.estimated_wait_seconds === "number") {
       var minutes = Math.max(1, Math.round(queue.estimated_wait_seconds / 60));
       text += " " + this.t("queue_wait").replace("{minutes}", String(minutes));
