@@ -247,6 +247,28 @@ def cmd_setup_floor(_args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_CASINO_TOKEN = "demo-casino-token"
+
+
+def cmd_demo_casino(args: argparse.Namespace) -> int:
+    """Serve the demo casino back office, so the connector can be tried without a casino."""
+    import uvicorn
+
+    from playerdesk.crm.demo_backoffice import create_demo_backoffice
+
+    settings = _settings()
+    token = settings.casino_api_token
+    secret = settings.casino_api_secret
+    if token is None and secret is None:
+        token = DEMO_CASINO_TOKEN
+        print(f"PLAYERDESK_CASINO_API_TOKEN is not set: using the demo token {token!r}")
+    print(f"Demo casino back office: http://{args.host}:{args.port}/v1")
+    sys.stdout.flush()
+    app = create_demo_backoffice(bearer_token=token, hmac_secret=secret)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="playerdesk", description="PlayerDesk player support")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -271,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
         "setup-floor",
         help="create the standard teams, routing rules, SLA policies and escalation rules",
     ).set_defaults(handler=cmd_setup_floor)
+
+    demo_casino = commands.add_parser("demo-casino", help="serve the demo casino back office")
+    demo_casino.add_argument("--host", default="127.0.0.1")
+    demo_casino.add_argument("--port", type=int, default=8100)
+    demo_casino.set_defaults(handler=cmd_demo_casino)
 
     create_agent = commands.add_parser("create-agent", help="create an agent account")
     create_agent.add_argument("--email", required=True)

@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     form_limit_per_ip: int = Field(default=10, ge=1)
     form_limit_per_email: int = Field(default=5, ge=1)
 
+    # The casino back office's credentials (docs/casino-api.yaml): a bearer token and/or the
+    # HMAC-SHA256 signing secret. `playerdesk demo-casino` accepts what is set here.
+    casino_api_token: str | None = None
+    casino_api_secret: str | None = None
+
     metrics_token: str | None = None
     run_jobs_in_process: bool | None = None
     log_format: str = "auto"
