@@ -240,6 +240,44 @@ async def _show(request: Request, runtime: RuntimeDep, uow: UowDep, section: str
     return await _render(request, runtime, uow, signed, section=section)
 
 
+RefusedPage = Callable[[Viewer, FormError, int, FormData], Awaitable[Response]]
+
+
+async def submit_form(
+    request: Request,
+    runtime: RuntimeDep,
+    uow: UnitOfWork,
+    *,
+    form_name: str,
+    action: Callable[[FormData, Viewer], Awaitable[object]],
+    refused: RefusedPage,
+    done: str,
+) -> Response:
+    """Every admin form: check the CSRF token, run one service call, then back to the page
+    (`done`), or the page again (`refused`) with the refusal next to the form."""
+    signed = await _signed_or_login(request, uow)
+    if not isinstance(signed, Viewer):
+        return signed
+    form = await request.form()
+    language = _language(request, runtime)
+    if not csrf_valid(
+        request, submitted=str(form.get("csrf_token") or ""), secret_key=runtime.settings.secret_key
+    ):
+        _ = translations(language).gettext
+        expired = FormError(
+            form=form_name, field=None, message=_("Your session expired. Please try again.")
+        )
+        return await refused(signed, expired, 403, form)
+    try:
+        await action(form, signed)
+    except DomainError as exc:
+        # The failed use case rolled back; the page is read in a fresh transaction.
+        await uow.session.rollback()
+        error = _error_of(exc, form=form_name, language=language)
+        return await refused(signed, error, _status_of(exc), form)
+    return RedirectResponse(done, status_code=303)
+
+
 async def _submit(
     request: Request,
     runtime: RuntimeDep,
@@ -250,20 +288,7 @@ async def _submit(
     action: Callable[[FormData, Viewer], Awaitable[object]],
     form_values: Callable[[FormData], dict[str, Any]] | None = None,
 ) -> Response:
-    """Check the CSRF token, run one service call, then back to the page (or the page again
-    with the refusal next to the form and what was typed kept)."""
-    signed = await _signed_or_login(request, uow)
-    if not isinstance(signed, Viewer):
-        return signed
-    form = await request.form()
-    language = _language(request, runtime)
-    if not csrf_valid(
-        request, submitted=str(form.get("csrf_token") or ""), secret_key=runtime.settings.secret_key
-    ):
-        _ = translations(language).gettext
-        error = FormError(
-            form=form_name, field=None, message=_("Your session expired. Please try again.")
-        )
+    async def refused(signed: Viewer, error: FormError, status: int, form: FormData) -> Response:
         return await _render(
             request,
             runtime,
@@ -272,24 +297,18 @@ async def _submit(
             section=section,
             error=error,
             form_values=form_values(form) if form_values else None,
-            status_code=403,
+            status_code=status,
         )
-    try:
-        await action(form, signed)
-    except DomainError as exc:
-        # The failed use case rolled back; the page is read in a fresh transaction.
-        await uow.session.rollback()
-        return await _render(
-            request,
-            runtime,
-            uow,
-            signed,
-            section=section,
-            error=_error_of(exc, form=form_name, language=language),
-            form_values=form_values(form) if form_values else None,
-            status_code=_status_of(exc),
-        )
-    return RedirectResponse(f"{BASE}/{section}?saved=1", status_code=303)
+
+    return await submit_form(
+        request,
+        runtime,
+        uow,
+        form_name=form_name,
+        action=action,
+        refused=refused,
+        done=f"{BASE}/{section}?saved=1",
+    )
 
 
 @router.get("")

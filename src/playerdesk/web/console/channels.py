@@ -11,12 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from playerdesk.db.models import Mailbox
 from playerdesk.db.uow import UnitOfWork
-from playerdesk.domain.errors import DomainError, PermissionDenied, ValidationFailed
+from playerdesk.domain.errors import PermissionDenied, ValidationFailed
 from playerdesk.domain.mail import OutboxStatus
 from playerdesk.domain.permissions import Permission
 from playerdesk.i18n import translations
@@ -27,12 +26,12 @@ from playerdesk.services.routing_admin import N_
 from playerdesk.web.console.admin import (
     FormError,
     Viewer,
-    _error_of,
+    _common,
     _signed_or_login,
-    _status_of,
+    submit_form,
 )
 from playerdesk.web.console.routes import _language, _page
-from playerdesk.web.deps import Admitted, IdPath, ReadUowDep, RuntimeDep, UowDep, csrf_valid
+from playerdesk.web.deps import Admitted, IdPath, ReadUowDep, RuntimeDep, UowDep
 from playerdesk.web.schemas.channels import IMAPS_PORT, MAX_PASSWORD_LENGTH, OutboxItemOut
 
 router = APIRouter(prefix="/console/admin", include_in_schema=False, dependencies=[Admitted])
@@ -213,15 +212,13 @@ def _admin_page(
     status_code: int,
     **context: Any,
 ) -> Response:
+    language = _language(request, runtime)
     return _page(
         request,
         runtime,
         f"console/admin/{section}.html",
         status_code=status_code,
-        agent_name=signed.name,
-        section=section,
-        can_floor=signed.actor.can(Permission.FLOOR_READ),
-        can_channels=True,
+        **_common(signed, section, language),
         **context,
     )
 
@@ -240,32 +237,16 @@ async def _submit(
     done: str,
     keep_typed: bool = False,
 ) -> Response:
-    """Check the CSRF token, run one service call, then back to the page (or the page again
-    with the refusal next to the form and what was typed kept)."""
-    signed = await _signed_or_login(request, uow)
-    if not isinstance(signed, Viewer):
-        return signed
-    form = await request.form()
-    language = _language(request, runtime)
-    typed = _typed_values(form) if keep_typed else None
-    if not csrf_valid(
-        request, submitted=str(form.get("csrf_token") or ""), secret_key=runtime.settings.secret_key
-    ):
-        _ = translations(language).gettext
-        expired = FormError(
-            form=form_name, field=None, message=_("Your session expired. Please try again.")
-        )
-        return await render(request, runtime, uow, signed, error=expired, typed=typed, status=403)
-    try:
-        await action(form, signed)
-    except DomainError as exc:
-        # The failed use case rolled back; the page is read in a fresh transaction.
-        await uow.session.rollback()
-        error = _error_of(exc, form=form_name, language=language)
-        return await render(
-            request, runtime, uow, signed, error=error, typed=typed, status=_status_of(exc)
-        )
-    return RedirectResponse(done, status_code=303)
+    """The admin forms' one path (admin.submit_form); a refused form shows its page again,
+    with what was typed kept when `keep_typed`."""
+
+    async def refused(signed: Viewer, error: FormError, status: int, form: FormData) -> Response:
+        typed = _typed_values(form) if keep_typed else None
+        return await render(request, runtime, uow, signed, error=error, typed=typed, status=status)
+
+    return await submit_form(
+        request, runtime, uow, form_name=form_name, action=action, refused=refused, done=done
+    )
 
 
 # Mailboxes ----------------------------------------------------------------------------------
