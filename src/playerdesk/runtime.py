@@ -8,6 +8,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from playerdesk.clock import Clock, SystemClock
+from playerdesk.crm.base import CasinoBackend
+from playerdesk.crm.http import CasinoApiConfig, HttpCasinoBackend
 from playerdesk.db.admission import Admission
 from playerdesk.db.engine import create_engine, create_session_factory
 from playerdesk.db.uow import UnitOfWork
@@ -89,6 +91,8 @@ class Runtime:
     clock: Clock
     attachments: AttachmentStore
     hub: Hub = field(default_factory=Hub)
+    # The casino's back office, when one is configured.
+    casino: CasinoBackend | None = None
     policies: Policies = field(init=False)
     actor_cache: ActorCache = field(init=False)
     read_session_factory: async_sessionmaker[AsyncSession] = field(init=False)
@@ -136,8 +140,24 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        if isinstance(self.casino, HttpCasinoBackend):
+            await self.casino.close()
         await self.bus.close()
         await self.engine.dispose()
+
+
+def casino_backend(settings: Settings) -> CasinoBackend | None:
+    if not settings.casino_api_url:
+        return None
+    return HttpCasinoBackend(
+        CasinoApiConfig(
+            base_url=settings.casino_api_url,
+            bearer_token=settings.casino_api_token,
+            hmac_secret=settings.casino_api_secret,
+            timeout_seconds=settings.casino_api_timeout_seconds,
+            cache_seconds=settings.casino_api_cache_seconds,
+        )
+    )
 
 
 def build_runtime(
@@ -161,4 +181,5 @@ def build_runtime(
         bus=bus,
         clock=clock or SystemClock(),
         attachments=LocalAttachmentStore(settings.attachments_dir),
+        casino=casino_backend(settings),
     )

@@ -117,10 +117,17 @@ class Settings(BaseSettings):
     form_limit_per_ip: int = Field(default=10, ge=1)
     form_limit_per_email: int = Field(default=5, ge=1)
 
-    # The casino back office's credentials (docs/casino-api.yaml): a bearer token and/or the
-    # HMAC-SHA256 signing secret. `playerdesk demo-casino` accepts what is set here.
+    # The casino back office (docs/casino-api.yaml, docs/CASINO-INTEGRATION.md): its base URL
+    # (unset: no back office, the console shows what PlayerDesk itself knows), a bearer
+    # token and/or the HMAC-SHA256 signing secret. `playerdesk demo-casino` accepts what is
+    # set here.
+    casino_api_url: str | None = None
     casino_api_token: str | None = None
     casino_api_secret: str | None = None
+    # Each call's limit: a slow back office must not hold up a reply.
+    casino_api_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    # How long a player's account data is reused before it is asked for again (0: never).
+    casino_api_cache_seconds: float = Field(default=10.0, ge=0, le=300)
 
     metrics_token: str | None = None
     run_jobs_in_process: bool | None = None

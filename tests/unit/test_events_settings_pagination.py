@@ -139,3 +139,18 @@ def test_cursor_round_trip_and_tampering() -> None:
         with pytest.raises(ValidationFailed) as caught:
             decode_cursor(bad)
         assert caught.value.field == "cursor"
+
+
+async def test_casino_back_office_is_wired_only_when_its_url_is_set() -> None:
+    from playerdesk.crm.http import HttpCasinoBackend
+    from playerdesk.runtime import casino_backend
+
+    assert casino_backend(Settings(env="dev")) is None
+    backend = casino_backend(
+        Settings(env="dev", casino_api_url="http://127.0.0.1:8100", casino_api_token="t")
+    )
+    assert isinstance(backend, HttpCasinoBackend)
+    await backend.close()
+    # A URL without credentials is a configuration mistake, caught at start-up.
+    with pytest.raises(ValueError, match="bearer token or an HMAC secret"):
+        casino_backend(Settings(env="dev", casino_api_url="http://127.0.0.1:8100"))
