@@ -1467,6 +1467,10 @@
 
   Widget.prototype.close = function () {
     if (!this.isOpen) return;
+    // What the player saw while the panel was open is read, even if the debounced receipt
+    // has not gone out yet: send it now, or those messages would count as unread.
+    clearTimeout(this.receiptTimer);
+    this.flushReceipt();
     this.isOpen = false;
     storageSet(session(), OPEN_KEY, null);
     this.stopTyping();
