@@ -161,11 +161,14 @@ class ConsoleApp {
   onConnection(connected, reconnected) {
     this.banner.hidden = connected;
     this.presenceGroup?.classList.toggle("is-disconnected", !connected);
-    if (connected && reconnected) {
-      // Catch up with what happened while the connection was down.
-      this.inbox.refresh();
+    if (!connected) return;
+    // Catch up with what happened while the connection was down, or, on the first
+    // connection, between rendering the page and the socket opening: live frames sent
+    // before then never reached this page.
+    this.inbox.refresh();
+    if (reconnected) {
       for (const conversation of this.conversations.values()) conversation.load();
-    } else if (connected) {
+    } else {
       this.activeConversation?.markRead(); // a read the closed socket could not carry yet
     }
   }
