@@ -39,6 +39,15 @@ from playerdesk.web.app import create_app
 # Plain JSON logs: the dev renderer's rich tracebacks make every expected 500 slow.
 configure_logging(log_format="json")
 
+
+@pytest.fixture(autouse=True)
+def _logging_stays_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test running a CLI command through `cli.main` must not point the logs at that
+    test's captured stdout: pytest closes it afterwards, and every later log line fails."""
+    import playerdesk.cli
+
+    monkeypatch.setattr(playerdesk.cli, "configure_logging", lambda **_: None)
+
 PG_URL = os.environ.get("PLAYERDESK_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("PLAYERDESK_TEST_REDIS_URL")
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

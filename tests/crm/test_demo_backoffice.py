@@ -606,9 +606,6 @@ def test_demo_casino_command_serves_with_the_demo_token(
     monkeypatch.delenv("PLAYERDESK_CASINO_API_TOKEN", raising=False)
     monkeypatch.delenv("PLAYERDESK_CASINO_API_SECRET", raising=False)
     monkeypatch.setattr(uvicorn, "run", fake_run)
-    # Logging stays as the suite set it: bound to this test's captured stderr, it would
-    # write into a closed stream in the tests after.
-    monkeypatch.setattr(cli, "configure_logging", lambda **_: None)
     assert cli.main(["demo-casino", "--port", "8123"]) == 0
     assert served["host"] == "127.0.0.1"
     assert served["port"] == 8123
