@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from playerdesk.db.migrate import upgrade_database
@@ -100,9 +101,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"API docs:        http://{args.host}:{args.port}/api/docs")
     print("Demo logins (role, email, password):")
     print("\n".join(lines))
+    settings, casino = _demo_casino(settings)
     settings, extra = _demo_mail(settings)
     sys.stdout.flush()
-    _serve(settings, host=args.host, port=args.port, extra=extra)
+    _serve(settings, host=args.host, port=args.port, extra=[*casino, *extra])
     return 0
 
 
@@ -136,6 +138,62 @@ def _demo_mail(settings: Settings) -> tuple[Settings, list[BackgroundTask]]:
         print(f"Email out:       kept as .eml files in {directory}")
     print()
     return settings.model_copy(update=updates), extra
+
+
+DEMO_CASINO_PORT = 8100
+DEMO_CASINO_PORTS_TRIED = 20
+
+
+def _listen_on_free_port(host: str, first_port: int, attempts: int) -> socket.socket:
+    """A socket bound to `first_port`, or to the next port that is free."""
+    for port in range(first_port, first_port + attempts):
+        candidate = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        candidate.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            candidate.bind((host, port))
+        except OSError:
+            candidate.close()
+            continue
+        return candidate
+    raise OSError(f"no free port from {first_port} to {first_port + attempts - 1} on {host}")
+
+
+def _demo_casino(settings: Settings) -> tuple[Settings, list[BackgroundTask]]:
+    """The demo casino back office, served in this process on 127.0.0.1:8100 (or the next free
+    port) and reached over real HTTP like an operator's, unless PLAYERDESK_CASINO_API_URL
+    points at a back office already."""
+    if settings.casino_api_url:
+        print(f"Back office:     {settings.casino_api_url}")
+        return settings, []
+    import uvicorn
+
+    from playerdesk.crm.demo_backoffice import create_demo_backoffice
+
+    token = settings.casino_api_token
+    if token is None and settings.casino_api_secret is None:
+        token = DEMO_CASINO_TOKEN
+    listener = _listen_on_free_port("127.0.0.1", DEMO_CASINO_PORT, DEMO_CASINO_PORTS_TRIED)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    app = create_demo_backoffice(bearer_token=token, hmac_secret=settings.casino_api_secret)
+
+    class EmbeddedServer(uvicorn.Server):
+        # The outer server owns the signals: Ctrl-C stops it, and it stops this one.
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    async def serve(_runtime: Runtime) -> None:
+        server = EmbeddedServer(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        task = asyncio.ensure_future(server.serve(sockets=[listener]))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            server.should_exit = True
+            await task
+            raise
+
+    print(f"Back office:     {url} (the demo back office, docs/CASINO-INTEGRATION.md)")
+    return settings.model_copy(update={"casino_api_url": url, "casino_api_token": token}), [serve]
 
 
 async def _worker(settings: Settings) -> None:

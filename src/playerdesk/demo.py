@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from playerdesk.clock import FrozenClock
+from playerdesk.demo_canned import seed_canned_replies
+from playerdesk.demo_kb import seed_knowledge_base
 from playerdesk.domain.enums import AgentRole, AuthMethod, Channel, MessageKind, Priority
 from playerdesk.domain.enums import TicketStatus as Status
 from playerdesk.domain.errors import DomainError
@@ -561,7 +563,7 @@ TICKETS: tuple[_TicketSpec, ...] = (
                 "Hi Priya, I'm sorry for the wait, and that nobody told you sooner. Because "
                 "of the amount, regulations require a short source-of-funds check before we "
                 "can pay out. Please upload a payslip or a bank statement from the last 3 "
-                "months under My Account → Documents. Once it's approved - usually within "
+                "months under My Account → Verification. Once it's approved - usually within "
                 "24 hours - your withdrawal will be processed straight away.",
             ),
             _player("I've just uploaded my bank statement from last month."),
@@ -823,7 +825,7 @@ TICKETS: tuple[_TicketSpec, ...] = (
         steps=(
             _reply(
                 "senior",
-                "Hej Henrik! Uttag över 3 000 kr granskas manuellt innan de skickas, och "
+                "Hej Henrik! Alla uttag granskas innan de skickas, och "
                 "under helgen tar det lite längre tid. Jag har kollat ditt uttag: det "
                 "godkändes i morse och pengarna är på väg till ditt bankkonto. Med Trustly "
                 "brukar de vara framme inom några minuter, senast nästa bankdag.",
@@ -948,8 +950,13 @@ async def seed_demo(runtime: Runtime) -> list[DemoLogin]:
                 agent_ids=agent_ids,
                 player_ids=player_ids,
             )
+        await seed_canned_replies(runtime, payments_team_id=team_ids[PAYMENTS])
         # Last, because its existence tells the next run that everything above is done.
         await _ensure_agents(runtime, [ADMIN], team_ids)
+    async with runtime.uow() as uow:  # the help centre's articles (skips what exists)
+        await seed_knowledge_base(
+            uow, actor=Actor.system(), languages=runtime.policies.players.languages
+        )
     return demo_logins()
 
 

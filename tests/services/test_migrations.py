@@ -7,11 +7,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from playerdesk.db.base import Base
+from playerdesk.db.models.kb import include_name
 from playerdesk.runtime import Runtime
 
 
 def _diff(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": include_name}
+    )
     return list(compare_metadata(context, Base.metadata))
 
 

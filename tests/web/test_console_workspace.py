@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from playerdesk.db.models import Agent, AuditEntry, Ticket
+from playerdesk.db.models import Agent, Ticket
 from playerdesk.domain.enums import (
     AgentRole,
     Channel,
@@ -445,40 +445,6 @@ async def test_conversation_json_has_history_with_authors_notes_and_unread(
     summary = (await client.get(f"/console/tickets/{ticket.id}/summary")).json()
     assert summary["ticket"]["unread"] == 1
     assert (await client.get("/console/tickets/999999/conversation")).status_code == 404
-
-
-async def test_player_details_are_an_audited_read_made_only_on_request(
-    client: httpx.AsyncClient, make_agent: AgentFactory, runtime: Runtime
-) -> None:
-    me = await sign_in(client, make_agent)
-    known = await open_ticket(runtime, subject="Known", external_id="C-1001")
-    anonymous = await open_ticket(runtime, subject="Anonymous", external_id=None)
-
-    await client.get("/console")
-    await client.get(f"/console/tickets/{known.id}/conversation")
-    assert await audited_views(runtime) == []
-
-    details = await client.get(f"/console/tickets/{known.id}/player")
-    visitor = await client.get(f"/console/tickets/{anonymous.id}/player")
-
-    assert details.status_code == 200
-    assert details.json()["player"]["external_id"] == "C-1001"
-    assert details.json()["player"]["name"] == "Lena Player"
-    # A player the casino does not know (an anonymous chat visitor) is shown too, audited.
-    assert visitor.status_code == 200
-    assert visitor.json()["player"]["external_id"] is None
-    assert await audited_views(runtime) == [
-        (me.id, str(known.player_id)),
-        (me.id, str(anonymous.player_id)),
-    ]
-
-
-async def audited_views(runtime: Runtime) -> list[tuple[int | None, str | None]]:
-    async with runtime.uow() as uow:
-        rows = await uow.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "player.viewed")
-        )
-        return [(row.actor_agent_id, row.entity_id) for row in rows]
 
 
 # Actions use the REST API with the page's CSRF token ----------------------------------------

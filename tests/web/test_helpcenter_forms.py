@@ -194,10 +194,10 @@ async def test_the_switcher_links_every_language_by_its_own_name(
     assert '<option value="bonuses" selected>' in page.text
 
 
-async def test_help_leads_to_the_contact_form(client: httpx.AsyncClient) -> None:
+async def test_help_leads_to_the_help_centre_home(client: httpx.AsyncClient) -> None:
     response = await client.get("/help?lang=pl")
     assert response.status_code == 307
-    assert response.headers["location"] == "/help/contact?lang=pl"
+    assert response.headers["location"] == "/help/pl"
 
 
 # Sending --------------------------------------------------------------------------------

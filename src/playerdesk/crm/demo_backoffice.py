@@ -999,12 +999,13 @@ def _seed_accounts(now: datetime) -> dict[str, _Account]:
             bonuses=[
                 Bonus(
                     id="B-369752-WELCOME",
-                    name="Välkomstbonus 100% upp till 1 000 kr",
+                    name="Välkomstbonus 100% + 50 free spins",
                     status=BonusStatus.COMPLETED,
                     currency="SEK",
                     amount=_money("200.00"),
-                    wagering_required=_money("4000.00"),
-                    wagering_done=_money("4000.00"),
+                    # 35x the deposit and the bonus (200 + 200 kr), as the help centre says.
+                    wagering_required=_money("14000.00"),
+                    wagering_done=_money("14000.00"),
                     expires_at=None,
                     max_bet=_money("50.00"),
                     max_cashout=None,

@@ -25,6 +25,10 @@ class Permission(StrEnum):
     SHIFTS_MANAGE = "shifts.manage"
     ROUTING_MANAGE = "routing.manage"  # routing rules, SLA policies, calendars, escalation
     CHANNELS_MANAGE = "channels.manage"  # mailboxes, the outbox and its dead letters
+    ACCOUNTS_READ = "accounts.read"  # the player's casino account, from the back office
+    KB_READ = "kb.read"  # knowledge-base articles, internal ones included
+    KB_MANAGE = "kb.manage"  # write, publish and retire articles and categories
+    CANNED_REPLIES_MANAGE = "canned_replies.manage"  # the floor's canned replies and macros
 
 
 _AGENT = frozenset(
@@ -35,6 +39,8 @@ _AGENT = frozenset(
         Permission.PLAYERS_WRITE,
         Permission.ATTACHMENTS_WRITE,
         Permission.TEAMS_READ,
+        Permission.ACCOUNTS_READ,
+        Permission.KB_READ,
     }
 )
 _SENIOR = _AGENT | {Permission.AGENTS_READ}
@@ -44,6 +50,8 @@ _SUPERVISOR = _SENIOR | {
     Permission.AUDIT_READ,
     Permission.FLOOR_READ,
     Permission.SHIFTS_MANAGE,
+    Permission.KB_MANAGE,
+    Permission.CANNED_REPLIES_MANAGE,
 }
 _ADMIN = _SUPERVISOR | {
     Permission.TOKENS_MANAGE_ANY,

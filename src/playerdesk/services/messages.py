@@ -290,6 +290,38 @@ async def post_agent_message(
 ) -> PostedMessage:
     """An agent's public reply or internal note; a reply on a ticket answered by email goes
     to the outbox in the same transaction."""
+    posted = await add_agent_message(
+        uow,
+        actor=actor,
+        ticket_id=ticket_id,
+        body=body,
+        kind=kind,
+        client_msg_id=client_msg_id,
+        attachment_ids=attachment_ids,
+        limits=limits,
+        routing_policy=routing_policy,
+        mail_policy=mail_policy,
+    )
+    if posted.created:
+        await uow.commit()
+    return posted
+
+
+async def add_agent_message(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    body: str,
+    kind: MessageKind,
+    client_msg_id: str | None,
+    attachment_ids: list[int],
+    limits: MessageLimits,
+    routing_policy: RoutingPolicy,
+    mail_policy: MailPolicy,
+) -> PostedMessage:
+    """`post_agent_message` inside the caller's transaction (a macro's reply commits with
+    its actions); the caller commits when `created`."""
     actor.require(Permission.TICKETS_WRITE)
     if actor.agent_id is None:
         raise ValidationFailed("only an agent can post as an agent", field="author")
@@ -306,16 +338,14 @@ async def post_agent_message(
         limits=limits,
         routing_policy=routing_policy,
     )
-    if posted.created:
-        if kind is MessageKind.REPLY:
-            await outbound.send_agent_reply(
-                uow,
-                ticket=ticket,
-                message=posted.message,
-                attachments=list(posted.message.attachments),
-                policy=mail_policy,
-            )
-        await uow.commit()
+    if posted.created and kind is MessageKind.REPLY:
+        await outbound.send_agent_reply(
+            uow,
+            ticket=ticket,
+            message=posted.message,
+            attachments=list(posted.message.attachments),
+            policy=mail_policy,
+        )
     return posted
 
 

@@ -65,10 +65,16 @@ def _clean_tag(name: str) -> str:
     return tag
 
 
-async def _tags(uow: UnitOfWork, names: list[str]) -> list[Tag]:
+def clean_tags(names: list[str]) -> list[str]:
+    """Tags as a ticket stores them (lowercase, each once), or refused (field "tags")."""
     wanted = list(dict.fromkeys(_clean_tag(name) for name in names))
     if len(wanted) > MAX_TAGS:
         raise ValidationFailed(f"at most {MAX_TAGS} tags", field="tags")
+    return wanted
+
+
+async def _tags(uow: UnitOfWork, names: list[str]) -> list[Tag]:
+    wanted = clean_tags(names)
     if not wanted:
         return []
     existing = {
@@ -302,6 +308,30 @@ async def update_ticket(
     supported_languages: list[str],
     routing_policy: RoutingPolicy,
 ) -> Ticket:
+    ticket, changed = await change_ticket(
+        uow,
+        actor=actor,
+        ticket_id=ticket_id,
+        changes=changes,
+        supported_languages=supported_languages,
+        routing_policy=routing_policy,
+    )
+    if changed:
+        await uow.commit()
+    return ticket
+
+
+async def change_ticket(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    changes: TicketChanges,
+    supported_languages: list[str],
+    routing_policy: RoutingPolicy,
+) -> tuple[Ticket, bool]:
+    """`update_ticket` inside the caller's transaction (a macro changes the ticket together
+    with its reply); the caller commits. True when anything changed."""
     actor.require(Permission.TICKETS_WRITE)
     ticket = await _load(uow, ticket_id, for_update=True)
     now = uow.clock.now()
@@ -367,8 +397,7 @@ async def update_ticket(
             details={"changes": diff},
         )
         publish_ticket_updated(uow, ticket=ticket, changes=diff)
-        await uow.commit()
-    return ticket
+    return ticket, bool(diff)
 
 
 async def _follow_up(

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 
 import playerdesk.db.models  # noqa: F401  (registers every table)
 from playerdesk.db.base import Base
+from playerdesk.db.models.kb import include_name
 
 
 def _run(connection: Connection) -> None:
@@ -15,6 +16,7 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

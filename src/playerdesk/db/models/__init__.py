@@ -2,7 +2,16 @@
 
 from playerdesk.db.models.agents import Agent, AgentTeam, ApiToken, LoginAttempt, Team, WebSession
 from playerdesk.db.models.audit import AuditEntry
+from playerdesk.db.models.canned import CannedReply
 from playerdesk.db.models.counters import Counter
+from playerdesk.db.models.kb import (
+    KbArticle,
+    KbArticleVersion,
+    KbCategory,
+    KbCategoryText,
+    KbFeedback,
+    KbSearchDocument,
+)
 from playerdesk.db.models.mail import EmailRecord, FormSubmission, Mailbox, OutboxItem
 from playerdesk.db.models.players import ChannelIdentity, Player
 from playerdesk.db.models.routing import (
@@ -26,12 +35,19 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "BusinessCalendarRow",
+    "CannedReply",
     "ChannelIdentity",
     "Counter",
     "EmailRecord",
     "Escalation",
     "EscalationRuleRow",
     "FormSubmission",
+    "KbArticle",
+    "KbArticleVersion",
+    "KbCategory",
+    "KbCategoryText",
+    "KbFeedback",
+    "KbSearchDocument",
     "LoginAttempt",
     "Mailbox",
     "Message",

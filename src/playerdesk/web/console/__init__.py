@@ -2,7 +2,15 @@
 
 from fastapi import APIRouter
 
-from playerdesk.web.console import admin, channels, conversations, floor, routes
+from playerdesk.web.console import (
+    admin,
+    canned,
+    channels,
+    conversations,
+    floor,
+    knowledge,
+    routes,
+)
 
 router = APIRouter()
 router.include_router(routes.router)
@@ -10,5 +18,7 @@ router.include_router(conversations.router)
 router.include_router(admin.router)
 router.include_router(floor.router)
 router.include_router(channels.router)
+router.include_router(knowledge.router)
+router.include_router(canned.router)
 
 __all__ = ["router"]

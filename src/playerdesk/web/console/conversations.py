@@ -19,7 +19,6 @@ from playerdesk.services import agents as agent_service
 from playerdesk.services import escalation as escalation_service
 from playerdesk.services import inbound_email, outbound
 from playerdesk.services import messages as message_service
-from playerdesk.services import players as player_service
 from playerdesk.services import sla as sla_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.outbound import DeliveryState
@@ -208,21 +207,4 @@ async def slas(
             str(ticket_id): badge(sla_service.summarize(policy_id=None, clocks=views)).json()
             for ticket_id, views in clocks.items()
         },
-    }
-
-
-@router.get("/tickets/{ticket_id}/player")
-async def player_details(ticket_id: IdPath, uow: UowDep, actor: CurrentActor) -> Json:
-    """The player's personal data; `view_player` writes the read to the audit log."""
-    player = await player_service.view_ticket_player(uow, actor=actor, ticket_id=ticket_id)
-    return {
-        "player": {
-            "external_id": player.external_id,
-            "name": player.name,
-            "email": player.email,
-            "phone": player.phone,
-            "language": player.language,
-            "country": player.country,
-            "vip_tier": player.vip_tier,
-        }
     }

@@ -30,8 +30,10 @@ from playerdesk.services import sla as sla_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.pagination import Page
 from playerdesk.settings import Environment
+from playerdesk.web.console.canned_strings import canned_strings
 from playerdesk.web.console.inbox import InboxQuery, View
 from playerdesk.web.console.labels import labels
+from playerdesk.web.console.player_context import player_context_strings
 from playerdesk.web.console.rendering import LANGUAGE_COOKIE, render, request_language
 from playerdesk.web.console.sla import badge
 from playerdesk.web.console.strings import console_strings
@@ -349,6 +351,8 @@ def _client_config(
             for status, targets in ALLOWED_TRANSITIONS.items()
         },
         "strings": console_strings(language),
+        "player_context": player_context_strings(language),
+        "canned": canned_strings(language),
         "open": open_ticket_ids,
     }
 

@@ -64,7 +64,6 @@ def console_strings(language: str) -> dict[str, str]:
         ),
         "new_messages": _("New messages"),
         "close_tab": _("Close this conversation"),
-        "anonymous": _("An anonymous visitor: no casino account is linked to this chat."),
         "player_name": _("Name"),
         "player_email": _("Email"),
         "player_phone": _("Phone"),

@@ -341,9 +341,17 @@ async def _submit(
 
 
 @router.get("")
-async def help_home(request: Request) -> Response:
-    query = f"?{request.url.query}" if request.url.query else ""
-    return RedirectResponse(f"{PREFIX}/{HelpForm.CONTACT.value}{query}", status_code=307)
+async def help_home(request: Request, runtime: RuntimeDep, q: str = "") -> Response:
+    """The help centre's home in the player's language (?lang=, the language cookie, then
+    Accept-Language); `?q=` goes straight to the search, for a casino's own search box."""
+    language = _language(request, runtime.settings)
+    target = f"{PREFIX}/{language}"
+    if q.strip():
+        target += f"/search?{urlencode({'q': q.strip()})}"
+    response = RedirectResponse(target, status_code=307)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
 
 
 @router.get("/contact")

@@ -1,7 +1,10 @@
 // One open conversation: its tab, history, live messages, composer and actions.
 
 import { ApiError, api } from "./api.js";
+import { CannedComposer } from "./canned.js";
 import { el, fillSelect, format, uuid } from "./dom.js";
+import { KnowledgePanel } from "./knowledge.js";
+import { PlayerContextPanel } from "./player_context.js";
 
 const DRAFT_KEY = "playerdesk.console.draft.";
 const TYPING_IDLE_MS = 3000;
@@ -104,7 +107,9 @@ export class Conversation {
     this.input = find("[data-composer-input]");
     this.sendButton = find("[data-composer-send]");
     this.composerError = find("[data-composer-error]");
-    this.playerBox = find("[data-player]");
+    this.canned = new CannedComposer(this);
+    this.playerContext = new PlayerContextPanel(this, find("[data-player-context]"));
+    this.knowledge = new KnowledgePanel(this);
     this.addressFailing = find("[data-address-failing]");
     this.buttons = {
       assignMe: find('[data-action="assign-me"]'),
@@ -140,7 +145,7 @@ export class Conversation {
     this.buttons.assignMe.addEventListener("click", () => this.assignToMe());
     this.buttons.resolve.addEventListener("click", () => this.resolve());
     this.buttons.reopen.addEventListener("click", () => this.change({ status: "open" }));
-    this.buttons.player.addEventListener("click", () => this.showPlayer());
+    this.buttons.player.addEventListener("click", () => this.playerContext.open(this.buttons.player));
     this.buttons.escalate.addEventListener("click", () => this.escalate());
     this.buttons.transfer.addEventListener("click", () => this.transfer());
     this.fields.statusSelect.addEventListener("change", (event) =>
@@ -609,6 +614,7 @@ export class Conversation {
   async send() {
     const body = this.input.value.trim();
     if (!body || this.sending || !this.ticket) return;
+    if (!this.canned.readyToSend(body, this.mode)) return;
     this.sending = true;
     this.sendButton.disabled = true;
     this.sendButton.textContent = this.strings.sending;
@@ -617,7 +623,8 @@ export class Conversation {
     this.pendingClientId ??= uuid();
     const kind = this.mode;
     try {
-      const message = await api.post(`/api/v1/tickets/${this.id}/messages`, {
+      const clientMsgId = this.pendingClientId;
+      const message = (await this.canned.send({ body, kind, clientMsgId })) ?? await api.post(`/api/v1/tickets/${this.id}/messages`, {
         body,
         kind,
         client_msg_id: this.pendingClientId,
@@ -675,42 +682,6 @@ export class Conversation {
       sessionStorage.removeItem(DRAFT_KEY + this.id);
     } catch {
       // Nothing to clear.
-    }
-  }
-
-  // The player's details (an audited read) ---------------------------------------------------
-
-  async showPlayer() {
-    this.buttons.player.disabled = true;
-    try {
-      const { player } = await api.get(`/console/tickets/${this.id}/player`);
-      const strings = this.strings;
-      if (player === null) {
-        this.playerBox.replaceChildren(el("dd", { class: "muted", text: strings.anonymous }));
-      } else {
-        const rows = [
-          [strings.player_name, player.name],
-          [strings.player_email, player.email],
-          [strings.player_phone, player.phone],
-          [strings.player_id, player.external_id],
-          [strings.player_language, this.app.config.labels.language[player.language] ?? player.language],
-          [strings.player_country, player.country],
-          [strings.player_vip, player.vip_tier],
-        ].filter(([, value]) => value);
-        const items = rows.map(([label, value]) =>
-          el("div", {}, el("dt", { text: label }), el("dd", { text: value })),
-        );
-        if (!player.external_id) {
-          // A chat visitor the casino has not identified: say so above what we do know.
-          items.unshift(el("dd", { class: "muted", text: strings.anonymous }));
-        }
-        this.playerBox.replaceChildren(...items);
-      }
-      this.playerBox.hidden = false;
-      this.buttons.player.hidden = true;
-    } catch (error) {
-      this.app.toast(this.errorText(error, this.strings.load_failed), "error");
-      this.buttons.player.disabled = false;
     }
   }
 
