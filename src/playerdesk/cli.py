@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import socket
 import sys
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from playerdesk.db.migrate import upgrade_database
 from playerdesk.domain.enums import AgentRole
@@ -327,6 +329,138 @@ def cmd_demo_casino(args: argparse.Namespace) -> int:
     return 0
 
 
+# The support bot ---------------------------------------------------------------------------
+
+
+def _bot_languages(settings: Settings) -> list[str]:
+    from playerdesk.bot.language import SUPPORTED_CODES
+
+    codes = [code for code in settings.languages if code in SUPPORTED_CODES]
+    return codes or [settings.default_language]
+
+
+def _load_bot(settings: Settings) -> Any:
+    from playerdesk.bot.nlu import load_or_train
+    from playerdesk.bot.pipeline import Bot
+
+    model, _trained = load_or_train(settings.data_dir)
+    return Bot(model, languages=_bot_languages(settings))
+
+
+def _print_json(value: object, *, indent: int | None = 2) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=indent))
+
+
+def cmd_bot_train(args: argparse.Namespace) -> int:
+    from playerdesk.bot.nlu import model_path, save_model, train_shipped
+
+    settings = _settings()
+    model = train_shipped(seed=args.seed)
+    path = model_path(settings.data_dir)
+    save_model(model, path)
+    _print_json(
+        {
+            "model": str(path),
+            "examples": sum(model.counts.values()),
+            "per_language": model.counts,
+            "intents": len(model.intents.intents),
+            "seed": model.header.seed,
+            "seconds": round(model.seconds, 2),
+        }
+    )
+    return 0
+
+
+def cmd_bot_eval(args: argparse.Namespace) -> int:
+    from playerdesk.bot.dataset import DataError, read_examples
+    from playerdesk.bot.evaluation import evaluate
+    from playerdesk.bot.language import SUPPORTED_CODES
+
+    settings = _settings()
+    examples = []
+    try:
+        for name in args.files:
+            path = Path(name)
+            language = path.stem if path.stem in SUPPORTED_CODES else None
+            examples.extend(read_examples(path, language=language))
+    except (OSError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    bot = _load_bot(settings)
+    fallback = args.profile_lang or settings.default_language
+    _print_json(evaluate(bot, examples, fallback_language=fallback))
+    return 0
+
+
+def cmd_bot_ask(args: argparse.Namespace) -> int:
+    settings = _settings()
+    bot = _load_bot(settings)
+    if not args.jsonl:
+        if args.message is None:
+            print("error: give a message, or --jsonl to read JSON lines", file=sys.stderr)
+            return 2
+        analysis = bot.analyse(
+            args.message,
+            profile_language=args.lang,
+            tries=args.tries,
+            player_identified=args.player is not None,
+        )
+        _print_json(analysis.as_json())
+        return 0
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            text = request["text"]
+            if not isinstance(text, str):
+                raise TypeError("text")
+        except (ValueError, KeyError, TypeError):
+            _print_json({"line": number, "error": 'expected {"id", "text"}'}, indent=None)
+            continue
+        analysis = bot.analyse(
+            text,
+            profile_language=request.get("lang", args.lang),
+            tries=args.tries,
+            player_identified=request.get("player", args.player) is not None,
+        )
+        _print_json({"id": request.get("id"), **analysis.as_json()}, indent=None)
+    return 0
+
+
+def _add_bot_commands(commands: Any) -> None:
+    bot = commands.add_parser("bot", help="the support bot: train, evaluate, ask")
+    bot_commands = bot.add_subparsers(dest="bot_command", required=True)
+    train = bot_commands.add_parser(
+        "train", help="train the bot's models on the shipped data and save them"
+    )
+    train.add_argument("--seed", type=int, default=7)
+    train.set_defaults(handler=cmd_bot_train)
+    evaluate = bot_commands.add_parser(
+        "eval",
+        help="evaluate on labelled JSON lines (text, intent, rg_risk, optional lang; "
+        "a file named xx.jsonl gives its lines language xx)",
+    )
+    evaluate.add_argument("files", nargs="+", metavar="FILE.jsonl")
+    evaluate.add_argument("--profile-lang", help="the profile language assumed for short messages")
+    evaluate.set_defaults(handler=cmd_bot_eval)
+    ask_help = (
+        "print the bot's decision for a message as JSON: language, intent, risk, hand-off "
+        "and action (the answer's source); reply is null until the bot's answers exist"
+    )
+    ask = bot_commands.add_parser("ask", help=ask_help, description=ask_help)
+    ask.add_argument("message", nargs="?")
+    ask.add_argument("--lang", help="the player's profile language, used for short messages")
+    ask.add_argument("--player", metavar="EXTERNAL_ID", help="the player is identified")
+    ask.add_argument("--tries", type=int, default=0, help="earlier bot answers that did not help")
+    ask.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='read {"id", "text", "player"?, "lang"?} lines from stdin, write one JSON line each',
+    )
+    ask.set_defaults(handler=cmd_bot_ask)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="playerdesk", description="PlayerDesk player support")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -372,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_token.add_argument("--email", required=True)
     create_token.add_argument("--name", required=True, help="a label for the token")
     create_token.set_defaults(handler=cmd_create_token)
+    _add_bot_commands(commands)
     return parser
 
 

@@ -1,0 +1,135 @@
+"""The text features both classifiers share, and linear models compiled for one message.
+
+Word uni- and bigrams of the normalised text with the lexicon's concept tokens, and
+character n-grams (`char_wb`, 2-5), each TF-IDF weighted (sublinear tf). Fitted once on the
+training texts; the intent and risk classifiers read the same matrix, so a message is
+vectorised once.
+
+scikit-learn's `predict_proba` validates its input at every step, which costs more than
+the arithmetic for a single message (a calibrated 20-class model: ~100 validations). The
+trained models are therefore compiled to plain arrays (`CompiledCalibratedSvm`,
+`CompiledLogistic`) that compute the same probabilities from the sparse row directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from playerdesk.bot.lexicon import concept_text
+from playerdesk.bot.text import WORD_TOKENS, normalise
+
+
+def concept_words(text: str) -> str:
+    """What the word n-grams see: the normalised text and the concepts it names."""
+    return concept_text(normalise(text))
+
+
+class TextFeatures:
+    def __init__(self) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.words = TfidfVectorizer(
+            preprocessor=concept_words,
+            lowercase=False,
+            token_pattern=WORD_TOKENS,
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        self.chars = TfidfVectorizer(
+            preprocessor=normalise,
+            lowercase=False,
+            analyzer="char_wb",
+            ngram_range=(2, 5),
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        self.word_terms: list[str] = []
+
+    def fit(self, texts: Sequence[str]) -> TextFeatures:
+        self.words.fit(texts)
+        self.chars.fit(texts)
+        self.word_terms = [str(term) for term in self.words.get_feature_names_out()]
+        return self
+
+    @property
+    def word_count(self) -> int:
+        return len(self.word_terms)
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        """A sparse CSR matrix: the word columns first, then the character columns."""
+        from scipy.sparse import hstack
+
+        return hstack([self.words.transform(texts), self.chars.transform(texts)], format="csr")
+
+
+def _row_dot(weights: NDArray[np.float32], row: Any) -> NDArray[np.float64]:
+    """`row @ weights` for one sparse row: only the row's few columns are touched."""
+    if row.nnz == 0:
+        return np.zeros(weights.shape[1], dtype=np.float64)
+    picked = weights[row.indices].astype(np.float64)
+    result: NDArray[np.float64] = np.asarray(row.data, dtype=np.float64) @ picked
+    return result
+
+
+class CompiledCalibratedSvm:
+    """A fitted `CalibratedClassifierCV` (sigmoid, one-vs-rest linear SVMs, ensemble) as
+    arrays: per fold the SVM's weights and intercepts and the per-class sigmoid."""
+
+    def __init__(self, calibrated: Any) -> None:
+        folds = calibrated.calibrated_classifiers_
+        self.classes: list[str] = [str(label) for label in calibrated.classes_]
+        class_count = len(self.classes)
+        fold_weights: list[NDArray[Any]] = []
+        intercepts: list[NDArray[Any]] = []
+        slopes: list[NDArray[Any]] = []
+        offsets: list[NDArray[Any]] = []
+        for fold in folds:
+            svm = fold.estimator
+            if [str(label) for label in svm.classes_] != self.classes or class_count < 3:
+                raise ValueError("every fold must see every class (three or more)")
+            fold_weights.append(np.asarray(svm.coef_, dtype=np.float32).T)
+            intercepts.append(np.asarray(svm.intercept_, dtype=np.float64))
+            slopes.append(np.array([c.a_ for c in fold.calibrators], dtype=np.float64))
+            offsets.append(np.array([c.b_ for c in fold.calibrators], dtype=np.float64))
+        # features x (folds * classes): one gather per message for all folds
+        self.weights = np.ascontiguousarray(np.hstack(fold_weights), dtype=np.float32)
+        self.intercepts = np.concatenate(intercepts)
+        self.slopes = np.concatenate(slopes)
+        self.offsets = np.concatenate(offsets)
+        self.folds = len(folds)
+
+    def probabilities(self, row: Any) -> NDArray[np.float64]:
+        decisions = _row_dot(self.weights, row) + self.intercepts
+        per_class = 1.0 / (1.0 + np.exp(self.slopes * decisions + self.offsets))
+        per_fold = per_class.reshape(self.folds, len(self.classes))
+        sums = per_fold.sum(axis=1, keepdims=True)
+        uniform = np.full_like(per_fold, 1.0 / len(self.classes))
+        normalised = np.where(sums > 0, per_fold / np.where(sums > 0, sums, 1.0), uniform)
+        # sklearn clips rounding noise above 1 after normalising
+        result: NDArray[np.float64] = np.clip(normalised, 0.0, 1.0).mean(axis=0)
+        return result
+
+
+class CompiledLogistic:
+    """A fitted binary `LogisticRegression` as a weight vector and an intercept."""
+
+    def __init__(self, model: Any, *, positive: object) -> None:
+        classes = list(model.classes_)
+        sign = 1.0 if classes.index(positive) == 1 else -1.0
+        self.weights = (sign * np.asarray(model.coef_[0], dtype=np.float32)).reshape(-1, 1)
+        self.intercept = sign * float(model.intercept_[0])
+
+    def contributions(self, row: Any) -> NDArray[np.float64]:
+        """Each of the row's non-zero columns' push towards the positive class."""
+        weights = self.weights[row.indices, 0].astype(np.float64)
+        result: NDArray[np.float64] = weights * np.asarray(row.data, dtype=np.float64)
+        return result
+
+    def probability(self, row: Any) -> float:
+        logit = float(_row_dot(self.weights, row)[0]) + self.intercept
+        return float(1.0 / (1.0 + np.exp(-logit)))

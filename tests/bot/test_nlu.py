@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from pathlib import Path
+
+import pytest
+
+from playerdesk.bot.dataset import (
+    DataError,
+    Example,
+    Split,
+    load_split,
+    parse_line,
+    shipped_languages,
+)
+from playerdesk.bot.evaluation import evaluate
+from playerdesk.bot.intents import Intent
+from playerdesk.bot.nlu import (
+    NluModel,
+    expected_header,
+    load_model,
+    load_or_train,
+    model_path,
+    read_header,
+    save_model,
+    train,
+)
+from playerdesk.bot.pipeline import Bot
+
+MAIN_LANGUAGES = ("en", "pl", "sv")
+
+
+def _small_training_set() -> list[Example]:
+    """A few lines per intent: enough to train quickly."""
+    kept: dict[Intent, int] = {}
+    small: list[Example] = []
+    for example in load_split(Split.TRAIN, ["en"]):
+        if kept.get(example.intent, 0) < 8:
+            kept[example.intent] = kept.get(example.intent, 0) + 1
+            small.append(example)
+    return small
+
+
+def test_the_shipped_data_has_every_intent_in_every_main_language() -> None:
+    assert set(MAIN_LANGUAGES) <= set(shipped_languages())
+    for code in MAIN_LANGUAGES:
+        for split in Split:
+            intents = {example.intent for example in load_split(split, [code])}
+            assert intents == set(Intent), (code, split)
+
+
+def test_held_out_lines_are_not_training_lines() -> None:
+    """One-word lines ("hej", "thx") may well repeat; longer ones must not."""
+    languages = shipped_languages()
+    trained = {example.text.casefold() for example in load_split(Split.TRAIN, languages)}
+    held_out = load_split(Split.HELDOUT, languages)
+    assert held_out
+    repeated = [
+        example.text
+        for example in held_out
+        if example.text.casefold() in trained and len(example.text.split()) > 1
+    ]
+    assert not repeated
+
+
+def test_bad_lines_are_refused_with_their_place() -> None:
+    with pytest.raises(DataError, match=r"x\.jsonl:3: unknown intent"):
+        parse_line('{"text": "hi", "intent": "nope"}', language="en", where="x.jsonl:3")
+    with pytest.raises(DataError, match="rg_risk"):
+        parse_line(
+            '{"text": "hi", "intent": "greeting", "rg_risk": "yes"}', language=None, where="x"
+        )
+    line = parse_line(
+        '{"text": "hej", "intent": "greeting", "lang": "sv"}', language="pl", where="x"
+    )
+    assert line == Example("hej", Intent.GREETING, False, "sv")
+
+
+def test_training_is_deterministic_for_a_seed() -> None:
+    examples = _small_training_set()
+    first = train(examples, languages=["en"], seed=3)
+    second = train(examples, languages=["en"], seed=3)
+    probe = ["where is my money", "hello there", "I want a break from gambling"]
+    assert [first.intents.classify(text) for text in probe] == [
+        second.intents.classify(text) for text in probe
+    ]
+    assert first.risk.scores(probe) == second.risk.scores(probe)
+
+
+def test_classify_gives_a_calibrated_ranking(nlu_model: NluModel) -> None:
+    result = nlu_model.classify("I forgot my password and can't log in", "en")
+    assert result.intent is Intent.ACCOUNT_ACCESS
+    assert result.ranking[0] == (result.intent, result.confidence)
+    probabilities = [probability for _, probability in result.ranking]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert 0.0 < result.confidence <= 1.0
+    assert len(result.ranking) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "intent"),
+    [
+        ("hi there", "en", Intent.GREETING),
+        (
+            "my withdrawal has been pending for four days, where is it",
+            "en",
+            Intent.WITHDRAWAL_STATUS,
+        ),
+        ("wpłaciłem 100 zł BLIKIEM i nic nie doszło na konto", "pl", Intent.DEPOSIT_MISSING),
+        ("vilka dokument behöver ni för verifieringen?", "sv", Intent.VERIFICATION),
+        ("I want to file a formal complaint about how I was treated", "en", Intent.COMPLAINT),
+    ],
+)
+def test_typical_messages(nlu_model: NluModel, text: str, language: str, intent: Intent) -> None:
+    assert nlu_model.classify(text, language).intent is intent
+
+
+def test_saved_model_loads_back_and_a_stale_one_is_retrained(
+    nlu_model: NluModel, saved_model_dir: Path, tmp_path: Path
+) -> None:
+    path = model_path(saved_model_dir)
+    assert read_header(path) == expected_header(seed=7)
+    loaded, trained = load_or_train(saved_model_dir, seed=7)
+    assert not trained
+    text = "how do I verify my account"
+    assert loaded.classify(text) == nlu_model.classify(text)
+
+    stale_dir = tmp_path / "stale"
+    header = nlu_model.header
+    stale = dataclasses.replace(nlu_model, header=dataclasses.replace(header, data_digest="0" * 64))
+    save_model(stale, model_path(stale_dir))
+    assert load_model(model_path(stale_dir), expected=expected_header(seed=7)) is None
+
+
+def test_a_damaged_model_file_is_not_loaded(tmp_path: Path) -> None:
+    path = model_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"PLAYERDESK-BOT\n" + pickle.dumps({"format_version": 1}))
+    assert read_header(path) is None
+    path.write_bytes(b"not a model")
+    assert load_model(path, expected=expected_header(seed=7)) is None
+
+
+def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
+    """The held-out figures (docs/BOT.md) must not fall below what the shipped data gives
+    today. The targets of issue 7 (intent accuracy 90 % per language, RG recall 98 %) are
+    higher and not met yet: see docs/BOT.md for which intents are weak."""
+    examples = load_split(Split.HELDOUT, MAIN_LANGUAGES)
+    report = evaluate(bot, examples, fallback_language="en")
+    for code in MAIN_LANGUAGES:
+        figures = report["per_language"][code]
+        assert figures["accuracy"] >= 0.68, (code, figures)
+        assert figures["language_accuracy"] >= 0.88, (code, figures)
+    assert report["accuracy"] >= 0.72
+    assert report["rg_recall"] >= 0.75
+    assert report["rg_false_positive_rate"] <= 0.04
+    assert report["answered_routine_share"] >= 0.40
+    assert report["answered_wrongly_share"] <= 0.045
+    assert report["top_confusions"]
+
+
+def test_compiled_probabilities_equal_scikit_learns() -> None:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    from playerdesk.bot.features import CompiledCalibratedSvm, CompiledLogistic, TextFeatures
+
+    examples = _small_training_set()
+    texts = [example.text for example in examples]
+    features = TextFeatures().fit(texts)
+    matrix = features.transform(texts)
+    calibrated = CalibratedClassifierCV(LinearSVC(random_state=1), cv=5, method="sigmoid")
+    calibrated.fit(matrix, [example.intent.value for example in examples])
+    logistic = LogisticRegression(max_iter=1000).fit(
+        matrix, [example.rg_risk for example in examples]
+    )
+    compiled = CompiledCalibratedSvm(calibrated)
+    compiled_risk = CompiledLogistic(logistic, positive=True)
+    probe = features.transform(
+        ["my deposit is missing", "zzz", "hej hej", "I can't stop playing, help"]
+    )
+    expected = calibrated.predict_proba(probe)
+    expected_risk = logistic.predict_proba(probe)[:, 1]
+    for index in range(probe.shape[0]):
+        row = probe.getrow(index)
+        assert compiled.probabilities(row) == pytest.approx(expected[index], abs=1e-5)
+        assert compiled_risk.probability(row) == pytest.approx(expected_risk[index], abs=1e-5)

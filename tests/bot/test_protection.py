@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import pytest
+
+from playerdesk.bot.nlu import NluModel
+from playerdesk.bot.protection import RiskDetector, RiskSignal, match_signals
+from playerdesk.bot.text import mapped, normalise
+
+# (message, a signal it must carry, a piece of the message the evidence must show)
+POSITIVES = [
+    # en
+    ("I have to win back what I lost last night", RiskSignal.CHASING_LOSSES, "win back"),
+    ("used my rent money on slots again", RiskSignal.MONEY_AT_RISK, "rent money"),
+    ("I'm desperate, I can't sleep anymore", RiskSignal.DISTRESS, "desperate"),
+    ("I think I'm addicted and I can't stop", RiskSignal.LOSS_OF_CONTROL, "addicted"),
+    ("please set a weekly deposit limit of 100", RiskSignal.PROTECTION_REQUEST, "limit"),
+    ("I want to self-exclude for a year", RiskSignal.PROTECTION_REQUEST, "self-exclude"),
+    ("reverse my cashout, I'll try once more", RiskSignal.CANCEL_WITHDRAWAL, "reverse"),
+    (
+        "cancel the withdrawal please, I want to keep playing",
+        RiskSignal.CANCEL_WITHDRAWAL,
+        "keep playing",
+    ),
+    ("my husband must not find out about this", RiskSignal.FAMILY_HARM, "husband"),
+    # pl
+    ("muszę się odegrać, przegrałem dziś 2000 zł", RiskSignal.CHASING_LOSSES, "odegrać"),
+    ("wpłaciłem pieniądze z chwilówki", RiskSignal.MONEY_AT_RISK, "chwilówki"),
+    ("chce samowykluczenie na rok", RiskSignal.PROTECTION_REQUEST, "samowykluczenie"),
+    ("nie umiem przestać grać", RiskSignal.LOSS_OF_CONTROL, "nie umiem przestać"),
+    ("cofnijcie wypłatę na saldo", RiskSignal.CANCEL_WITHDRAWAL, "cofnijcie wypłatę"),
+    ("jestem uzalezniony od hazardu", RiskSignal.LOSS_OF_CONTROL, "uzalezniony"),
+    # sv
+    ("måste vinna tillbaka det jag förlorade", RiskSignal.CHASING_LOSSES, "vinna tillbaka"),
+    ("tog ett sms-lån för att spela", RiskSignal.MONEY_AT_RISK, "sms-lån"),
+    ("jag kan inte sluta spela", RiskSignal.LOSS_OF_CONTROL, "kan inte sluta"),
+    ("vill ta en paus i tre månader", RiskSignal.PROTECTION_REQUEST, "paus"),
+    ("angra mitt uttag, jag vill spela mer", RiskSignal.CANCEL_WITHDRAWAL, "angra mitt uttag"),
+    # de
+    ("ich muss das Geld zurückgewinnen", RiskSignal.CHASING_LOSSES, "zurückgewinnen"),
+    ("ich glaube ich bin spielsüchtig", RiskSignal.LOSS_OF_CONTROL, "spielsüchtig"),
+    # es
+    ("necesito recuperar lo que perdí", RiskSignal.CHASING_LOSSES, "recuperar lo que perd"),
+    ("quiero la autoexclusión de mi cuenta", RiskSignal.PROTECTION_REQUEST, "autoexclusi"),
+]
+
+# Look like a signal, carry none.
+NEGATIVES = [
+    "I lost my password, how do I reset it?",
+    "what is the deposit limit for Swish",
+    "cancel my bonus, I'd rather play with my own money",
+    "I lost connection during the game, what happened to my bet",
+    "I won big, how do I withdraw?",
+    "cancel my withdrawal, I chose the wrong bank account",
+    "can I raise my withdrawal limit? I'm Gold",
+    "jak długo trwa weryfikacja?",
+    "stracilem polaczenie w trakcie gry",
+    "jaki jest limit wypłat na BLIK?",
+    "jak wpłacić kartą kredytową?",
+    "kan jag ångra ett uttag jag gjorde av misstag?",
+    "vad är insättningsgränsen för Swish?",
+    "kan jag sätta in med kreditkort",
+    "wie lange dauert die Auszahlung?",
+    "¿cuánto tarda un retiro?",
+]
+
+
+@pytest.mark.parametrize(("text", "signal", "shown"), POSITIVES)
+def test_patterns_find_the_signal_and_show_it(text: str, signal: RiskSignal, shown: str) -> None:
+    evidence = match_signals(text)
+    assert signal in {item.signal for item in evidence}
+    for item in evidence:
+        # spans point into the text as written, diacritics and case included
+        assert text[item.start : item.end] == item.text
+    assert any(
+        normalise(shown) in normalise(item.text) for item in evidence if item.signal is signal
+    )
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_hard_negatives_carry_no_signal(text: str) -> None:
+    assert match_signals(text) == []
+
+
+def test_missing_diacritics_match_the_same_signal() -> None:
+    with_marks = match_signals("muszę odrobić straty, wziąłem chwilówkę")
+    without = match_signals("musze odrobic straty, wzialem chwilowke")
+    assert [item.signal for item in with_marks] == [item.signal for item in without]
+    assert with_marks
+
+
+def test_folded_spans_map_back_to_the_original() -> None:
+    source = mapped("Straße WYPŁATĘ")
+    assert source.folded == "strasse wyplate"
+    start = source.folded.index("wyplate")
+    assert source.span(start, start + len("wyplate")) == (7, 14)
+
+
+def test_detector_flags_with_evidence_and_clears_harmless(nlu_model: NluModel) -> None:
+    detector = RiskDetector(nlu_model.risk)
+    flagged = detector.detect("please exclude me for six months, I can't control it")
+    assert flagged.flagged
+    assert RiskSignal.PROTECTION_REQUEST in flagged.signals
+    assert all(item.text for item in flagged.evidence)
+    clear = detector.detect("how long does a Trustly withdrawal take?")
+    assert not clear.flagged
+    assert clear.evidence == ()
+
+
+def test_the_classifier_adds_recall_with_its_words_as_evidence(nlu_model: NluModel) -> None:
+    text = "my partner thinks that money is still in our joint savings account"
+    assert match_signals(text) == []
+    result = RiskDetector(nlu_model.risk, threshold=0.0).detect(text)
+    assert result.flagged
+    assert result.signals == (RiskSignal.CLASSIFIER,)
+    assert all(text[item.start : item.end] == item.text for item in result.evidence)
+    assert not RiskDetector(nlu_model.risk, threshold=1.01).detect(text).flagged
+
+
+def test_without_a_classifier_only_patterns_count() -> None:
+    detector = RiskDetector(None)
+    assert detector.detect("I need to chase my losses").flagged
+    result = detector.detect("where is my deposit")
+    assert not result.flagged
+    assert result.score == 0.0
