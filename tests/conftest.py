@@ -48,6 +48,7 @@ def _logging_stays_configured(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(playerdesk.cli, "configure_logging", lambda **_: None)
 
+
 PG_URL = os.environ.get("PLAYERDESK_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("PLAYERDESK_TEST_REDIS_URL")
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
