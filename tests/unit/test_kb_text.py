@@ -3,6 +3,7 @@ slugs, Markdown rendering and sanitising, and the demo files' front matter."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -224,8 +225,28 @@ def assert_harmless(html: str) -> None:
     for tag, name, value in elements.attributes:
         assert name in ALLOWED_ATTRIBUTES.get(tag, set()) | {"rel"}, (tag, name)
         if name in ("href", "src"):
-            scheme = value.split(":", 1)[0].strip().lower() if ":" in value else ""
-            assert scheme in ("", "http", "https", "mailto", "tel"), value
+            assert url_scheme(value) in ("", "http", "https", "mailto", "tel"), value
+
+
+# A browser drops tabs and newlines anywhere in a URL and control characters and spaces
+# around it; what comes before the first ":" is a scheme only if it has a scheme's shape
+# ("onerror=javascript:x" is a relative path).
+_URL_NOISE = re.compile(r"[\t\n\r]|^[\x00-\x20]+|[\x00-\x20]+$")
+_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def url_scheme(url: str) -> str:
+    cleaned = _URL_NOISE.sub("", url)
+    found = _SCHEME.match(cleaned)
+    return found.group(1).lower() if found else ""
+
+
+def test_url_schemes_are_read_as_a_browser_reads_them() -> None:
+    assert url_scheme(" java\tscript:alert(1)") == "javascript"
+    assert url_scheme("\x01JaVaScRiPt:x") == "javascript"
+    assert url_scheme("onerror=javascript:") == ""
+    assert url_scheme("/help/en/a") == ""
+    assert url_scheme("https://example.com") == "https"
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
