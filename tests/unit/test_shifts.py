@@ -8,6 +8,7 @@ import pytest
 
 from playerdesk.domain.errors import ValidationFailed
 from playerdesk.domain.shifts import (
+    Rota,
     ScheduledShift,
     ShiftPattern,
     StaffMember,
@@ -57,6 +58,26 @@ def test_agents_without_a_schedule_are_not_restricted() -> None:
     evening = MONDAY + timedelta(hours=20)
     assert not on_shift(schedules=schedules, agent_id=1, at=evening)
     assert on_shift(schedules=schedules, agent_id=2, at=evening)
+
+
+def test_a_rota_answers_for_each_agent_by_their_own_shifts_only() -> None:
+    since = date(2026, 1, 1)
+    rota = Rota(
+        [
+            ScheduledShift(agent_id=1, pattern=MORNING, starts_on=since),
+            ScheduledShift(agent_id=2, pattern=NIGHT, starts_on=since),
+            ScheduledShift(agent_id=2, pattern=MORNING, starts_on=since, ends_on=since),
+        ]
+    )
+    late_monday = MONDAY + timedelta(hours=23)
+    morning = MONDAY + timedelta(hours=8)
+    assert [rota.on_shift(agent_id=agent, at=late_monday) for agent in (1, 2, 3)] == [
+        False,
+        True,  # the night shift; agent 1's morning shift is not theirs
+        True,  # no schedule: not restricted
+    ]
+    # Agent 2's morning shift ended long ago: only agent 1 works mornings now.
+    assert [rota.on_shift(agent_id=agent, at=morning) for agent in (1, 2)] == [True, False]
 
 
 @pytest.mark.parametrize(

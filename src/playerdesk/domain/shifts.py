@@ -83,9 +83,22 @@ class ScheduledShift:
 
 def on_shift(*, schedules: Sequence[ScheduledShift], agent_id: int, at: datetime) -> bool:
     """An agent with no schedule at all is not restricted (small teams do without shifts);
-    once scheduled, only inside a shift."""
-    own = [entry for entry in schedules if entry.agent_id == agent_id]
-    return not own or any(entry.covers(at) for entry in own)
+    once scheduled, only inside a shift. For many agents at once, use a `Rota`."""
+    return Rota(schedules).on_shift(agent_id=agent_id, at=at)
+
+
+class Rota:
+    """Schedules grouped by agent once, so asking about every agent of a floor costs one
+    pass over the schedules instead of one per agent."""
+
+    def __init__(self, schedules: Iterable[ScheduledShift]) -> None:
+        self._by_agent: dict[int, list[ScheduledShift]] = {}
+        for entry in schedules:
+            self._by_agent.setdefault(entry.agent_id, []).append(entry)
+
+    def on_shift(self, *, agent_id: int, at: datetime) -> bool:
+        own = self._by_agent.get(agent_id)
+        return not own or any(entry.covers(at) for entry in own)
 
 
 @dataclass(frozen=True, kw_only=True)

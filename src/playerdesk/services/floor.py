@@ -15,7 +15,7 @@ from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import Presence
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.routing import UNITS_PER_CHAT
-from playerdesk.domain.shifts import on_shift
+from playerdesk.domain.shifts import Rota
 from playerdesk.services import escalation, routing, sla
 from playerdesk.services.outbound import MailPolicy
 from playerdesk.services.routing import RoutingPolicy
@@ -51,7 +51,7 @@ async def _agents_who_left(uow: UnitOfWork, *, now: datetime) -> list[int]:
     agents = (await uow.session.scalars(select(Agent).where(Agent.id.in_(holding)))).all()
     if not agents:
         return []
-    schedules = await routing.schedules_for(uow, agent_ids=[agent.id for agent in agents], now=now)
+    rota = Rota(await routing.schedules_for(uow, agent_ids=[agent.id for agent in agents], now=now))
     gone = []
     for agent in agents:
         reachable = (
@@ -60,7 +60,7 @@ async def _agents_who_left(uow: UnitOfWork, *, now: datetime) -> list[int]:
             and agent.last_seen_at is not None
             and agent.last_seen_at > routing.online_since(now)
         )
-        if not reachable or not on_shift(schedules=schedules, agent_id=agent.id, at=now):
+        if not reachable or not rota.on_shift(agent_id=agent.id, at=now):
             gone.append(agent.id)
     return gone
 
@@ -177,7 +177,7 @@ async def floor_snapshot(uow: UnitOfWork, *, actor: Actor) -> FloorSnapshot:
             select(Agent).where(Agent.is_active.is_(True)).order_by(Agent.name, Agent.id)
         )
     ).all()
-    schedules = await routing.schedules_for(uow, agent_ids=None, now=now)
+    rota = Rota(await routing.schedules_for(uow, agent_ids=None, now=now))
     memberships: dict[int, set[int]] = {}
     for agent_id, team_id in await uow.session.execute(
         select(AgentTeam.agent_id, AgentTeam.team_id)
@@ -192,7 +192,7 @@ async def floor_snapshot(uow: UnitOfWork, *, actor: Actor) -> FloorSnapshot:
             and agent.last_seen_at is not None
             and agent.last_seen_at > routing.online_since(now)
         )
-        shift = on_shift(schedules=schedules, agent_id=agent.id, at=now)
+        shift = rota.on_shift(agent_id=agent.id, at=now)
         if reachable and shift:
             available_ids.add(agent.id)
             for language in agent.languages or []:

@@ -55,7 +55,7 @@ from playerdesk.domain.routing import (
     estimate_wait,
     queue_rank,
 )
-from playerdesk.domain.shifts import ScheduledShift, ShiftPattern, on_shift
+from playerdesk.domain.shifts import Rota, ScheduledShift, ShiftPattern, on_shift
 from playerdesk.services import audit
 from playerdesk.services.floor_config import floor_config
 from playerdesk.services.ticket_events import changes_since, publish_ticket_updated
@@ -300,6 +300,7 @@ async def candidates(
                 )
             )
     never = datetime.min.replace(tzinfo=now.tzinfo)
+    rota = Rota(schedules)
     return [
         AgentCapacity(
             agent_id=row.id,
@@ -309,7 +310,7 @@ async def candidates(
             capacity_units=row.max_concurrent_chats * UNITS_PER_CHAT,
             load_units=row.load_units,
             idle_since=row.last_assigned_at or never,
-            available=on_shift(schedules=schedules, agent_id=row.id, at=now),
+            available=rota.on_shift(agent_id=row.id, at=now),
         )
         for row in agents.values()
     ]
