@@ -3,6 +3,7 @@ back office over real HTTP behind it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from playerdesk.db.admission import Admission
 from playerdesk.db.models import AuditEntry, Ticket
 from playerdesk.domain import permissions
 from playerdesk.domain.enums import AgentRole, Channel
@@ -185,6 +187,34 @@ async def test_a_failing_back_office_is_a_state_never_an_error(
     assert body["account"]["balance"] is None
     assert body["player"]["name"] == "Priya Shah"  # our own records are there
     assert len(await viewed(runtime)) == 1
+
+
+async def test_waiting_for_the_back_office_holds_no_database_turn(
+    client: httpx.AsyncClient, runtime: Runtime, make_agent: AgentFactory, connected: DemoCasino
+) -> None:
+    """A slow back office must not take the turns replies need: the panel's request gives
+    its turn back when its audited read commits, before it waits."""
+    agent = await make_agent()
+    ticket = await open_ticket(runtime, external_id=MID_WAGERING)
+    runtime.admission = Admission(limit=1, wait_seconds=0.05)
+    connected.faults.delay_seconds = 1.5
+    panel = asyncio.create_task(client.get(url(ticket.id), headers=agent.headers))
+    for _ in range(500):  # until the read has committed and the wait has begun
+        if await viewed(runtime):
+            break
+        await asyncio.sleep(0.01)
+    assert await viewed(runtime) and not panel.done()
+
+    reply = await client.post(
+        f"{API}/tickets/{ticket.id}/messages",
+        json={"body": "Checking your account now.", "client_msg_id": "while-waiting"},
+        headers=agent.headers,
+    )
+
+    assert reply.status_code == 201, reply.text
+    assert not panel.done()  # the reply did not wait for the back office either
+    assert (await panel).status_code == 200
+    assert runtime.admission.in_use == 0
 
 
 async def test_an_anonymous_visitor_is_not_linked(

@@ -55,6 +55,30 @@ async def get_uow(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
+async def admitted_until_commit(runtime: RuntimeDep, uow: UowDep) -> AsyncIterator[None]:
+    """`Admitted` for a use case that commits its database work and then waits for another
+    system (the casino back office): the turn ends at the commit, so a slow back office does
+    not hold turns that replies need."""
+    slot = runtime.admission.slot()
+    await slot.__aenter__()
+    held = True
+
+    async def release() -> None:
+        nonlocal held
+        if held:
+            held = False
+            await slot.__aexit__(None, None, None)
+
+    uow.on_commit(release)
+    try:
+        yield
+    finally:
+        await release()
+
+
+AdmittedUntilCommit = Depends(admitted_until_commit)
+
+
 async def get_read_uow(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
     async with runtime.read_uow() as uow:
         yield uow

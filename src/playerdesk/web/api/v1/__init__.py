@@ -19,12 +19,14 @@ from playerdesk.web.api.v1 import (
 from playerdesk.web.deps import Admitted
 from playerdesk.web.schemas.common import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES, dependencies=[Admitted])
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+# The player context takes its database turn itself (until its commit, not while it waits
+# for the back office).
+router.include_router(player_context.router)
 for module in (
     tickets,
     attachments,
     players,
-    player_context,
     agents,
     tokens,
     audit,
@@ -34,4 +36,4 @@ for module in (
     canned,
     kb,
 ):
-    router.include_router(module.router)
+    router.include_router(module.router, dependencies=[Admitted])

@@ -3,10 +3,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from playerdesk.services import player_context as player_context_service
-from playerdesk.web.deps import CurrentActor, IdPath, RuntimeDep, UowDep
+from playerdesk.web.deps import AdmittedUntilCommit, CurrentActor, IdPath, RuntimeDep, UowDep
 from playerdesk.web.schemas.player_context import PlayerContextOut
 
-router = APIRouter(prefix="/tickets", tags=["players"])
+router = APIRouter(prefix="/tickets", tags=["players"], dependencies=[AdmittedUntilCommit])
 
 # How much longer than one call's timeout the page waits for the back office as a whole:
 # room for one retry after a quick failure.
