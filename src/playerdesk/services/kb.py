@@ -827,6 +827,27 @@ async def _get_for_update(uow: UnitOfWork, article_id: int) -> KbArticle:
     return article
 
 
+async def _finish_save(
+    uow: UnitOfWork,
+    article: KbArticle,
+    *,
+    actor: Actor,
+    action: str,
+    relink: Sequence[tuple[str, str]],
+) -> ArticleView:
+    """What every save of an article ends with: its version kept, its search entry, the
+    links to it in other articles (`relink`: language and key whose links may have changed
+    target), the audit entry, and the commit."""
+    _keep_version(uow, article, actor=actor)
+    await _index_article(uow, article)
+    for language, key in relink:
+        await _refresh_links_to(uow, language=language, keys={key}, except_id=article.id)
+    _audit_article(uow, actor=actor, action=action, article=article)
+    view = await _view(uow, article, visible=ALL_STATUSES)
+    await uow.commit()
+    return view
+
+
 def _audit_article(uow: UnitOfWork, *, actor: Actor, action: str, article: KbArticle) -> None:
     audit.record(
         uow,
@@ -876,15 +897,13 @@ async def create_article(
     )
     uow.session.add(article)
     await _flush_unique(uow)
-    _keep_version(uow, article, actor=actor)
-    await _index_article(uow, article)
-    await _refresh_links_to(
-        uow, language=article.language, keys={article.key}, except_id=article.id
+    return await _finish_save(
+        uow,
+        article,
+        actor=actor,
+        action="kb.article_created",
+        relink=[(article.language, article.key)],
     )
-    _audit_article(uow, actor=actor, action="kb.article_created", article=article)
-    view = await _view(uow, article, visible=ALL_STATUSES)
-    await uow.commit()
-    return view
 
 
 async def update_article(
@@ -927,19 +946,11 @@ async def update_article(
     if checked.status is ArticleStatus.PUBLISHED and article.published_at is None:
         article.published_at = now
     await _flush_unique(uow)
-    _keep_version(uow, article, actor=actor)
-    await _index_article(uow, article)
     after = (article.language, article.key, article.slug, article.category_id, article.status)
-    if before != after:
-        # Links to the old key (or in the old language) now go nowhere; to the new, here.
-        await _refresh_links_to(uow, language=before[0], keys={before[1]}, except_id=article.id)
-        await _refresh_links_to(
-            uow, language=article.language, keys={article.key}, except_id=article.id
-        )
-    _audit_article(uow, actor=actor, action="kb.article_updated", article=article)
-    view = await _view(uow, article, visible=ALL_STATUSES)
-    await uow.commit()
-    return view
+    # Links to the old key (or in the old language) now go nowhere; to the new, here.
+    moved = before != after
+    relink = [(before[0], before[1]), (article.language, article.key)] if moved else []
+    return await _finish_save(uow, article, actor=actor, action="kb.article_updated", relink=relink)
 
 
 async def set_article_status(
@@ -966,15 +977,13 @@ async def set_article_status(
         uow, language=article.language, markdown=article.body_markdown, status=new_status
     )
     await uow.session.flush()
-    _keep_version(uow, article, actor=actor)
-    await _index_article(uow, article)
-    await _refresh_links_to(
-        uow, language=article.language, keys={article.key}, except_id=article.id
+    return await _finish_save(
+        uow,
+        article,
+        actor=actor,
+        action="kb.article_status_changed",
+        relink=[(article.language, article.key)],
     )
-    _audit_article(uow, actor=actor, action="kb.article_status_changed", article=article)
-    view = await _view(uow, article, visible=ALL_STATUSES)
-    await uow.commit()
-    return view
 
 
 async def list_articles(
