@@ -1147,6 +1147,22 @@ async def create_category(
     category = KbCategory(key=key, position=fields.position, created_at=now, updated_at=now)
     uow.session.add(category)
     await _flush_unique(uow, message=N_("a category with this key already exists"))
+    _write_category_texts(uow, actor=actor, category=category, texts=texts, action="created")
+    await uow.session.flush()
+    view = await _category_view(uow, category)
+    await uow.commit()
+    return view
+
+
+def _write_category_texts(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    category: KbCategory,
+    texts: dict[str, CategoryText],
+    action: str,
+) -> None:
+    """A category's texts (one per language) and the audit entry of the change."""
     for language, text in texts.items():
         uow.session.add(
             KbCategoryText(
@@ -1159,15 +1175,11 @@ async def create_category(
     audit.record(
         uow,
         actor=actor,
-        action="kb.category_created",
+        action=f"kb.category_{action}",
         entity_type="kb_category",
         entity_id=category.id,
-        details={"key": key},
+        details={"key": category.key},
     )
-    await uow.session.flush()
-    view = await _category_view(uow, category)
-    await uow.commit()
-    return view
 
 
 async def update_category(
@@ -1196,23 +1208,7 @@ async def update_category(
     await uow.session.execute(
         delete(KbCategoryText).where(KbCategoryText.category_id == category.id)
     )
-    for language, text in texts.items():
-        uow.session.add(
-            KbCategoryText(
-                category_id=category.id,
-                language=language,
-                name=text.name,
-                description=text.description,
-            )
-        )
-    audit.record(
-        uow,
-        actor=actor,
-        action="kb.category_updated",
-        entity_type="kb_category",
-        entity_id=category.id,
-        details={"key": category.key},
-    )
+    _write_category_texts(uow, actor=actor, category=category, texts=texts, action="updated")
     await uow.session.flush()
     view = await _category_view(uow, category)
     await uow.commit()
