@@ -21,7 +21,11 @@ import pytest
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from playerdesk.bot.language import LanguageIdentifier
+from playerdesk.bot.nlu import NluModel, train_shipped
+from playerdesk.bot.pipeline import Bot
 from playerdesk.clock import FrozenClock
+from playerdesk.crm.http import HttpCasinoBackend
 from playerdesk.db.base import Base
 from playerdesk.db.engine import create_engine
 from playerdesk.db.migrate import upgrade_engine
@@ -35,6 +39,7 @@ from playerdesk.services import agents as agent_service
 from playerdesk.services import auth
 from playerdesk.settings import Settings
 from playerdesk.web.app import create_app
+from tests.casino_backoffice import DemoCasino, demo_casino, http_backend
 
 # Plain JSON logs: the dev renderer's rich tracebacks make every expected 500 slow.
 configure_logging(log_format="json")
@@ -152,6 +157,39 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key-0123456789abcdef0123456789",
         redis_url=None,
     )
+
+
+BOT_LANGUAGES = ("en", "pl", "sv", "de", "es")
+
+
+@pytest.fixture(scope="session")
+def nlu_model() -> NluModel:
+    """The bot's model, trained once per test session on the shipped data."""
+    return train_shipped(seed=7)
+
+
+@pytest.fixture(scope="session")
+def identifier() -> LanguageIdentifier:
+    return LanguageIdentifier(BOT_LANGUAGES)
+
+
+@pytest.fixture(scope="session")
+def bot(nlu_model: NluModel, identifier: LanguageIdentifier) -> Bot:
+    return Bot(nlu_model, languages=BOT_LANGUAGES, identifier=identifier)
+
+
+@pytest.fixture
+async def casino() -> AsyncIterator[DemoCasino]:
+    """The demo back office over real HTTP, its seed dated at the tests' start."""
+    async with demo_casino(now=START) as office:
+        yield office
+
+
+@pytest.fixture
+async def backend(casino: DemoCasino) -> AsyncIterator[HttpCasinoBackend]:
+    """The HTTP connector to `casino`."""
+    async with http_backend(casino.base_url) as client:
+        yield client
 
 
 @pytest.fixture

@@ -103,6 +103,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"API docs:        http://{args.host}:{args.port}/api/docs")
     print("Demo logins (role, email, password):")
     print("\n".join(lines))
+    if settings.public_url is None:
+        # The bot's article links and the emails' links point at this demo server.
+        wildcard = args.host in ("0.0.0.0", "::")  # noqa: S104 (compared, not bound)
+        shown_host = "127.0.0.1" if wildcard else args.host
+        settings = settings.model_copy(update={"public_url": f"http://{shown_host}:{args.port}"})
     settings, casino = _demo_casino(settings)
     settings, extra = _demo_mail(settings)
     sys.stdout.flush()
@@ -332,19 +337,14 @@ def cmd_demo_casino(args: argparse.Namespace) -> int:
 # The support bot ---------------------------------------------------------------------------
 
 
-def _bot_languages(settings: Settings) -> list[str]:
-    from playerdesk.bot.language import SUPPORTED_CODES
-
-    codes = [code for code in settings.languages if code in SUPPORTED_CODES]
-    return codes or [settings.default_language]
-
-
 def _load_bot(settings: Settings) -> Any:
-    from playerdesk.bot.nlu import load_or_train
     from playerdesk.bot.pipeline import Bot
 
-    model, _trained = load_or_train(settings.data_dir)
-    return Bot(model, languages=_bot_languages(settings))
+    return Bot.load(
+        data_dir=settings.data_dir,
+        languages=settings.languages,
+        default_language=settings.default_language,
+    )
 
 
 def _print_json(value: object, *, indent: int | None = 2) -> None:
@@ -392,39 +392,93 @@ def cmd_bot_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _ask_all(
+    settings: Settings, bot: Any, requests: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each question through the whole bot: the analysis, then the answer from the
+    configured database's knowledge base and, for a player, the back office."""
+    from playerdesk.services import bot as bot_service
+
+    if settings.is_sqlite:
+        await upgrade_database(settings.database_url)
+    runtime = build_runtime(settings)
+    runtime.bot = bot
+    context = bot_service.BotContext(bot=bot, casino=runtime.casino, public_url=settings.public_url)
+    answers = []
+    try:
+        for request in requests:
+            language = request.get("lang") or settings.default_language
+            player = request.get("player")
+            tries = int(request.get("tries") or 0)
+            text = request["text"]
+            analysis = bot.analyse(
+                text,
+                profile_language=language,
+                tries=tries,
+                player_identified=player is not None,
+            )
+            work = bot_service.question(
+                text=text, language=language, player_external_id=player, tries=tries
+            )
+            async with runtime.read_uow() as uow:
+                plan = await bot_service.plan_turn(uow, work=work, context=context)
+            details = analysis.as_json()
+            for decided_by_the_plan in ("handoff", "action", "reply", "topic"):
+                details.pop(decided_by_the_plan)
+            answers.append(
+                {
+                    "id": request.get("id"),
+                    "language": details.pop("language"),
+                    "intent": details.pop("intent"),
+                    "confidence": details.pop("confidence"),
+                    "rg_risk": details.pop("rg_risk"),
+                    "handoff": plan.handoff,
+                    # issue 7: the back-office lookup used, or null
+                    "action": plan.looked_up[0] if plan.looked_up else None,
+                    "reply": plan.reply,
+                    "answer_source": plan.action,
+                    "quick_replies": [item.label for item in plan.quick_replies],
+                    **details,
+                    "handoff_reasons": [reason.value for reason in plan.reasons],
+                    "topic": plan.topic,
+                }
+            )
+    finally:
+        await runtime.close()
+    return answers
+
+
 def cmd_bot_ask(args: argparse.Namespace) -> int:
     settings = _settings()
     bot = _load_bot(settings)
+    defaults = {"lang": args.lang, "player": args.player, "tries": args.tries}
     if not args.jsonl:
         if args.message is None:
             print("error: give a message, or --jsonl to read JSON lines", file=sys.stderr)
             return 2
-        analysis = bot.analyse(
-            args.message,
-            profile_language=args.lang,
-            tries=args.tries,
-            player_identified=args.player is not None,
-        )
-        _print_json(analysis.as_json())
+        [answer] = asyncio.run(_ask_all(settings, bot, [{**defaults, "text": args.message}]))
+        answer.pop("id")
+        _print_json(answer)
         return 0
+    requests: list[dict[str, Any]] = []
     for number, line in enumerate(sys.stdin, start=1):
         if not line.strip():
             continue
         try:
             request = json.loads(line)
-            text = request["text"]
-            if not isinstance(text, str):
+            if not isinstance(request.get("text"), str):
                 raise TypeError("text")
-        except (ValueError, KeyError, TypeError):
-            _print_json({"line": number, "error": 'expected {"id", "text"}'}, indent=None)
+        except (ValueError, TypeError, AttributeError):
+            requests.append({"line": number})
             continue
-        analysis = bot.analyse(
-            text,
-            profile_language=request.get("lang", args.lang),
-            tries=args.tries,
-            player_identified=request.get("player", args.player) is not None,
-        )
-        _print_json({"id": request.get("id"), **analysis.as_json()}, indent=None)
+        requests.append({**defaults, **request})
+    asked = asyncio.run(_ask_all(settings, bot, [item for item in requests if "text" in item]))
+    answers = iter(asked)
+    for request in requests:
+        if "text" in request:
+            _print_json(next(answers), indent=None)
+        else:
+            _print_json({"line": request["line"], "error": 'expected {"id", "text"}'}, indent=None)
     return 0
 
 
@@ -445,8 +499,9 @@ def _add_bot_commands(commands: Any) -> None:
     evaluate.add_argument("--profile-lang", help="the profile language assumed for short messages")
     evaluate.set_defaults(handler=cmd_bot_eval)
     ask_help = (
-        "print the bot's decision for a message as JSON: language, intent, risk, hand-off "
-        "and action (the answer's source); reply is null until the bot's answers exist"
+        "print the bot's decision and answer for a message as JSON: language, intent, risk, "
+        "hand-off, the back-office lookup used and the reply (answers come from the configured "
+        "database's knowledge base and, with --player, the back office)"
     )
     ask = bot_commands.add_parser("ask", help=ask_help, description=ask_help)
     ask.add_argument("message", nargs="?")

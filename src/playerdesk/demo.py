@@ -23,9 +23,9 @@ from playerdesk.domain.errors import DomainError
 from playerdesk.domain.permissions import Actor
 from playerdesk.runtime import Runtime
 from playerdesk.services import agents as agent_service
+from playerdesk.services import bot_admin, routing_admin
 from playerdesk.services import messages as message_service
 from playerdesk.services import players as player_service
-from playerdesk.services import routing_admin
 from playerdesk.services import tickets as ticket_service
 from playerdesk.settings import Environment
 
@@ -951,6 +951,12 @@ async def seed_demo(runtime: Runtime) -> list[DemoLogin]:
                 player_ids=player_ids,
             )
         await seed_canned_replies(runtime, payments_team_id=team_ids[PAYMENTS])
+        # The bot answers the demo casino's chat first (after the demo's own chats above,
+        # which tell stories of agents at work).
+        async with runtime.uow() as uow:
+            await bot_admin.set_bot_channel(
+                uow, actor=Actor.system(), channel=Channel.WEB_CHAT, enabled=True
+            )
         # Last, because its existence tells the next run that everything above is done.
         await _ensure_agents(runtime, [ADMIN], team_ids)
     async with runtime.uow() as uow:  # the help centre's articles (skips what exists)

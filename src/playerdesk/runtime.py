@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from playerdesk.bot.pipeline import Bot
 from playerdesk.clock import Clock, SystemClock
 from playerdesk.crm.base import CasinoBackend
 from playerdesk.crm.http import CasinoApiConfig, HttpCasinoBackend
@@ -20,6 +22,7 @@ from playerdesk.realtime.hub import ACCESS, Hub
 from playerdesk.services.attachments import AttachmentPolicy
 from playerdesk.services.auth import LoginPolicy
 from playerdesk.services.auth_cache import ActorCache
+from playerdesk.services.bot import BotPolicy
 from playerdesk.services.mailboxes import SecretBox
 from playerdesk.services.messages import MessageLimits
 from playerdesk.services.outbound import MailPolicy
@@ -39,17 +42,22 @@ class Policies:
     login: LoginPolicy
     routing: RoutingPolicy
     mail: MailPolicy
+    bot: BotPolicy
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policies:
-
+        messages = MessageLimits(max_chars=settings.message_max_chars)
+        routing = RoutingPolicy(
+            channel_weights=parse_channel_weights(settings.routing_channel_weights),
+            vip_tiers=list(settings.vip_tiers),
+        )
         return cls(
             players=PlayerPolicy(
                 languages=list(settings.languages),
                 default_language=settings.default_language,
                 vip_tiers=list(settings.vip_tiers),
             ),
-            messages=MessageLimits(max_chars=settings.message_max_chars),
+            messages=messages,
             attachments=AttachmentPolicy(
                 max_bytes=settings.attachment_max_bytes,
                 allowed_types=list(settings.attachment_types),
@@ -60,10 +68,7 @@ class Policies:
                 ip_max_failures=settings.login_ip_max_failures,
                 session_ttl=timedelta(seconds=settings.session_ttl_seconds),
             ),
-            routing=RoutingPolicy(
-                channel_weights=parse_channel_weights(settings.routing_channel_weights),
-                vip_tiers=list(settings.vip_tiers),
-            ),
+            routing=routing,
             mail=MailPolicy(
                 from_address=settings.email_from.lower(),
                 from_name=settings.email_from_name,
@@ -78,6 +83,12 @@ class Policies:
                 max_bytes=settings.email_max_bytes,
                 max_attachments=settings.email_max_attachments,
                 public_url=settings.public_url,
+            ),
+            bot=BotPolicy(
+                limits=messages,
+                routing=routing,
+                languages=list(settings.languages),
+                note_language=settings.default_language,
             ),
         )
 
@@ -99,6 +110,9 @@ class Runtime:
     admission: Admission = field(init=False)
     # Opens the credentials stored for mailboxes (and later, other channels).
     secret_box: SecretBox = field(init=False)
+    # The support bot's models: loaded (or trained) once, on first need (`support_bot`).
+    bot: Bot | None = None
+    _bot_loading: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self.policies = Policies.from_settings(self.settings)
@@ -120,6 +134,20 @@ class Runtime:
         the bus carries it to the others."""
         self.actor_cache.offer(event)
         await self.bus.publish(event)
+
+    async def support_bot(self) -> Bot:
+        """The bot, loaded from the data directory (or trained there, in seconds) in a
+        thread so that the process keeps serving meanwhile."""
+        async with self._bot_loading:
+            if self.bot is None:
+                settings = self.settings
+                self.bot = await asyncio.to_thread(
+                    Bot.load,
+                    data_dir=settings.data_dir,
+                    languages=settings.languages,
+                    default_language=settings.default_language,
+                )
+            return self.bot
 
     def uow(self, *, clock: Clock | None = None) -> UnitOfWork:
         """A new unit of work; `clock` overrides the runtime's (demo data tells a story)."""

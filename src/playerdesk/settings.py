@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     outbox_retry_seconds: float = Field(default=30.0, gt=0)
     outbox_lease_seconds: float = Field(default=120.0, ge=5)
     outbox_check_seconds: float = Field(default=2.0, gt=0, le=60)
+    # How often the bot job looks for players' messages to answer: the bot's answer comes
+    # at most this much later than it could (issue 7: chat players expect it at once).
+    bot_check_seconds: float = Field(default=0.25, gt=0, le=10)
     # Help-centre forms: submissions allowed per IP and per email address in an hour.
     form_limit_per_ip: int = Field(default=10, ge=1)
     form_limit_per_email: int = Field(default=5, ge=1)

@@ -1,4 +1,4 @@
-"""The bot's fixtures: the model is trained once per test session, on the shipped data."""
+"""The bot's fixtures."""
 
 from __future__ import annotations
 
@@ -6,26 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from playerdesk.bot.language import LanguageIdentifier
-from playerdesk.bot.nlu import NluModel, model_path, save_model, train_shipped
-from playerdesk.bot.pipeline import Bot
+from playerdesk.bot.nlu import NluModel, model_path, save_model
 
-ALL_LANGUAGES = ("en", "pl", "sv", "de", "es")
-
-
-@pytest.fixture(scope="session")
-def nlu_model() -> NluModel:
-    return train_shipped(seed=7)
-
-
-@pytest.fixture(scope="session")
-def identifier() -> LanguageIdentifier:
-    return LanguageIdentifier(ALL_LANGUAGES)
-
-
-@pytest.fixture(scope="session")
-def bot(nlu_model: NluModel, identifier: LanguageIdentifier) -> Bot:
-    return Bot(nlu_model, languages=ALL_LANGUAGES, identifier=identifier)
+# nlu_model, identifier and bot (session-wide) are in tests/conftest.py: the browser tests
+# talk to the bot too.
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,10 @@ ISSUE_FIELDS = ["id", "language", "intent", "confidence", "rg_risk", "handoff", 
 
 
 @pytest.fixture
-def bot_env(saved_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def bot_env(saved_model_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("PLAYERDESK_DATA_DIR", str(saved_model_dir))
+    # An empty knowledge base: questions it would answer are handed over.
+    monkeypatch.setenv("PLAYERDESK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'pd.db'}")
     monkeypatch.setenv("PLAYERDESK_LANGUAGES", "en,pl,sv")
     monkeypatch.setenv("PLAYERDESK_LOG_FORMAT", "json")
     return saved_model_dir
@@ -40,14 +42,17 @@ def test_ask_prints_the_decision(bot_env: Path, capsys: pytest.CaptureFixture[st
     assert answer["language"] == "sv"
     assert answer["rg_risk"] is True
     assert answer["handoff"] is True
-    assert answer["action"] == "protection_tools"
-    assert answer["reply"] is None
+    assert answer["action"] is None  # no back-office lookup
+    assert answer["answer_source"] == "protection_tools"
+    assert "Spelpaus" in answer["reply"]
     assert answer["evidence"]
 
     assert main(["bot", "ask", "hej", "--lang", "sv"]) == 0
     greeting = json.loads(capsys.readouterr().out)
     assert greeting["language"] == "sv"
     assert greeting["language_source"] == "profile"
+    assert greeting["handoff"] is False
+    assert greeting["reply"].startswith("Hej! Jag är kundtjänstens assistent.")
 
 
 def test_ask_jsonl_answers_line_by_line(
@@ -65,8 +70,12 @@ def test_ask_jsonl_answers_line_by_line(
     assert list(out[0])[: len(ISSUE_FIELDS)] == ISSUE_FIELDS
     assert out[0]["id"] == 1
     assert out[0]["intent"] == "account_access"
-    assert out[0]["action"] in {"password_reset", None}
+    # No back office is configured: the knowledge base (empty here) cannot answer either.
+    assert out[0]["action"] is None
+    assert out[0]["handoff"] is True
+    assert out[0]["handoff_reasons"] == ["no_answer"]
     assert out[1]["handoff"] is True
+    assert out[1]["reply"].startswith("I'm passing this to a colleague")
     assert "asked_for_agent" in out[1]["handoff_reasons"]
     assert out[2] == {"line": 3, "error": 'expected {"id", "text"}'}
 

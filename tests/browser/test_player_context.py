@@ -4,7 +4,6 @@ panel says so and the agent still replies."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,8 @@ from playerdesk.services import auth
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
 from tests.browser.test_console import PASSWORD, VIEWPORT, messages_via_api, pane, sign_in
-from tests.casino_backoffice import DemoCasino, closed_port_url, demo_casino, http_backend
-from tests.conftest import START, AgentFactory, AgentLogin, LiveServer
+from tests.casino_backoffice import DemoCasino, closed_port_url, http_backend
+from tests.conftest import AgentFactory, AgentLogin, LiveServer
 
 MID_WAGERING = "204117"  # James Whitfield: a welcome bonus a third wagered
 GAMSTOP = "401377"  # Gareth Evans: GAMSTOP match, closing balance being paid out
@@ -32,12 +31,6 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     monkeypatch.setattr(auth, "_hasher", hasher)
     monkeypatch.setattr(auth, "_DUMMY_HASH", hasher.hash("not a password"))
-
-
-@pytest.fixture
-async def casino() -> AsyncIterator[DemoCasino]:
-    async with demo_casino(now=START) as office:
-        yield office
 
 
 async def open_ticket(

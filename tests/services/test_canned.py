@@ -5,7 +5,6 @@ a macro's reply and actions in one transaction, never a text with a placeholder 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -31,7 +30,7 @@ from playerdesk.services import messages as message_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.canned import CannedQuery, CannedReplyInput
 from playerdesk.services.players import PlayerFields
-from tests.casino_backoffice import DemoCasino, closed_port_url, demo_casino, http_backend
+from tests.casino_backoffice import DemoCasino, closed_port_url, http_backend
 from tests.conftest import START, AgentFactory, AgentLogin, RecordingBus
 
 HELD_WITHDRAWAL = "290677"  # Priya Shah: €2,500 by Skrill, pending a source-of-funds check
@@ -42,18 +41,6 @@ WITHDRAWAL_TEMPLATE = (
     "Hi {{player.first_name}}, your withdrawal of {{withdrawal.last.amount}} by "
     "{{withdrawal.last.method}} is {{withdrawal.last.status}}. {{agent.first_name}}"
 )
-
-
-@pytest.fixture
-async def casino() -> AsyncIterator[DemoCasino]:
-    async with demo_casino(now=START) as office:
-        yield office
-
-
-@pytest.fixture
-async def backend(casino: DemoCasino) -> AsyncIterator[HttpCasinoBackend]:
-    async with http_backend(casino.base_url) as client:
-        yield client
 
 
 def languages(runtime: Runtime) -> service.CannedLanguages:

@@ -5,7 +5,6 @@ without the page failing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -46,7 +45,7 @@ from playerdesk.services.player_context import (
     ProtectionAlert,
 )
 from playerdesk.services.players import PlayerFields
-from tests.casino_backoffice import DemoCasino, closed_port_url, demo_casino, http_backend
+from tests.casino_backoffice import DemoCasino, closed_port_url, http_backend
 from tests.conftest import START, AgentFactory
 
 MID_WAGERING = "204117"  # James Whitfield: a welcome bonus a third wagered
@@ -58,18 +57,6 @@ DOCUMENTS_REJECTED = "401846"  # Connor Doyle: selfie, address and card photo re
 UNKNOWN = "999999"
 
 PERSONAL_DATA = ("James", "Whitfield", "james.whitfield@example.com", "Priya", "Shah")
-
-
-@pytest.fixture
-async def casino() -> AsyncIterator[DemoCasino]:
-    async with demo_casino(now=START) as office:
-        yield office
-
-
-@pytest.fixture
-async def backend(casino: DemoCasino) -> AsyncIterator[HttpCasinoBackend]:
-    async with http_backend(casino.base_url) as client:
-        yield client
 
 
 async def open_ticket(

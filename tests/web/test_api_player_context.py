@@ -19,19 +19,13 @@ from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.runtime import Runtime
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
-from tests.casino_backoffice import DemoCasino, closed_port_url, demo_casino, http_backend
-from tests.conftest import START, AgentFactory
+from tests.casino_backoffice import DemoCasino, closed_port_url, http_backend
+from tests.conftest import AgentFactory
 
 API = "/api/v1"
 HELD_WITHDRAWAL = "290677"  # Priya Shah: €2,500 withdrawal held for a source-of-funds check
 MID_WAGERING = "204117"  # James Whitfield: a welcome bonus mid-wagering
 GAMSTOP = "401377"  # Gareth Evans: listed in GAMSTOP, closing balance being paid out
-
-
-@pytest.fixture
-async def casino() -> AsyncIterator[DemoCasino]:
-    async with demo_casino(now=START) as office:
-        yield office
 
 
 @pytest.fixture

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from playerdesk.bot.language import LanguageIdentifier, LanguageResult, language_identifier
-from playerdesk.bot.nlu import IntentResult, NluModel
+from playerdesk.bot.language import (
+    SUPPORTED_CODES,
+    LanguageIdentifier,
+    LanguageResult,
+    language_identifier,
+)
+from playerdesk.bot.nlu import IntentResult, NluModel, load_or_train
 from playerdesk.bot.policy import CONFIDENCE_THRESHOLD, Decision, decide
 from playerdesk.bot.protection import RiskDetector, RiskResult, evidence_json
 
@@ -50,6 +56,14 @@ class Analysis:
 
 
 class Bot:
+    @classmethod
+    def load(cls, *, data_dir: Path, languages: Sequence[str], default_language: str) -> Bot:
+        """The saved model when current, else trained now (seconds) and saved; lingua's
+        detector for the desk's languages the bot knows (the default one at least)."""
+        model, _trained = load_or_train(data_dir)
+        known = [code for code in languages if code in SUPPORTED_CODES]
+        return cls(model, languages=known or [default_language])
+
     def __init__(
         self,
         model: NluModel,

@@ -68,6 +68,9 @@ class HandoffReason(StrEnum):
     LOW_CONFIDENCE = "low_confidence"
     TRIES_EXHAUSTED = "tries_exhausted"
     PLAYER_PROTECTED = "player_protected"
+    # Found when acting on the decision (services.bot), never by `decide`:
+    NO_ANSWER = "no_answer"  # nothing in the knowledge base or the account answers it
+    BACK_OFFICE_UNAVAILABLE = "back_office_unavailable"
 
 
 class Team(StrEnum):
@@ -186,3 +189,24 @@ def answer_action(intent: Intent, *, player_identified: bool) -> Action:
     if player_identified and intent in _LOOKUPS:
         return _LOOKUPS[intent]
     return Action.KNOWLEDGE_BASE
+
+
+# The routing topic of a conversation the bot hands over (the shipped routing rules send
+# each topic to its team; see domain.routing.STANDARD_TOPICS). Intents not listed go to
+# the General queue.
+ROUTING_TOPICS: dict[Intent, str] = {
+    Intent.BALANCE: "payments",
+    Intent.DEPOSIT_MISSING: "payments",
+    Intent.DEPOSIT_HELP: "payments",
+    Intent.WITHDRAWAL_STATUS: "payments",
+    Intent.WITHDRAWAL_HELP: "payments",
+    Intent.VERIFICATION: "verification",
+    Intent.BONUS_TERMS: "bonuses",
+    Intent.BONUS_MISSING: "bonuses",
+    Intent.GAME_ISSUE: "technical",
+    Intent.ACCOUNT_ACCESS: "technical",
+    Intent.REGISTRATION: "technical",
+    Intent.RESPONSIBLE_GAMBLING: "responsible_gambling",
+    Intent.COMPLAINT: "complaints",
+    Intent.VIP: "vip",
+}

@@ -89,3 +89,25 @@ class VipMatch(StrEnum):
         if self is VipMatch.NOT_VIP:
             return not is_vip
         return True
+
+
+class BotState(StrEnum):
+    """The bot's part in a conversation (issue 7)."""
+
+    ACTIVE = "active"  # the bot answers the player's messages
+    HANDED_OFF = "handed_off"  # people answer: the bot handed over, or an agent took over
+
+
+# Channels the bot can be first on: conversations, not mail.
+BOT_CHANNELS: tuple[Channel, ...] = (
+    Channel.WEB_CHAT,
+    Channel.TELEGRAM,
+    Channel.WHATSAPP,
+    Channel.VIBER,
+)
+
+
+class BotOutcome(StrEnum):
+    ANSWERED = "answered"
+    HANDED_OFF = "handed_off"
+    SKIPPED = "skipped"  # a person had taken the conversation before the bot's turn

@@ -27,6 +27,7 @@ class TicketCreated(_Event):
     player_id: int
     team_id: int | None
     assignee_id: int | None
+    bot_state: str | None = None  # "active": the bot answers it first
 
 
 class TicketUpdated(_Event):
@@ -50,6 +51,15 @@ class AttachmentRef(BaseModel):
     size: int
 
 
+class QuickReply(BaseModel):
+    """A button under a bot message; pressing it sends `label` as the player's message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    label: str
+
+
 class MessagePosted(_Event):
     """Carries everything a socket needs to show the message: fan-out never reads the DB."""
 
@@ -69,6 +79,7 @@ class MessagePosted(_Event):
     client_msg_id: str | None
     assignee_id: int | None
     team_id: int | None
+    quick_replies: list[QuickReply] = Field(default_factory=list)
 
 
 class TypingChanged(_Event):

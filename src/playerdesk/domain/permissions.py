@@ -29,6 +29,7 @@ class Permission(StrEnum):
     KB_READ = "kb.read"  # knowledge-base articles, internal ones included
     KB_MANAGE = "kb.manage"  # write, publish and retire articles and categories
     CANNED_REPLIES_MANAGE = "canned_replies.manage"  # the floor's canned replies and macros
+    BOT_MANAGE = "bot.manage"  # the bot on or off per channel, its hand-offs and reasons
 
 
 _AGENT = frozenset(
@@ -52,6 +53,7 @@ _SUPERVISOR = _SENIOR | {
     Permission.SHIFTS_MANAGE,
     Permission.KB_MANAGE,
     Permission.CANNED_REPLIES_MANAGE,
+    Permission.BOT_MANAGE,
 }
 _ADMIN = _SUPERVISOR | {
     Permission.TOKENS_MANAGE_ANY,

@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 
+from playerdesk.jobs.bot_turns import answer_bot_turns, warm_up_bot
 from playerdesk.jobs.outbox import deliver_outbox
 from playerdesk.runtime import Runtime
 from playerdesk.services import auth, floor
@@ -51,6 +52,13 @@ def jobs_for(settings: Settings) -> list[PeriodicJob]:
             run=_floor_tick,
             quiet=True,
         ),
+        # Players in a conversation with the bot wait for its answer (issue 7).
+        PeriodicJob(
+            name="answer_bot_turns",
+            every=timedelta(seconds=settings.bot_check_seconds),
+            run=answer_bot_turns,
+            quiet=True,
+        ),
         PeriodicJob(
             name="deliver_outbox",
             every=timedelta(seconds=settings.outbox_check_seconds),
@@ -64,12 +72,12 @@ BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
 
 
 def background_tasks(settings: Settings) -> list[BackgroundTask]:
-    """What a process that runs the jobs also runs for its life: the periodic jobs, the SMTP
-    receiver (PLAYERDESK_SMTP_INBOUND) and the IMAP pollers."""
+    """What a process that runs the jobs also runs: the periodic jobs, the SMTP receiver
+    (PLAYERDESK_SMTP_INBOUND), the IMAP pollers, and once at start the bot's model."""
     from playerdesk.adapters.email_in import run_smtp_receiver
     from playerdesk.jobs.mailboxes import run_mailbox_pollers
 
-    tasks: list[BackgroundTask] = [run_jobs_forever, run_mailbox_pollers]
+    tasks: list[BackgroundTask] = [run_jobs_forever, run_mailbox_pollers, warm_up_bot]
     if settings.smtp_inbound:
         tasks.append(run_smtp_receiver)
     return tasks

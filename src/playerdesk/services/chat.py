@@ -30,6 +30,7 @@ from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.services import audit, outbound, routing
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.attachments import AttachmentContent, AttachmentPolicy, store_attachment
+from playerdesk.services.floor_config import floor_config
 from playerdesk.services.messages import MessageLimits, PostedMessage, add_player_message
 from playerdesk.services.outbound import MailPolicy
 from playerdesk.services.players import (
@@ -554,8 +555,11 @@ async def set_presence(
 
 
 async def agents_available(uow: UnitOfWork) -> bool:
-    """Is anyone able to take a chat now: an active agent online with a live console and on
-    shift (busy agents count: the chat then waits in the queue, with its place shown)."""
+    """Is anyone able to take a chat now: the bot, when it answers web chat first (it hands
+    over to the queue), or an active agent online with a live console and on shift (busy
+    agents count: the chat then waits in the queue, with its place shown)."""
+    if Channel.WEB_CHAT.value in (await floor_config(uow)).bot_channels:
+        return True
     floor = await routing.candidates(uow, team_id=None, manager_id=None, now=uow.clock.now())
     return any(agent.available for agent in floor)
 

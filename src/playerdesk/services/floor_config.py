@@ -1,6 +1,6 @@
-"""Routing, SLA and escalation configuration as the hot path reads it: policies, team
-calendars and purposes, routing and escalation rules, loaded together and kept for a few
-seconds per process and database.
+"""Routing, SLA, escalation and bot configuration as the hot path reads it: policies, team
+calendars and purposes, routing and escalation rules, the channels the bot answers, loaded
+together and kept for a few seconds per process and database.
 
 Every new conversation and many messages need this configuration, and an admin changes it
 a few times a day: a short cache saves several queries per message. A change made in this
@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from playerdesk.db.models import (
+    BotChannel,
     BusinessCalendarRow,
     EscalationRuleRow,
     RoutingRuleRow,
@@ -97,6 +98,7 @@ class FloorConfig:
     purposes: dict[TeamPurpose, int]
     routing_rules: list[RoutingRule]  # ordered, active only
     unresolved_limits: list[UnresolvedLimit]
+    bot_channels: frozenset[str]  # channels the bot answers first
 
     def calendar_for(self, team_id: int | None) -> BusinessCalendar:
         if team_id is None:
@@ -114,6 +116,16 @@ _cache: weakref.WeakKeyDictionary[object, FloorConfig] = weakref.WeakKeyDictiona
 def forget() -> None:
     """Drop what is cached (after an admin changed the configuration)."""
     _cache.clear()
+
+
+async def commit_change(uow: UnitOfWork) -> None:
+    """Commit a configuration change; this process's cached copy is dropped right after."""
+
+    async def forget_after_commit() -> None:
+        forget()
+
+    uow.on_commit(forget_after_commit)
+    await uow.commit()
 
 
 async def floor_config(uow: UnitOfWork) -> FloorConfig:
@@ -165,8 +177,12 @@ async def floor_config(uow: UnitOfWork) -> FloorConfig:
             .order_by(EscalationRuleRow.position, EscalationRuleRow.id)
         )
     ]
+    bot_channels = frozenset(
+        await session.scalars(select(BotChannel.channel).where(BotChannel.enabled.is_(True)))
+    )
     config = FloorConfig(
         loaded_at=time.monotonic(),
+        bot_channels=bot_channels,
         sla_policies=policies,
         calendars=calendars,
         purposes=purposes,

@@ -550,15 +550,21 @@ async def get_published_article(uow: UnitOfWork, *, language: str, slug: str) ->
 
 
 async def search_articles(
-    uow: UnitOfWork, *, query: str, language: str, limit: int = 10
+    uow: UnitOfWork,
+    *,
+    query: str,
+    language: str,
+    limit: int = 10,
+    category_key: str | None = None,
 ) -> list[ArticleHit]:
-    """Published articles in this language matching the query, best first."""
+    """Published articles in this language (and category) matching the query, best first."""
     terms = query_terms(query, language=language)
     ranked = await _search(
         uow,
         terms=terms,
         language=language,
         statuses=PUBLIC_STATUSES,
+        category_key=category_key,
         limit=_bounded_limit(limit),
     )
     return [_hit(hit, terms) for hit in ranked]

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Insert
 
-from playerdesk.db.models import Attachment, Message, Ticket
+from playerdesk.db.models import Attachment, BotTurn, Message, Ticket
 from playerdesk.db.statements import insert_unless_conflict
 from playerdesk.db.uow import UnitOfWork
-from playerdesk.domain.enums import AuthorKind, MessageKind, TicketStatus
+from playerdesk.domain.enums import AuthorKind, BotState, MessageKind, TicketStatus
 from playerdesk.domain.errors import Conflict, NotFound, ValidationFailed
-from playerdesk.domain.events import AttachmentRef, MessagePosted, TicketUpdated
+from playerdesk.domain.events import AttachmentRef, MessagePosted, QuickReply, TicketUpdated
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.redaction import redact_card_numbers
 from playerdesk.domain.state import status_after_message
@@ -29,6 +30,7 @@ MAX_ATTACHMENTS_PER_MESSAGE = 10
 
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
+BOT_TURNS: Table = BotTurn.__table__  # type: ignore[assignment]
 
 # The hot path's statements are built once: building SQL expressions per call costs more
 # CPU than the ORM adds to them (and a built statement keeps its cache key).
@@ -108,6 +110,7 @@ async def add_message(
     attachment_ids: list[int],
     limits: MessageLimits,
     routing_policy: RoutingPolicy,
+    quick_replies: Sequence[QuickReply] = (),
 ) -> PostedMessage:
     """Add a message inside the caller's transaction; the caller commits.
 
@@ -144,6 +147,7 @@ async def add_message(
         "redacted": card_count > 0,
         "client_msg_id": client_msg_id,
         "created_at": now,
+        "quick_replies": [item.model_dump() for item in quick_replies] or None,
     }
     message_id = await uow.session.scalar(_insert_message(uow.dialect), values)
     if message_id is None:
@@ -178,18 +182,26 @@ async def add_message(
         changes["waiting_since"] = now
     elif wait_ends:
         changes["waiting_since"] = None
+    bot_answers = ticket.bot_state == BotState.ACTIVE.value
+    if bot_answers and public_agent_reply:
+        changes["bot_state"] = BotState.HANDED_OFF.value  # a person took the conversation
     await uow.session.execute(_UPDATE_TICKET, {"target_ticket_id": ticket.id, **changes})
     for key, value in changes.items():
         # Keep the loaded ticket in step with its row without marking it dirty.
         set_committed_value(ticket, key, value)
+    announced: dict[str, list[str | int | None]] = {}
     if after_status is not before_status:
         await _status_moved(uow, ticket=ticket, before=before_status, policy=routing_policy)
+        announced["status"] = [before_status.value, after_status.value]
+    if "bot_state" in changes:
+        announced["bot_state"] = [BotState.ACTIVE.value, BotState.HANDED_OFF.value]
+    if announced:
         uow.publish_on_commit(
             TicketUpdated(
                 occurred_at=now,
                 ticket_id=ticket.id,
                 player_id=ticket.player_id,
-                changes={"status": [before_status.value, after_status.value]},
+                changes=announced,
                 status=ticket.status,
                 priority=ticket.priority,
                 team_id=ticket.team_id,
@@ -200,6 +212,13 @@ async def add_message(
         await sla.wait_started(uow, ticket=ticket)
     elif wait_ends:
         await sla.wait_answered(uow, ticket=ticket)
+    if bot_answers and author_kind is AuthorKind.PLAYER:
+        # The bot job answers it after the commit (services.bot).
+        await uow.session.execute(
+            insert(BOT_TURNS).values(
+                ticket_id=ticket.id, message_id=message_id, created_at=now, due_at=now, attempts=0
+            )
+        )
     uow.publish_on_commit(
         MessagePosted(
             occurred_at=now,
@@ -225,6 +244,7 @@ async def add_message(
             client_msg_id=client_msg_id,
             assignee_id=ticket.assignee_id,
             team_id=ticket.team_id,
+            quick_replies=list(quick_replies),
         )
     )
     return PostedMessage(message=message, created=True)
@@ -234,12 +254,14 @@ async def _status_moved(
     uow: UnitOfWork, *, ticket: Ticket, before: TicketStatus, policy: RoutingPolicy
 ) -> None:
     """A message moved the ticket (a player reopening it, a first reply taking it into
-    work): clocks pause or resume, the load follows, a reopened one is routed again."""
+    work): clocks pause or resume, the load follows, a reopened one is routed again (unless
+    the bot answers it: it routes when it hands over)."""
     await sla.status_changed(uow, ticket=ticket, before=before.value)
     await routing.settle_load(
         uow, ticket=ticket, previous_assignee_id=ticket.assignee_id, policy=policy
     )
-    if ticket.status == TicketStatus.OPEN.value and before is not TicketStatus.NEW:
+    reopened = ticket.status == TicketStatus.OPEN.value and before is not TicketStatus.NEW
+    if reopened and ticket.bot_state != BotState.ACTIVE.value:
         await routing.route_reopened(uow, ticket=ticket, policy=policy)
 
 

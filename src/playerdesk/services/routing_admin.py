@@ -62,13 +62,7 @@ def N_(message: str) -> str:
 
 
 async def _commit(uow: UnitOfWork) -> None:
-    """Commit a configuration change; this process's cached copy is dropped right after."""
-
-    async def forget() -> None:
-        floor_config.forget()
-
-    uow.on_commit(forget)
-    await uow.commit()
+    await floor_config.commit_change(uow)
 
 
 MAX_NAME_LENGTH = 100

@@ -12,7 +12,14 @@ from sqlalchemy.orm import selectinload
 
 from playerdesk.db.models import Agent, Counter, Message, Player, Tag, Team, Ticket
 from playerdesk.db.uow import UnitOfWork
-from playerdesk.domain.enums import AuthorKind, Channel, MessageKind, Priority, TicketStatus
+from playerdesk.domain.enums import (
+    AuthorKind,
+    BotState,
+    Channel,
+    MessageKind,
+    Priority,
+    TicketStatus,
+)
 from playerdesk.domain.errors import NotFound, ValidationFailed
 from playerdesk.domain.events import TicketCreated
 from playerdesk.domain.permissions import Actor, Permission
@@ -20,6 +27,7 @@ from playerdesk.domain.players import check_language
 from playerdesk.domain.redaction import redact_card_numbers
 from playerdesk.domain.state import ensure_transition
 from playerdesk.services import audit, escalation, routing, sla
+from playerdesk.services.floor_config import floor_config
 from playerdesk.services.messages import MessageLimits, add_message, add_player_message
 from playerdesk.services.pagination import Page, Position, decode_cursor
 from playerdesk.services.players import PlayerFields, PlayerPolicy, match_or_create_player
@@ -139,17 +147,24 @@ async def open_ticket_in_transaction(
     tags: list[str] | None = None,
     routing_policy: RoutingPolicy,
 ) -> Ticket:
-    """Insert a ticket, route it (unless an assignee is given), start its SLA clocks, audit
-    it and queue `ticket.created`; the caller adds the first message and commits. Shared by
-    every channel that opens tickets."""
+    """Insert a ticket, route it (unless an assignee is given or the bot answers the channel
+    first), start its SLA clocks, audit it and queue `ticket.created`; the caller adds the
+    first message and commits. Shared by every channel that opens tickets."""
     subject = _clean_subject(subject)
     if team_id is not None:
         await _check_team(uow, team_id)
     if assignee_id is not None:
         await _check_assignee(uow, assignee_id)
     now = uow.clock.now()
+    # The bot answers first on its channels, unless the caller already chose who answers.
+    bot_answers = (
+        assignee_id is None
+        and team_id is None
+        and channel.value in (await floor_config(uow)).bot_channels
+    )
     ticket = Ticket(
         number=await _next_ticket_number(uow),
+        bot_state=BotState.ACTIVE.value if bot_answers else None,
         channel=channel.value,
         subject=subject,
         status=TicketStatus.NEW.value,
@@ -168,7 +183,9 @@ async def open_ticket_in_transaction(
     ticket.tags = await _tags(uow, tags or [])
     uow.session.add(ticket)
     await uow.session.flush()
-    if assignee_id is None:
+    if bot_answers:
+        pass  # routed when the bot hands over (services.bot)
+    elif assignee_id is None:
         await routing.route_ticket(
             uow, ticket=ticket, policy=routing_policy, announce_change=False, player=player
         )
@@ -199,6 +216,7 @@ async def open_ticket_in_transaction(
             player_id=ticket.player_id,
             team_id=ticket.team_id,
             assignee_id=ticket.assignee_id,
+            bot_state=ticket.bot_state,
         )
     )
     await routing.announce(uow, ticket=ticket, before=None)
@@ -378,6 +396,11 @@ async def change_ticket(
         ticket.tags = tags
         note("tags", before_tags, ",".join(tag.name for tag in tags))
 
+    taken = {"assignee_id", "team_id"} & set(diff)
+    if taken and ticket.bot_state == BotState.ACTIVE.value:
+        # A person took the conversation (or gave it to a team): the bot steps back.
+        note("bot_state", ticket.bot_state, BotState.HANDED_OFF.value)
+        ticket.bot_state = BotState.HANDED_OFF.value
     if diff:
         ticket.updated_at = now
         await _follow_up(

@@ -2,6 +2,7 @@
 
 from playerdesk.db.models.agents import Agent, AgentTeam, ApiToken, LoginAttempt, Team, WebSession
 from playerdesk.db.models.audit import AuditEntry
+from playerdesk.db.models.bot import BotChannel, BotTurn
 from playerdesk.db.models.canned import CannedReply
 from playerdesk.db.models.counters import Counter
 from playerdesk.db.models.kb import (
@@ -34,6 +35,8 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEntry",
+    "BotChannel",
+    "BotTurn",
     "BusinessCalendarRow",
     "CannedReply",
     "ChannelIdentity",

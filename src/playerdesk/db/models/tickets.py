@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
@@ -81,6 +82,10 @@ class Ticket(Base):
     escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When the "unresolved for too long" escalation rule must look at this ticket.
     escalation_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The bot's part (BotState): None when the bot never took the conversation.
+    bot_state: Mapped[str | None] = mapped_column(String(20))
+    # The bot's answers since the player last said one helped: two unhelped tries hand off.
+    bot_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     tags: Mapped[list[Tag]] = relationship(secondary="ticket_tags", lazy="raise", order_by=Tag.name)
 
@@ -103,6 +108,8 @@ class Message(Base):
     redacted: Mapped[bool] = mapped_column(Boolean, default=False)
     client_msg_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Buttons offered under a bot message: [{"id": "helpful_yes", "label": "Yes"}, ...].
+    quick_replies: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
     attachments: Mapped[list[Attachment]] = relationship(
         lazy="raise", order_by="Attachment.id", viewonly=True

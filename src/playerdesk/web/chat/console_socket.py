@@ -106,6 +106,7 @@ class ConsoleConnection:
                             "language",
                             "assignee_id",
                             "team_id",
+                            "bot_state",
                         }
                     )
                     | {"id": event.ticket_id, "created_at": event.occurred_at.isoformat()},

@@ -26,6 +26,7 @@ def message_frame(message: Message) -> Frame:
             }
             for item in message.attachments
         ],
+        "quick_replies": message.quick_replies or [],
     }
 
 
@@ -40,4 +41,5 @@ def event_message_frame(event: MessagePosted) -> Frame:
         "created_at": event.occurred_at.isoformat(),
         "client_msg_id": event.client_msg_id,
         "attachments": [item.model_dump() for item in event.attachments],
+        "quick_replies": [item.model_dump() for item in event.quick_replies],
     }
