@@ -22,6 +22,8 @@ def widget_strings(language: str) -> dict[str, str]:
         "attach": pgettext("widget", "Attach a file"),
         "you": pgettext("widget", "You"),
         "support": pgettext("widget", "Support"),
+        # Translators: the name shown above the support bot's messages.
+        "assistant": pgettext("widget", "Virtual assistant"),
         "typing": pgettext("widget", "Support is typing…"),
         "sending": pgettext("widget", "Sending…"),
         "sent": pgettext("widget", "Sent"),
@@ -47,6 +49,7 @@ def widget_strings(language: str) -> dict[str, str]:
         "rate_limited": pgettext("widget", "You are sending messages too fast. Please wait."),
         "error": pgettext("widget", "Something went wrong. Please try again."),
         "resolved": pgettext("widget", "This conversation was marked as resolved."),
+        "quick_replies": pgettext("widget", "Suggested answers"),
         "queue_position": pgettext(
             "widget", "All our agents are busy. You are number {position} in the queue."
         ),

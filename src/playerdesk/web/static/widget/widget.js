@@ -165,6 +165,14 @@
     }
   }
 
+  /** The usable quick replies of a bot message (labels are shown as text, never as HTML). */
+  function quickRepliesOf(message) {
+    if (message.author !== "bot" || !Array.isArray(message.quick_replies)) return [];
+    return message.quick_replies.filter(function (reply) {
+      return reply && typeof reply.label === "string" && reply.label.trim() !== "";
+    });
+  }
+
   function backoff(attempt) {
     // Exponential with "equal jitter": never zero, never in lockstep with other widgets.
     var ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * Math.pow(2, Math.max(0, attempt - 1)));
@@ -230,6 +238,7 @@
     ".name{font-size:12px;color:var(--pd-muted);margin:0 0 3px 12px;font-weight:600}",
     ".bubble{padding:9px 13px;border-radius:16px;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}",
     ".bubble:empty{display:none}",
+    ".bubble a{color:inherit;text-decoration:underline;text-underline-offset:2px}",
     ".player .bubble{background:var(--pd-accent);color:var(--pd-accent-ink);border-bottom-right-radius:5px}",
     ".agent .bubble,.bot .bubble{background:#fff;color:var(--pd-ink);border:1px solid var(--pd-line);border-bottom-left-radius:5px}",
     ".system .bubble,.note .bubble{background:none;color:var(--pd-muted);font-size:13px;text-align:center;padding:2px 8px}",
@@ -239,6 +248,12 @@
     ".meta:empty{display:none}",
     ".status.read{color:var(--pd-accent)}",
     ".retry{color:var(--pd-danger);font-size:12px;text-decoration:underline;text-align:right}",
+    /* quick replies: the player's possible answers, on the player's side */
+    ".quick-replies{display:flex;flex-wrap:wrap;justify-content:flex-end;gap:8px;margin:10px 0 4px;padding-left:12%}",
+    ".quick{max-width:100%;min-height:38px;padding:7px 14px;border-radius:19px;border:1.5px solid var(--pd-accent);",
+    "background:#fff;color:var(--pd-accent);font-size:14px;font-weight:600;line-height:1.3;text-align:center;",
+    "white-space:normal;overflow-wrap:anywhere;transition:background-color .15s ease,color .15s ease}",
+    ".quick:hover,.quick:active{background:var(--pd-accent);color:var(--pd-accent-ink)}",
     ".files{display:flex;flex-direction:column;gap:6px;margin-top:4px}",
     ".files:empty{display:none}",
     ".thumb{display:flex;flex-direction:column;border-radius:12px;overflow:hidden;border:1px solid var(--pd-line);",
@@ -290,7 +305,7 @@
 
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100%;max-height:none;border-radius:0;border:0}",
     ".launcher.open{display:none}}",
-    "@media (prefers-reduced-motion:reduce){.dots span{animation:none}.launcher{transition:none}}",
+    "@media (prefers-reduced-motion:reduce){.dots span{animation:none}.launcher,.quick{transition:none}}",
   ].join("\n");
 
   function applyStyles(root) {
@@ -340,6 +355,10 @@
     this.lastSeenId = 0; // highest id the server's stream (welcome / message.new) has shown us
     this.maxOtherId = 0; // highest id of a message from support (agent, bot, system)
     this.ownIds = []; // ids of the player's own messages
+    this.latestId = 0; // highest id shown, whoever wrote it
+    this.quickReplies = new Map(); // bot message id -> its quick replies
+    this.quickRepliesFor = 0; // the message whose buttons are on screen
+    this.quickRow = null;
     this.readUpTo = 0; // support has read the player's messages up to this id
     this.deliveredSent = 0;
     this.readSent = Number(storageGet(local(), READ_KEY)) || 0; // for the unread badge
@@ -708,20 +727,42 @@
     } else if (message.id > this.maxOtherId) {
       this.maxOtherId = message.id;
     }
+    if (message.id > this.latestId) this.latestId = message.id;
+    var replies = quickRepliesOf(message);
+    if (replies.length) this.quickReplies.set(message.id, replies);
     var nearBottom = this.nearBottom();
     this.place(row);
+    this.refreshQuickReplies();
     this.refreshStatuses();
     this.refreshEmpty();
     this.refreshBadge();
     if (nearBottom || message.author === "player") this.scrollToBottom();
   };
 
+  // Web addresses in a message become links (the bot's article links); everything else
+  // stays text. Only http(s) addresses: never a javascript: or data: link.
+  var WEB_ADDRESS = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)]/g;
+
+  function fillText(target, text) {
+    target.textContent = "";
+    var at = 0;
+    text.replace(WEB_ADDRESS, function (address, offset) {
+      if (offset > at) target.appendChild(document.createTextNode(text.slice(at, offset)));
+      var link = el("a", "link", { href: address, target: "_blank", rel: "noopener noreferrer" });
+      link.textContent = address;
+      target.appendChild(link);
+      at = offset + address.length;
+      return address;
+    });
+    if (at < text.length) target.appendChild(document.createTextNode(text.slice(at)));
+  }
+
   Widget.prototype.messageRow = function (message) {
     var author = ["player", "agent", "bot", "system"].indexOf(message.author) >= 0 ? message.author : "agent";
     var row = el("div", "row " + author, { "data-testid": "widget-message", "data-author": author });
     if (author === "agent" || author === "bot") {
       var name = el("div", "name");
-      name.textContent = message.author_name || this.t("support");
+      name.textContent = author === "bot" ? this.t("assistant") : message.author_name || this.t("support");
       row.appendChild(name);
     }
     var bubble = el("div", "bubble");
@@ -735,7 +776,7 @@
   Widget.prototype.fillRow = function (row, message) {
     var self = this;
     row.classList.remove("pending", "failed");
-    row.querySelector(".bubble").textContent = message.body || "";
+    fillText(row.querySelector(".bubble"), message.body || "");
     var files = row.querySelector(".files");
     while (files.firstChild) files.removeChild(files.firstChild);
     (message.attachments || []).forEach(function (attachment) {
@@ -893,6 +934,7 @@
     var item = { clientMsgId: clientMsgId, body: body, attachmentIds: attachmentIds || [], row: row, failed: false };
     this.pending.set(clientMsgId, item);
     this.log.appendChild(row);
+    this.refreshQuickReplies(); // the player answered: the buttons go
     this.refreshEmpty();
     this.scrollToBottom();
     return item;
@@ -970,6 +1012,58 @@
     this.refreshSend();
     this.transmit(this.newMessage(body, []));
     this.input.focus();
+  };
+
+  // -- quick replies --
+
+  /** Buttons under the latest message while it is a bot's that offers them and the player
+   *  has not written since: derived from what is shown, so history, catch-up and live frames
+   *  all end in the same place and a row is never built twice. */
+  Widget.prototype.refreshQuickReplies = function () {
+    var self = this;
+    if (!this.log) return;
+    var replies = this.pending.size === 0 ? this.quickReplies.get(this.latestId) : null;
+    var forId = replies ? this.latestId : 0;
+    if (forId === this.quickRepliesFor) return;
+    if (this.quickRow && this.quickRow.parentNode) this.quickRow.parentNode.removeChild(this.quickRow);
+    this.quickRow = null;
+    this.quickRepliesFor = forId;
+    if (!replies) return;
+    var group = el("div", "quick-replies", {
+      role: "group",
+      "aria-label": this.t("quick_replies") || null,
+      "data-testid": "widget-quick-replies",
+      "data-for": String(forId),
+    });
+    group.dataset.sort = String(forId + 0.25); // after its message, before anything newer
+    replies.forEach(function (reply) {
+      var button = el("button", "quick", {
+        type: "button",
+        "data-testid": "widget-quick-reply",
+        "data-reply-id": reply.id,
+      });
+      button.textContent = reply.label;
+      button.addEventListener("click", function (event) {
+        // detail is 0 when a key pressed the button rather than a pointer.
+        self.chooseQuickReply(reply.label, event.detail === 0);
+      });
+      group.appendChild(button);
+    });
+    this.quickRow = group;
+    this.place(group);
+  };
+
+  /** A pressed quick reply is the player's message, sent the way a typed one is. */
+  Widget.prototype.chooseQuickReply = function (label, byKeyboard) {
+    if (label.length > this.limits.max_message_chars) {
+      this.showNotice(this.t("message_too_long"));
+      return;
+    }
+    this.transmit(this.newMessage(label, []));
+    // The pressed button is gone: keep the focus in the panel. A keyboard user goes on in the
+    // input; a tap must not open the phone's keyboard, so it rests on the log.
+    if (byKeyboard) this.input.focus();
+    else this.log.focus({ preventScroll: true });
   };
 
   // -- files --
