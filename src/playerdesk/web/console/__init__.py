@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from playerdesk.web.console import (
     admin,
+    bot,
     canned,
     channels,
     conversations,
@@ -20,5 +21,6 @@ router.include_router(floor.router)
 router.include_router(channels.router)
 router.include_router(knowledge.router)
 router.include_router(canned.router)
+router.include_router(bot.router)
 
 __all__ = ["router"]

@@ -192,6 +192,7 @@ def _common(signed: Viewer, section: str, language: str) -> dict[str, Any]:
         "can_channels": signed.actor.can(Permission.CHANNELS_MANAGE),
         "can_kb": signed.actor.can(Permission.KB_MANAGE),
         "can_canned": signed.actor.can(Permission.CANNED_REPLIES_MANAGE),
+        "can_bot": signed.actor.can(Permission.BOT_MANAGE),
         "weekday_names": get_day_names("wide", locale=language),
         "weekday_short": get_day_names("abbreviated", locale=language),
     }

@@ -52,6 +52,8 @@ def ticket_json(
         "agent_read_up_to": ticket.agent_read_up_to,
         "unread": unread,
         "escalation_level": ticket.escalation_level,
+        # "active": the bot is answering; nobody needs to take the conversation yet.
+        "bot_state": ticket.bot_state,
         "sla": badge(sla).json(),
     }
 
@@ -103,6 +105,8 @@ def message_json(
             }
             for item in message.attachments
         ],
+        # The buttons the bot offered under its message, shown to the agent as they were.
+        "quick_replies": message.quick_replies or [],
         # The raw mail it came from can be opened (GET .../messages/{id}/original).
         "from_email": from_email,
         "delivery": None

@@ -17,6 +17,10 @@ def console_strings(language: str) -> dict[str, str]:
     return {
         "player": _("Player"),
         "bot": _("Bot"),
+        # A badge's tooltip in the inbox and the conversation: nobody needs to take it yet.
+        "bot_answering": _("The bot is answering this conversation"),
+        # Translators: read out before the buttons a bot message offered the player.
+        "quick_replies": _("Buttons offered to the player"),
         "system": _("System"),
         "agent": _("Agent"),
         "you": _("You"),

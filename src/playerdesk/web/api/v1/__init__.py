@@ -6,6 +6,7 @@ from playerdesk.web.api.v1 import (
     agents,
     attachments,
     audit,
+    bot,
     canned,
     channels,
     floor,
@@ -35,5 +36,6 @@ for module in (
     channels,
     canned,
     kb,
+    bot,
 ):
     router.include_router(module.router, dependencies=[Admitted])

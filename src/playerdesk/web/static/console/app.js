@@ -253,6 +253,8 @@ class ConsoleApp {
   onTicketCreated(ticket) {
     this.inbox.upsert({ ...ticket, last_message_at: new Date().toISOString(), unread: 0 });
     this.slaRefresher.want(ticket.id, { soon: true }); // its clocks started with it
+    // The bot answers it first: agents hear of it when the bot hands it over.
+    if (ticket.bot_state === "active") return;
     if (!this.mayTake(ticket) || this.socket.presence === "away") return;
     this.chime.play();
     this.notifications.show(format(this.strings.new_chat, { number: ticket.number }), {

@@ -96,7 +96,15 @@ export class Conversation {
       teamSelect: find('[data-field="team-select"]'),
       sla: find("[data-sla]"),
       escalationLevel: find('[data-field="escalation-level"]'),
+      bot: el("span", {
+        class: "bot-badge",
+        "data-testid": "conversation-bot",
+        title: this.strings.bot_answering,
+        text: this.strings.bot,
+        hidden: true,
+      }),
     };
+    this.fields.channel.after(this.fields.bot);
     this.escalationList = find("[data-escalation-list]");
     this.escalationNone = find("[data-escalation-none]");
     this.list = find("[data-messages]");
@@ -246,6 +254,7 @@ export class Conversation {
     this.buttons.escalate.hidden = done;
     this.buttons.transfer.hidden = done;
     if (changes.sla !== undefined) this.app.slaBadges.set(this.fields.sla, ticket.sla);
+    this.fields.bot.hidden = ticket.bot_state !== "active";
     if (ticket.escalation_level !== undefined) {
       const level = Number(ticket.escalation_level);
       this.fields.escalationLevel.hidden = level <= 0;
@@ -356,13 +365,24 @@ export class Conversation {
   }
 
   onUpdated(frame) {
-    this.applyTicket({
+    const changes = {
       status: frame.status,
       priority: frame.priority,
       assignee_id: frame.assignee_id ?? null,
       team_id: frame.team_id ?? null,
       assignee_name: undefined,
-    });
+    };
+    if ("bot_state" in (frame.changes ?? {})) changes.bot_state = frame.changes.bot_state[1];
+    this.applyTicket(changes);
+  }
+
+  /** A public reply by a person ends the bot's part in the conversation (as the server
+   * records it); the badge goes without waiting for the next load. */
+  botHandedOver() {
+    if (this.ticket?.bot_state !== "active") return;
+    this.applyTicket({ bot_state: "handed_off" });
+    const item = this.app.inbox.item(this.id);
+    if (item) this.app.inbox.apply(item, { id: this.id, bot_state: "handed_off" });
   }
 
   errorText(error, fallback) {
@@ -400,6 +420,11 @@ export class Conversation {
       this.app.time.element(message.created_at, "message-time"),
     );
     const body = el("div", { class: "message-body", text: message.body });
+    // What the bot offered the player to press, shown as it was offered: the agent cannot
+    // press them.
+    const quickReplies = (message.quick_replies ?? []).map((item) =>
+      el("li", { class: "quick-reply", dataset: { replyId: item.id }, text: item.label }),
+    );
     const attachments = (message.attachments ?? []).map((item) =>
       el(
         "li",
@@ -421,6 +446,18 @@ export class Conversation {
       },
       head,
       message.body ? body : null,
+      quickReplies.length
+        ? el(
+            "ul",
+            {
+              class: "message-quick-replies",
+              "aria-label": this.strings.quick_replies,
+              title: this.strings.quick_replies,
+              "data-testid": "message-quick-replies",
+            },
+            quickReplies,
+          )
+        : null,
       attachments.length ? el("ul", { class: "message-attachments" }, attachments) : null,
       message.redacted ? el("p", { class: "message-flag", text: this.strings.redacted }) : null,
       message.author === "agent" && !note
@@ -497,6 +534,7 @@ export class Conversation {
       this.list.insertBefore(node, later.length ? later[0][1] : null);
     }
     this.messages.set(id, node);
+    if (live && message.author === "agent" && message.kind !== "note") this.botHandedOver();
     if (live) {
       if (stick) this.scrollToEnd();
       else this.jump.hidden = false;

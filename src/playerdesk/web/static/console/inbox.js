@@ -159,6 +159,7 @@ export class Inbox {
       assignee_id: idOrNull(data.assigneeId),
       team_id: idOrNull(data.teamId),
       unread: Number(data.unread || 0),
+      bot_state: data.botState || null,
       sla: this.slaOf(item),
     };
   }
@@ -260,6 +261,14 @@ export class Inbox {
           el("span", { class: "status" }),
           el("span", { class: "priority" }),
           el("span", { class: "inbox-language" }),
+          el("span", {
+            class: "bot-badge",
+            "data-bot-badge": true,
+            "data-testid": "inbox-bot",
+            title: this.app.strings.bot_answering,
+            text: this.app.strings.bot,
+            hidden: true,
+          }),
           el("span", { class: "inbox-assignee" }),
         ),
       ),
@@ -296,6 +305,10 @@ export class Inbox {
       node.textContent = this.app.assigneeLabel(ticket.assignee_id, ticket.assignee_name);
     }
     if (has("team_id")) item.dataset.teamId = ticket.team_id ?? "";
+    if (has("bot_state")) {
+      item.dataset.botState = ticket.bot_state ?? "";
+      item.querySelector("[data-bot-badge]").hidden = ticket.bot_state !== "active";
+    }
     if (has("last_message_at")) {
       const time = item.querySelector(".inbox-time");
       time.setAttribute("datetime", new Date(ticket.last_message_at).toISOString());
@@ -344,6 +357,8 @@ export class Inbox {
       team_id: frame.team_id ?? null,
     };
     if ("language" in (frame.changes ?? {})) ticket.language = frame.changes.language[1];
+    // The bot took the conversation or handed it over: its badge follows.
+    if ("bot_state" in (frame.changes ?? {})) ticket.bot_state = frame.changes.bot_state[1];
     if (this.item(frame.ticket_id)) {
       this.upsert(ticket);
     } else if (this.matches(ticket, { partial: true }) && this.membershipChanged(frame.changes)) {
