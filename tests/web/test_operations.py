@@ -186,6 +186,10 @@ EXPECTED_OPERATIONS = {
     ("/api/v1/tickets/{ticket_id}/transfer", "post"),
     # The back office, the knowledge base and canned replies (issue 6).
     ("/api/v1/tickets/{ticket_id}/player-context", "get"),
+    # The bot (issue 7).
+    ("/api/v1/bot/channels", "get"),
+    ("/api/v1/bot/channels/{channel}", "put"),
+    ("/api/v1/bot/report", "get"),
     ("/api/v1/canned-replies", "get"),
     ("/api/v1/canned-replies", "post"),
     ("/api/v1/canned-replies/placeholders", "get"),
