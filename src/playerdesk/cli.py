@@ -92,6 +92,11 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings()
+    if settings.public_url is None:
+        # The bot's article links and the emails' links point at this demo server.
+        wildcard = args.host in ("0.0.0.0", "::")  # noqa: S104 (compared, not bound)
+        shown_host = "127.0.0.1" if wildcard else args.host
+        settings = settings.model_copy(update={"public_url": f"http://{shown_host}:{args.port}"})
     asyncio.run(upgrade_database(settings.database_url))
     try:
         lines = asyncio.run(_seed(settings))
@@ -103,11 +108,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"API docs:        http://{args.host}:{args.port}/api/docs")
     print("Demo logins (role, email, password):")
     print("\n".join(lines))
-    if settings.public_url is None:
-        # The bot's article links and the emails' links point at this demo server.
-        wildcard = args.host in ("0.0.0.0", "::")  # noqa: S104 (compared, not bound)
-        shown_host = "127.0.0.1" if wildcard else args.host
-        settings = settings.model_copy(update={"public_url": f"http://{shown_host}:{args.port}"})
     settings, casino = _demo_casino(settings)
     settings, extra = _demo_mail(settings)
     sys.stdout.flush()

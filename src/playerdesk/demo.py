@@ -23,6 +23,7 @@ from playerdesk.domain.errors import DomainError
 from playerdesk.domain.permissions import Actor
 from playerdesk.runtime import Runtime
 from playerdesk.services import agents as agent_service
+from playerdesk.services import bot as bot_service
 from playerdesk.services import bot_admin, routing_admin
 from playerdesk.services import messages as message_service
 from playerdesk.services import players as player_service
@@ -963,7 +964,103 @@ async def seed_demo(runtime: Runtime) -> list[DemoLogin]:
         await seed_knowledge_base(
             uow, actor=Actor.system(), languages=runtime.policies.players.languages
         )
+    await _ensure_bot_stories(runtime)
     return demo_logins()
+
+
+@dataclass(frozen=True, kw_only=True)
+class _BotStory:
+    name: str
+    email: str
+    language: str
+    said: tuple[str, ...]  # the player's messages, each answered by the bot in turn
+
+
+# Conversations the bot had this morning, for the supervisors' Bot page and the inbox.
+BOT_STORY_SPACING = timedelta(minutes=9)
+BOT_STORIES: tuple[_BotStory, ...] = (
+    _BotStory(
+        name="Tom Hardy",
+        email="tom.hardy@example.com",
+        language="en",
+        said=("Hi! How long does a withdrawal take to reach my bank account?", "Yes, thanks"),
+    ),
+    _BotStory(
+        name="Agnieszka Wróbel",
+        email="agnieszka.wrobel@example.pl",
+        language="pl",
+        said=("Dzień dobry, chciałabym porozmawiać z konsultantem.",),
+    ),
+    _BotStory(
+        name="Elin Sjöberg",
+        email="elin.sjoberg@example.se",
+        language="sv",
+        said=("Jag har spelat bort hela lönen igen och kan inte sluta.",),
+    ),
+    _BotStory(
+        name="Megan Price",
+        email="megan.price@example.co.uk",
+        language="en",
+        said=("Which payment methods can I use to deposit?",),
+    ),
+)
+
+
+async def _ensure_bot_stories(runtime: Runtime) -> None:
+    """The bot's morning, told through the bot job's own steps (once), a minute a step."""
+    async with runtime.read_uow() as uow:
+        report = await bot_admin.bot_report(
+            uow, actor=Actor.system(), since=runtime.clock.now() - timedelta(days=365)
+        )
+    if report.turns:
+        return
+    context = bot_service.BotContext(
+        bot=await runtime.support_bot(),
+        casino=None,  # the stories' players are visitors: answers from the help centre
+        public_url=runtime.settings.public_url,
+    )
+    policies = runtime.policies
+    now = runtime.clock.now()
+    for position, story in enumerate(BOT_STORIES):
+        clock = FrozenClock(now - (len(BOT_STORIES) - position) * BOT_STORY_SPACING)
+        async with runtime.uow(clock=clock) as uow:
+            ticket = await ticket_service.create_ticket(
+                uow,
+                actor=Actor.system(),
+                new=ticket_service.NewTicket(
+                    channel=Channel.WEB_CHAT,
+                    subject=story.said[0],
+                    body=story.said[0],
+                    player=player_service.PlayerFields(
+                        name=story.name, email=story.email, language=story.language
+                    ),
+                    tags=["bot"],
+                ),
+                player_policy=policies.players,
+                limits=policies.messages,
+                routing_policy=policies.routing,
+            )
+        for number, text in enumerate(story.said):
+            if number:
+                clock.advance(STEP_SPACING)
+                async with runtime.uow(clock=clock) as uow:
+                    await message_service.post_player_message(
+                        uow,
+                        actor=Actor.system(),
+                        ticket_id=ticket.id,
+                        body=text,
+                        client_msg_id=None,
+                        attachment_ids=[],
+                        limits=policies.messages,
+                        routing_policy=policies.routing,
+                    )
+            async with runtime.uow(clock=clock) as uow:
+                batch = await bot_service.claim_turns(uow)
+            for work in batch:  # as the bot job answers them (jobs.bot_turns)
+                async with runtime.read_uow() as uow:
+                    plan = await bot_service.plan_turn(uow, work=work, context=context)
+                async with runtime.uow(clock=clock) as uow:
+                    await bot_service.finish_turn(uow, work=work, plan=plan, policy=policies.bot)
 
 
 async def _already_seeded(runtime: Runtime) -> bool:

@@ -7,15 +7,22 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from playerdesk.bot.pipeline import Bot
 from playerdesk.db.base import Base
-from playerdesk.db.models import Agent, Message, Player, Team, Ticket
-from playerdesk.demo import DEMO_EMAIL_DOMAIN, TICKETS, DemoRefused, seed_demo
+from playerdesk.db.models import Agent, BotChannel, BotTurn, Message, Player, Team, Ticket
+from playerdesk.demo import BOT_STORIES, DEMO_EMAIL_DOMAIN, TICKETS, DemoRefused, seed_demo
 from playerdesk.domain.enums import AgentRole, AuthorKind, Channel, MessageKind, TicketStatus
 from playerdesk.runtime import Runtime, build_runtime
 from playerdesk.services import auth
 from playerdesk.services import tickets as ticket_service
 from playerdesk.settings import Environment, Settings
 from tests.conftest import RecordingBus
+
+
+@pytest.fixture(autouse=True)
+def _session_bot(runtime: Runtime, bot: Bot) -> None:
+    """The demo tells the bot's morning with the session's model (not one trained per test)."""
+    runtime.bot = bot
 
 
 async def _row_counts(runtime: Runtime) -> dict[str, int]:
@@ -174,7 +181,8 @@ async def test_interrupted_seed_is_completed_without_duplicates(
     async with runtime.uow() as uow:
         subjects = list((await uow.session.scalars(select(Ticket.subject))).all())
         agents = await uow.session.scalar(select(func.count()).select_from(Agent))
-    assert sorted(subjects) == sorted(spec.subject for spec in TICKETS)
+    told = [spec.subject for spec in TICKETS] + [story.said[0] for story in BOT_STORIES]
+    assert sorted(subjects) == sorted(told)
     assert agents == len(logins)
 
 
@@ -205,3 +213,19 @@ async def test_the_demo_floor_has_routing_sla_and_a_rota(runtime: Runtime) -> No
         "Night 22-06",
     ]
     assert len(rota) == 4
+
+
+async def test_the_demo_bot_answered_handed_over_and_protected(runtime: Runtime) -> None:
+    await seed_demo(runtime)
+    async with runtime.uow() as uow:
+        turns = (await uow.session.scalars(select(BotTurn).order_by(BotTurn.id))).all()
+        channels = (await uow.session.scalars(select(BotChannel))).all()
+        bot_tickets = (
+            await uow.session.scalars(select(Ticket).where(Ticket.bot_state.is_not(None)))
+        ).all()
+    assert [(row.channel, row.enabled) for row in channels] == [("web_chat", True)]
+    assert {turn.outcome for turn in turns} == {"answered", "handed_off"}
+    assert any(turn.rg_risk for turn in turns)
+    assert {ticket.language for ticket in bot_tickets} == {"en", "pl", "sv"}
+    rg = [t for t in bot_tickets if t.topic == "responsible_gambling"]
+    assert rg and all(t.priority == "urgent" for t in rg)
