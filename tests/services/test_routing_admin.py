@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from playerdesk.db.models import (
+    Agent,
     AgentTeam,
     AuditEntry,
     BusinessCalendarRow,
@@ -983,3 +984,84 @@ async def test_install_standard_floor_is_complete_and_idempotent(runtime: Runtim
     assert await count(runtime, SlaPolicyRow) == len(default_policy_rules())
     assert await count(runtime, EscalationRuleRow) == 3
     assert await audit_actions(runtime) == audit_before
+
+
+# Deleting a team --------------------------------------------------------------------------------
+
+
+async def test_a_team_in_use_is_kept_and_says_why_then_deleted_when_free(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    bonuses = await make_team(runtime, "Bonuses")
+    member = await make_agent(AgentRole.AGENT, team_ids=[bonuses])
+    rule = await run(
+        runtime,
+        lambda uow: admin.create_routing_rule(
+            uow,
+            actor=SYSTEM,
+            rule=admin.RoutingRuleInput(name="Bonus questions", team_id=bonuses, topic="bonuses"),
+            languages=LANGUAGES,
+        ),
+    )
+    policy = await run(
+        runtime,
+        lambda uow: admin.create_sla_policy(
+            uow,
+            actor=SYSTEM,
+            policy=admin.SlaPolicyInput(
+                name="Bonus chats", team_ids=[bonuses], first_response_minutes=10
+            ),
+            known_vip_tiers=TIERS,
+        ),
+    )
+
+    async with runtime.uow() as uow:
+        with pytest.raises(Conflict) as caught:
+            await agent_service.delete_team(uow, actor=SYSTEM, team_id=bonuses)
+    assert caught.value.field == "team_id"
+    assert "Bonus questions" in caught.value.detail
+    assert "Bonus chats" in caught.value.detail
+
+    await run(runtime, lambda uow: admin.delete_routing_rule(uow, actor=SYSTEM, rule_id=rule.id))
+    await run(runtime, lambda uow: admin.delete_sla_policy(uow, actor=SYSTEM, policy_id=policy.id))
+    await run(runtime, lambda uow: agent_service.delete_team(uow, actor=SYSTEM, team_id=bonuses))
+
+    async with runtime.uow() as uow:
+        assert await uow.session.get(Team, bonuses) is None
+        still_there = await uow.session.get(Agent, member.id)
+        assert still_there is not None and still_there.is_active
+    assert "team.deleted" in await audit_actions(runtime)
+    assert (
+        await refused(
+            runtime,
+            lambda uow: agent_service.delete_team(uow, actor=SYSTEM, team_id=bonuses),
+            NotFound,
+        )
+        == "team_id"
+    )
+
+
+async def test_a_team_with_a_role_or_open_conversations_is_kept(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    general = await make_team(runtime, "General")
+    await run(
+        runtime,
+        lambda uow: admin.set_team_routing(
+            uow, actor=SYSTEM, team_id=general, purpose=TeamPurpose.GENERAL.value
+        ),
+    )
+    async with runtime.uow() as uow:
+        with pytest.raises(Conflict) as caught:
+            await agent_service.delete_team(uow, actor=SYSTEM, team_id=general)
+    assert "general team" in caught.value.detail
+
+    agent = await make_agent(AgentRole.AGENT)
+    assert (
+        await refused(
+            runtime,
+            lambda uow: agent_service.delete_team(uow, actor=agent.actor, team_id=general),
+            PermissionDenied,
+        )
+        is None
+    )

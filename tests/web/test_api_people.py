@@ -228,6 +228,19 @@ async def test_agent_and_team_conflicts_and_unknowns(
     assert (rename_clash.status_code, problem_fields(rename_clash)) == (409, ["name"])
     no_team = await client.patch(f"{API}/teams/999", json={"name": "C"}, headers=h)
     assert (no_team.status_code, problem_fields(no_team)) == (404, ["team_id"])
+    rule = await client.post(
+        f"{API}/routing-rules",
+        json={"name": "To B", "team_id": second["id"], "topic": "bonuses"},
+        headers=h,
+    )
+    assert rule.status_code == 201
+    in_use = await client.delete(f"{API}/teams/{second['id']}", headers=h)
+    assert (in_use.status_code, problem_fields(in_use)) == (409, ["team_id"])
+    assert "To B" in in_use.json()["detail"]
+    await client.delete(f"{API}/routing-rules/{rule.json()['id']}", headers=h)
+    assert (await client.delete(f"{API}/teams/{second['id']}", headers=h)).status_code == 204
+    gone = await client.delete(f"{API}/teams/{second['id']}", headers=h)
+    assert (gone.status_code, problem_fields(gone)) == (404, ["team_id"])
 
     dup_agent = await client.post(
         f"{API}/agents", json={"email": admin.email.upper(), "name": "Twin"}, headers=h

@@ -143,6 +143,7 @@ EXPECTED_OPERATIONS = {
     ("/api/v1/teams", "get"),
     ("/api/v1/teams", "post"),
     ("/api/v1/teams/{team_id}", "patch"),
+    ("/api/v1/teams/{team_id}", "delete"),
     ("/api/v1/tokens", "get"),
     ("/api/v1/tokens", "post"),
     ("/api/v1/tokens/{token_id}", "delete"),

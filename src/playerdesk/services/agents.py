@@ -5,18 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from playerdesk.db.models import Agent, Team
+from playerdesk.db.models import (
+    Agent,
+    CannedReply,
+    EscalationRuleRow,
+    RoutingRuleRow,
+    SlaPolicyRow,
+    Team,
+    Ticket,
+)
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import AgentRole
 from playerdesk.domain.errors import Conflict, NotFound, ValidationFailed
 from playerdesk.domain.events import AgentAccessChanged
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.players import check_language, normalise_email
-from playerdesk.services import audit
+from playerdesk.services import audit, floor_config
 from playerdesk.services.auth import MIN_PASSWORD_LENGTH, hash_password
+from playerdesk.services.routing import UNRESOLVED_STATUSES
 
 
 def _check_password(password: str) -> str:
@@ -250,6 +259,74 @@ async def update_team(
     audit.record(uow, actor=actor, action="team.updated", entity_type="team", entity_id=team.id)
     await uow.commit()
     return team
+
+
+async def _team_references(uow: UnitOfWork, team: Team) -> list[str]:
+    """What still depends on a team, in words an admin can act on; empty when nothing."""
+    session = uow.session
+    found: list[str] = []
+    if team.purpose:
+        found.append(f"it is the {team.purpose.replace('_', ' ')} team: give that role to another")
+    rules = list(
+        await session.scalars(select(RoutingRuleRow.name).where(RoutingRuleRow.team_id == team.id))
+    )
+    if rules:
+        found.append("routing rules send conversations to it: " + ", ".join(sorted(rules)))
+    escalations = list(
+        await session.scalars(
+            select(EscalationRuleRow.name).where(EscalationRuleRow.move_to_team_id == team.id)
+        )
+    )
+    if escalations:
+        found.append("escalation rules move conversations to it: " + ", ".join(escalations))
+    # A JSON list on both engines: read and checked here (a handful of policies).
+    policies = [
+        name
+        for name, team_ids in await session.execute(
+            select(SlaPolicyRow.name, SlaPolicyRow.team_ids)
+        )
+        if team.id in (team_ids or [])
+    ]
+    if policies:
+        found.append("SLA policies match it: " + ", ".join(policies))
+    canned = await session.scalar(
+        select(func.count())
+        .select_from(CannedReply)
+        .where(or_(CannedReply.team_id == team.id, CannedReply.move_to_team_id == team.id))
+    )
+    if canned:
+        found.append(f"{canned} canned replies are kept for it or move conversations to it")
+    waiting = await session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.team_id == team.id, Ticket.status.in_(sorted(UNRESOLVED_STATUSES)))
+    )
+    if waiting:
+        found.append(f"{waiting} unresolved conversations are with it: move them first")
+    return found
+
+
+async def delete_team(uow: UnitOfWork, *, actor: Actor, team_id: int) -> None:
+    """Delete a team nothing depends on any more. Its members stay (they leave the team);
+    resolved conversations keep their history without it. Refused, saying what still
+    depends on it, otherwise: routing never points at a team that is gone."""
+    actor.require(Permission.TEAMS_MANAGE)
+    team = await uow.session.get(Team, team_id, with_for_update=True)
+    if team is None:
+        raise NotFound("no such team", field="team_id")
+    references = await _team_references(uow, team)
+    if references:
+        raise Conflict("the team is still in use: " + "; ".join(references), field="team_id")
+    audit.record(
+        uow,
+        actor=actor,
+        action="team.deleted",
+        entity_type="team",
+        entity_id=team.id,
+        details={"name": team.name},
+    )
+    await uow.session.delete(team)
+    await floor_config.commit_change(uow)
 
 
 async def list_teams(uow: UnitOfWork, *, actor: Actor) -> list[Team]:

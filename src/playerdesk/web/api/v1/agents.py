@@ -88,3 +88,11 @@ async def update_team(
         uow, actor=actor, team_id=team_id, name=body.name, description=body.description
     )
     return TeamOut.model_validate(team)
+
+
+@router.delete("/teams/{team_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_team(team_id: IdPath, uow: UowDep, actor: CurrentActor) -> None:
+    """409 with what still depends on the team (routing and escalation rules, SLA policies,
+    a team role, canned replies, unresolved conversations)."""
+    await agent_service.delete_team(uow, actor=actor, team_id=team_id)
+
