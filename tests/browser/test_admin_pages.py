@@ -153,6 +153,21 @@ async def test_shifts_page_shows_the_coverage_grid_to_a_supervisor(
     # Tonight 22:00-24:00 UTC is covered in English; every hour has some gap (no Polish).
     await expect(page.get_by_test_id("coverage-gap")).to_have_count(7 * 24)
     await expect(page.get_by_test_id("coverage-gap").first).to_contain_text("PL")
+    rows = page.get_by_test_id("coverage").locator("tbody tr")
+    await expect(rows.nth(22).locator("td").first).not_to_contain_text("EN")
+    await expect(rows.nth(21).locator("td").first).to_contain_text("EN")
+
+    # In Warsaw's time (UTC+1 in November) the same night starts at 23:00.
+    await page.get_by_test_id("coverage-zone").get_by_label("Time zone").select_option(
+        "Europe/Warsaw"
+    )
+    await page.get_by_test_id("coverage-zone").get_by_role("button", name="Show").click()
+    await expect(page.get_by_test_id("coverage-zone").get_by_label("Time zone")).to_have_value(
+        "Europe/Warsaw"
+    )
+    await expect(page.get_by_text("Hours (Europe/Warsaw)")).to_be_visible()
+    await expect(rows.nth(23).locator("td").first).not_to_contain_text("EN")
+    await expect(rows.nth(22).locator("td").first).to_contain_text("EN")
     # Supervisors read routing but may not change it: no forms there.
     await page.get_by_role("link", name="Routing").click()
     await expect(page.get_by_test_id("rule-form")).to_have_count(0)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.dates import get_day_names
 from fastapi import APIRouter, Request, Response
@@ -932,9 +932,18 @@ async def _shifts_context(
     ]
     on_duty = await service.who_is_on_shift(uow, actor=actor)
     now = uow.clock.now()
-    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    # The grid in the supervisor's chosen time zone (?tz=Europe/Warsaw), UTC by default.
+    zone_name = query.get("tz") or "UTC"
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone_name, zone = "UTC", ZoneInfo("UTC")
+    today_there = now.astimezone(zone).date()
+    days = [today_there + timedelta(days=offset) for offset in range(7)]
+    first = datetime.combine(days[0], time(0), tzinfo=zone)
+    # A day longer for a clock change within the week; only the seven days are shown.
     result = await service.coverage(
-        uow, actor=actor, languages=runtime.settings.languages, start=midnight, days=7
+        uow, actor=actor, languages=runtime.settings.languages, start=first, days=8
     )
     cells = {
         hour.starts_at: GridCell(
@@ -944,8 +953,14 @@ async def _shifts_context(
         )
         for hour in result.hours
     }
-    days = [midnight + timedelta(days=offset) for offset in range(7)]
-    grid = [(hour, [cells[day + timedelta(hours=hour)] for day in days]) for hour in range(24)]
+
+    def cell(day: date, hour: int) -> GridCell | None:
+        """The UTC hour holding this local hour (half-hour zones show the hour it starts in)."""
+        local = datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
+        return cells.get(local.replace(minute=0))
+
+    grid = [(hour, [cell(day, hour) for day in days]) for hour in range(24)]
+    shown = [item for _hour, row in grid for item in row if item is not None]
     agent_names = {agent.id: agent.name for agent in agents}
     shift_names = {shift.id: shift.name for shift in shifts}
     today = now.date()
@@ -958,7 +973,9 @@ async def _shifts_context(
         "on_duty": on_duty,
         "grid": grid,
         "grid_days": days,
-        "gap_hours": len(result.gaps),
+        "grid_zone": zone_name,
+        "gap_hours": sum(1 for item in shown if not item.covered),
+        "grid_hours": len(shown),
         "time_zones": time_zones(),
         "clock": _clock,
         "today": today,
