@@ -252,8 +252,8 @@ async def test_asking_for_a_person_hands_over_with_a_note_and_routing(with_bot: 
     note = [m for m in await messages_of(with_bot, ticket_id) if m.kind == MessageKind.NOTE.value]
     assert len(note) == 1
     assert note[0].author_kind == AuthorKind.SYSTEM.value
-    assert "asked_for_agent" in note[0].body
-    assert "human_agent" in note[0].body
+    assert "Why: The player asked for a person." in note[0].body
+    assert "Understood: Asks for a person" in note[0].body
     async with with_bot.uow() as uow:
         actions = list(
             await uow.session.scalars(

@@ -104,7 +104,7 @@ async def test_the_bot_answers_then_hands_over_to_an_agent(
     await expect(messages.filter(has_text="The bot handed this conversation over.")).to_have_count(
         1, timeout=10_000
     )
-    await expect(messages.filter(has_text="asked_for_agent")).to_have_count(1)
+    await expect(messages.filter(has_text="The player asked for a person")).to_have_count(1)
     bot_messages = conversation.locator('[data-author="bot"]')
     await expect(bot_messages).to_have_count(2)
 

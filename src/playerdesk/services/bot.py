@@ -59,7 +59,8 @@ from playerdesk.domain.events import QuickReply
 from playerdesk.domain.permissions import Actor
 from playerdesk.domain.placeholders import fill
 from playerdesk.i18n import translations
-from playerdesk.services import audit, kb, routing
+from playerdesk.services import audit, kb, outbound, routing
+from playerdesk.services.bot_labels import intent_label, reason_label
 from playerdesk.services.messages import MessageLimits, add_message
 from playerdesk.services.placeholder_values import AccountFacts, LocalFacts, placeholder_values
 from playerdesk.services.routing import RoutingPolicy
@@ -543,17 +544,19 @@ async def _article_answer(
 def _summary(plan: BotPlan, *, work: TurnWork, language: str) -> str:
     """The note the agent reads first: what the bot understood, did and why it handed over."""
     _ = translations(language).gettext
+    reasons, intents = reason_label(language), intent_label(language)
     lines = [_("The bot handed this conversation over.")]
     if plan.intent is not None:
         lines.append(
             _("Understood: {intent} ({confidence}), language {language}.").format(
-                intent=plan.intent.value,
+                intent=intents(plan.intent.value),
                 confidence=f"{round((plan.confidence or 0) * 100)} %",
                 language=plan.language,
             )
         )
-    reasons = ", ".join(reason.value for reason in plan.reasons)
-    lines.append(_("Why: {reasons}.").format(reasons=reasons))
+    lines.append(
+        _("Why: {reasons}.").format(reasons="; ".join(reasons(r.value) for r in plan.reasons))
+    )
     if plan.rg_risk:
         evidence = "; ".join(f"“{text}”" for text in plan.evidence) or "-"
         lines.append(
@@ -606,7 +609,7 @@ async def finish_turn(
         await uow.commit()
         return BotOutcome.SKIPPED
     if plan.reply:
-        await add_message(
+        posted = await add_message(
             uow,
             ticket=ticket,
             author_kind=AuthorKind.BOT,
@@ -619,6 +622,8 @@ async def finish_turn(
             routing_policy=policy.routing,
             quick_replies=plan.quick_replies,
         )
+        if posted.created:  # on a messenger the answer goes to the player's chat
+            await outbound.send_messenger_reply(uow, ticket=ticket, message=posted.message)
     system = Actor.system()
     if plan.handoff:
         await _hand_over(

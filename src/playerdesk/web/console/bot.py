@@ -9,20 +9,18 @@ admin.submit_form).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
-from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from starlette.datastructures import FormData
 
-from playerdesk.bot.intents import Intent
-from playerdesk.bot.policy import HandoffReason
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.permissions import Permission
 from playerdesk.i18n import language_name, translations
 from playerdesk.services import bot_admin as service
+from playerdesk.services.bot_labels import intent_label, reason_label
 from playerdesk.services.routing_admin import N_
 from playerdesk.web.console.admin import FormError, Viewer, _common, _signed_or_login, submit_form
 from playerdesk.web.console.routes import _language, _page
@@ -39,84 +37,6 @@ DEFAULT_DAYS = 7
 
 # The service's refusals, marked here so that the page can show them translated.
 SERVICE_MESSAGES = (N_("the bot answers chat and messenger channels only"),)
-
-PGettext = Callable[[str, str], str]
-
-
-def _reason_labels(pgettext: PGettext) -> dict[str, str]:
-    return {
-        HandoffReason.RISK_DETECTED: pgettext(
-            "bot hand-off reason", "Signs of gambling harm were detected"
-        ),
-        HandoffReason.ASKED_FOR_AGENT: pgettext(
-            "bot hand-off reason", "The player asked for a person"
-        ),
-        HandoffReason.SENSITIVE_INTENT: pgettext(
-            "bot hand-off reason", "A subject only people handle"
-        ),
-        HandoffReason.LOW_CONFIDENCE: pgettext(
-            "bot hand-off reason", "The bot was not sure what the player meant"
-        ),
-        HandoffReason.TRIES_EXHAUSTED: pgettext("bot hand-off reason", "Two answers did not help"),
-        HandoffReason.PLAYER_PROTECTED: pgettext(
-            "bot hand-off reason", "A protected player asked about bonuses or deposits"
-        ),
-        HandoffReason.NO_ANSWER: pgettext(
-            "bot hand-off reason", "No answer in the knowledge base or the account"
-        ),
-        HandoffReason.BACK_OFFICE_UNAVAILABLE: pgettext(
-            "bot hand-off reason", "The casino back office did not answer"
-        ),
-    }
-
-
-def _intent_labels(pgettext: PGettext) -> dict[str, str]:
-    return {
-        Intent.GREETING: pgettext("bot intent", "Greeting"),
-        Intent.THANKS_BYE: pgettext("bot intent", "Thanks or goodbye"),
-        Intent.HUMAN_AGENT: pgettext("bot intent", "Asks for a person"),
-        Intent.ACCOUNT_ACCESS: pgettext("bot intent", "Signing in"),
-        Intent.REGISTRATION: pgettext("bot intent", "Registration"),
-        Intent.BALANCE: pgettext("bot intent", "Balance"),
-        Intent.DEPOSIT_MISSING: pgettext("bot intent", "Deposit not credited"),
-        Intent.DEPOSIT_HELP: pgettext("bot intent", "How to deposit"),
-        Intent.WITHDRAWAL_STATUS: pgettext("bot intent", "Withdrawal status"),
-        Intent.WITHDRAWAL_HELP: pgettext("bot intent", "How to withdraw"),
-        Intent.VERIFICATION: pgettext("bot intent", "Verification (KYC)"),
-        Intent.BONUS_TERMS: pgettext("bot intent", "Bonus terms"),
-        Intent.BONUS_MISSING: pgettext("bot intent", "Bonus not credited"),
-        Intent.GAME_ISSUE: pgettext("bot intent", "Problem with a game"),
-        Intent.RESPONSIBLE_GAMBLING: pgettext("bot intent", "Responsible gambling"),
-        Intent.ACCOUNT_CLOSURE: pgettext("bot intent", "Closing the account"),
-        Intent.COMPLAINT: pgettext("bot intent", "Complaint"),
-        Intent.PERSONAL_DATA: pgettext("bot intent", "Personal data"),
-        Intent.VIP: pgettext("bot intent", "VIP programme"),
-        Intent.OUT_OF_SCOPE: pgettext("bot intent", "Not about the casino"),
-    }
-
-
-class _Lookup:
-    """Translated labels that fall back to the raw value, so a value added later still shows."""
-
-    def __init__(self, labels: Mapping[str, str]) -> None:
-        self.labels = labels
-
-    def __call__(self, value: str | None) -> str:
-        if not value:
-            return ""
-        return self.labels.get(value, value)
-
-
-@cache
-def reason_label(language: str) -> _Lookup:
-    pgettext = translations(language).pgettext
-    return _Lookup({str(key): text for key, text in _reason_labels(pgettext).items()})
-
-
-@cache
-def intent_label(language: str) -> _Lookup:
-    pgettext = translations(language).pgettext
-    return _Lookup({str(key): text for key, text in _intent_labels(pgettext).items()})
 
 
 def _days(query: Mapping[str, str]) -> int:
