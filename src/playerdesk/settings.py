@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     form_limit_per_ip: int = Field(default=10, ge=1)
     form_limit_per_email: int = Field(default=5, ge=1)
 
+    # Telegram (docs/CHANNELS.md): the bot's token from @BotFather, the secret Telegram
+    # repeats in X-Telegram-Bot-Api-Secret-Token on every webhook call (set with
+    # setWebhook), and the Bot API's base URL (a proxy, or a local server in tests).
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+
     # The casino back office (docs/casino-api.yaml, docs/CASINO-INTEGRATION.md): its base URL
     # (unset: no back office, the console shows what PlayerDesk itself knows), a bearer
     # token and/or the HMAC-SHA256 signing secret. `playerdesk demo-casino` accepts what is

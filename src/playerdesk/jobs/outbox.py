@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from playerdesk.adapters.email_out import DeliveryFailed, SmtpTransport, build_email, send_email
+from playerdesk.adapters.telegram import TelegramApi, telegram_sender
 from playerdesk.domain.enums import Channel
 from playerdesk.domain.mail import OutboxStatus
 from playerdesk.runtime import Runtime
@@ -58,6 +59,9 @@ def senders_for(runtime: Runtime) -> dict[str, Sender]:
     transport = smtp_transport(runtime.settings)
     if transport is not None:
         senders[Channel.EMAIL.value] = email_sender(runtime, transport)
+    telegram = TelegramApi.from_settings(runtime.settings)
+    if telegram is not None:
+        senders[Channel.TELEGRAM.value] = telegram_sender(telegram)
     return senders
 
 

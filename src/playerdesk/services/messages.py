@@ -310,8 +310,8 @@ async def post_agent_message(
     routing_policy: RoutingPolicy,
     mail_policy: MailPolicy,
 ) -> PostedMessage:
-    """An agent's public reply or internal note; a reply on a ticket answered by email goes
-    to the outbox in the same transaction."""
+    """An agent's public reply or internal note; a reply on a ticket answered by email or
+    in a messenger goes to the outbox in the same transaction."""
     posted = await add_agent_message(
         uow,
         actor=actor,
@@ -368,6 +368,7 @@ async def add_agent_message(
             attachments=list(posted.message.attachments),
             policy=mail_policy,
         )
+        await outbound.send_messenger_reply(uow, ticket=ticket, message=posted.message)
     return posted
 
 

@@ -42,6 +42,8 @@ from playerdesk.services import audit
 
 # Channels whose replies are emails: a form is answered by mail, as is a chat left offline.
 EMAIL_CHANNELS = frozenset({Channel.EMAIL.value, Channel.FORM.value})
+# Channels answered in the player's messenger chat (the chat is their channel identity).
+MESSENGER_CHANNELS = frozenset({Channel.TELEGRAM.value})
 MAX_REFERENCES = 20
 # However many failures, the next attempt is at most this far away.
 MAX_RETRY_DELAY = timedelta(hours=6)
@@ -250,6 +252,59 @@ async def send_agent_reply(
         message_id=message.id,
         policy=policy,
     )
+
+
+async def send_messenger_reply(
+    uow: UnitOfWork, *, ticket: Ticket, message: Message
+) -> OutboxItem | None:
+    """A public reply (an agent's or the bot's, with the bot's buttons) on a messenger
+    conversation goes to the player's chat through the outbox, in the reply's transaction;
+    other channels are answered elsewhere. The sender renders it for the provider."""
+    if ticket.channel not in MESSENGER_CHANNELS:
+        return None
+    if message.attachments:
+        # Refused, not silently dropped: the agent learns it before the player misses it.
+        raise ValidationFailed(
+            f"replies on {ticket.channel} carry text only for now: send the file another way",
+            field="attachment_ids",
+        )
+    chat = await uow.session.scalar(
+        select(ChannelIdentity.address)
+        .where(
+            ChannelIdentity.player_id == ticket.player_id,
+            ChannelIdentity.channel == ticket.channel,
+        )
+        .order_by(ChannelIdentity.id.desc())
+        .limit(1)
+    )
+    if chat is None:
+        return None
+    now = uow.clock.now()
+    item = OutboxItem(
+        channel=ticket.channel,
+        purpose=Purpose.REPLY,
+        ticket_id=ticket.id,
+        message_id=message.id,
+        recipient=chat,
+        idempotency_key=f"{ticket.channel}:message:{message.id}",
+        payload={
+            "chat_id": chat,
+            "text": message.body,
+            "quick_replies": [
+                {"id": str(item["id"]), "label": str(item["label"])}
+                for item in message.quick_replies or []
+            ],
+            "language": ticket.language,
+            "ticket_number": ticket.number,
+        },
+        status=OutboxStatus.PENDING.value,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    uow.session.add(item)
+    await uow.session.flush()
+    return item
 
 
 async def _first_response_target(uow: UnitOfWork, *, ticket_id: int) -> timedelta | None:

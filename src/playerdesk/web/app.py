@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from playerdesk import __version__
 from playerdesk.runtime import Runtime, build_runtime
 from playerdesk.settings import Settings
-from playerdesk.web import console, health, helpcenter
+from playerdesk.web import console, health, helpcenter, webhooks
 from playerdesk.web.api.v1 import router as api_v1
 from playerdesk.web.chat import console_socket, demo_casino, widget_api, widget_socket
 from playerdesk.web.docs import install_docs
@@ -95,6 +95,7 @@ def create_app(
     app.include_router(console_socket.router)
     app.include_router(demo_casino.router)
     app.include_router(helpcenter.router)
+    app.include_router(webhooks.router)
     install_docs(app, openapi_url=OPENAPI_URL)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -1,0 +1,227 @@
+"""`POST /webhooks/telegram` over real HTTP: the secret header, bad and unknown updates,
+a chat becoming a ticket with its player, Telegram's retries, and the bot answering in the
+chat with buttons the player presses (a local Bot API server records the calls)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from structlog.testing import capture_logs
+
+from playerdesk.bot.pipeline import Bot
+from playerdesk.db.models import ChannelIdentity, Message, Player, Ticket
+from playerdesk.domain.enums import AuthorKind, BotState, Channel, TicketStatus
+from playerdesk.domain.permissions import Actor
+from playerdesk.jobs.bot_turns import answer_bot_turns
+from playerdesk.jobs.outbox import deliver_outbox
+from playerdesk.runtime import Runtime
+from playerdesk.services import bot_admin
+from playerdesk.settings import Settings
+from tests.conftest import LiveServer
+from tests.kb_articles import seed_articles
+from tests.telegram_api import (
+    SECRET,
+    FakeTelegram,
+    button_update,
+    fake_telegram,
+    fixture,
+    telegram_settings,
+    text_update,
+)
+
+CHAT = 5123908871
+
+
+@pytest.fixture
+async def telegram_api() -> AsyncIterator[FakeTelegram]:
+    async with fake_telegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, telegram_api: FakeTelegram) -> Settings:
+    return telegram_settings(
+        database_url=database_url, tmp_path=tmp_path, api_base=telegram_api.base_url
+    )
+
+
+@pytest.fixture
+async def webhook(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live_server.base_url) as client:
+        yield client
+
+
+async def deliver(
+    webhook: httpx.AsyncClient, body: Any, *, secret: str | None = SECRET
+) -> httpx.Response:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    return await webhook.post("/webhooks/telegram", content=content, headers=headers)
+
+
+async def count(runtime: Runtime, model: type[Any]) -> int:
+    async with runtime.uow() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def messages_of(runtime: Runtime, ticket_id: int) -> list[Message]:
+    async with runtime.uow() as uow:
+        rows = await uow.session.scalars(
+            select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id)
+        )
+        return list(rows)
+
+
+async def only_ticket(runtime: Runtime) -> Ticket:
+    async with runtime.uow() as uow:
+        [ticket] = (await uow.session.scalars(select(Ticket))).all()
+        return ticket
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret", SECRET + "x"])
+async def test_without_the_right_secret_nothing_is_taken(
+    webhook: httpx.AsyncClient, runtime: Runtime, secret: str | None
+) -> None:
+    response = await deliver(webhook, text_update("Hello"), secret=secret)
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await count(runtime, Ticket) == 0
+    assert await count(runtime, Player) == 0
+
+
+async def test_a_malformed_update_is_refused_and_logged_with_its_id(
+    webhook: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    broken = {"update_id": 734118299, "message": {"message_id": 1, "date": 0, "text": "hi"}}
+    with capture_logs() as logs:
+        response = await deliver(webhook, broken)
+        not_json = await deliver(webhook, b"{not json")
+    assert (response.status_code, not_json.status_code) == (400, 400)
+    malformed = [entry for entry in logs if entry["event"] == "telegram_update_malformed"]
+    assert [entry["update_id"] for entry in malformed] == [734118299, None]
+    assert await count(runtime, Ticket) == 0
+
+
+@pytest.mark.parametrize("name", ["edited_message", "my_chat_member", "photo", "group_message"])
+async def test_updates_we_do_not_take_are_acknowledged_and_ignored(
+    webhook: httpx.AsyncClient, runtime: Runtime, name: str
+) -> None:
+    response = await deliver(webhook, fixture(name))
+    assert response.status_code == 200
+    assert await count(runtime, Ticket) == 0
+    assert await count(runtime, Player) == 0
+
+
+async def test_a_new_chat_opens_a_ticket_and_later_messages_and_retries_join_it(
+    webhook: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    first = text_update("Cześć, moja wypłata jeszcze nie dotarła", message_id=52)
+    assert (await deliver(webhook, first)).status_code == 200
+    ticket = await only_ticket(runtime)
+    assert ticket.channel == Channel.TELEGRAM.value
+    assert ticket.subject == "Cześć, moja wypłata jeszcze nie dotarła"
+    assert ticket.language == "pl"
+    assert ticket.status == TicketStatus.NEW.value
+    async with runtime.uow() as uow:
+        player = await uow.session.get(Player, ticket.player_id)
+        assert player is not None
+        assert (player.name, player.language, player.external_id) == ("Agnieszka Nowak", "pl", None)
+        identities = (await uow.session.scalars(select(ChannelIdentity))).all()
+        assert [(row.channel, row.address, row.player_id) for row in identities] == [
+            ("telegram", str(CHAT), player.id)
+        ]
+
+    second = text_update("Wysłałam ją we wtorek", message_id=53)
+    assert (await deliver(webhook, second)).status_code == 200
+    # Telegram did not hear our answer in time and sends the same update again.
+    assert (await deliver(webhook, second)).status_code == 200
+    assert (await deliver(webhook, first)).status_code == 200
+
+    assert await count(runtime, Ticket) == 1
+    assert await count(runtime, Player) == 1
+    bodies = [message.body for message in await messages_of(runtime, ticket.id)]
+    assert bodies == ["Cześć, moja wypłata jeszcze nie dotarła", "Wysłałam ją we wtorek"]
+
+
+async def test_another_chat_is_another_player(webhook: httpx.AsyncClient, runtime: Runtime) -> None:
+    await deliver(webhook, text_update("Hi"))
+    other = text_update(
+        "Hej, hur tar jag ut pengar?",
+        chat_id=6000000001,
+        first_name="Sven",
+        last_name=None,
+        language_code="sv",
+    )
+    await deliver(webhook, other)
+    async with runtime.uow() as uow:
+        players = (await uow.session.scalars(select(Player).order_by(Player.id))).all()
+        assert [(player.name, player.language) for player in players] == [
+            ("Agnieszka Nowak", "pl"),
+            ("Sven", "sv"),
+        ]
+    assert await count(runtime, Ticket) == 2
+
+
+async def test_the_bot_answers_in_the_chat_and_a_pressed_button_is_its_label(
+    webhook: httpx.AsyncClient, runtime: Runtime, bot: Bot, telegram_api: FakeTelegram
+) -> None:
+    runtime.bot = bot
+    async with runtime.uow() as uow:
+        await bot_admin.set_bot_channel(
+            uow, actor=Actor.system(), channel=Channel.TELEGRAM, enabled=True
+        )
+    await seed_articles(runtime)
+    question = text_update("how long does a withdrawal take to arrive?", language_code="en")
+    assert (await deliver(webhook, question)).status_code == 200
+    ticket = await only_ticket(runtime)
+    assert ticket.bot_state == BotState.ACTIVE.value
+
+    assert (await answer_bot_turns(runtime))["answered"] == 1
+    assert (await deliver_outbox(runtime))["sent"] == 1
+    [answer] = telegram_api.of("sendMessage")
+    assert answer["chat_id"] == CHAT
+    assert "How long does a withdrawal take?" in answer["text"]
+    assert answer["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "Yes, thanks", "callback_data": "helpful_yes"}],
+            [{"text": "No", "callback_data": "helpful_no"}],
+            [{"text": "Talk to a person", "callback_data": "agent"}],
+        ]
+    }
+
+    pressed = button_update("helpful_yes", query_id="4392017758315690999")
+    assert (await deliver(webhook, pressed)).status_code == 200
+    assert (await deliver(webhook, pressed)).status_code == 200  # a retry: taken once
+    answered = await telegram_api.wait_for("answerCallbackQuery", count=2)
+    assert answered[0] == {"callback_query_id": "4392017758315690999"}
+    player_said = [
+        message.body
+        for message in await messages_of(runtime, ticket.id)
+        if message.author_kind == AuthorKind.PLAYER.value
+    ]
+    assert player_said == ["how long does a withdrawal take to arrive?", "Yes, thanks"]
+
+    assert (await answer_bot_turns(runtime))["answered"] == 1
+    assert (await deliver_outbox(runtime))["sent"] == 1
+    thanks = telegram_api.of("sendMessage")[-1]
+    assert thanks["text"].startswith("Great")
+    assert "reply_markup" not in thanks
+    assert (await only_ticket(runtime)).status == TicketStatus.RESOLVED.value
+
+
+async def test_a_button_nobody_offered_is_acknowledged_and_ignored(
+    webhook: httpx.AsyncClient, runtime: Runtime, telegram_api: FakeTelegram
+) -> None:
+    await deliver(webhook, text_update("Hello"))
+    ticket = await only_ticket(runtime)
+    assert (await deliver(webhook, button_update("helpful_yes"))).status_code == 200
+    assert len(await telegram_api.wait_for("answerCallbackQuery")) == 1
+    assert [message.body for message in await messages_of(runtime, ticket.id)] == ["Hello"]
