@@ -158,8 +158,10 @@ async def test_shifts_page_shows_the_coverage_grid_to_a_supervisor(
     await expect(rows.nth(21).locator("td").first).to_contain_text("EN")
 
     # In Warsaw's time (UTC+1 in November) the same night starts at 23:00.
-    await page.get_by_test_id("coverage-zone").get_by_label("Time zone").select_option(
-        "Europe/Warsaw"
+    await (
+        page.get_by_test_id("coverage-zone")
+        .get_by_label("Time zone")
+        .select_option("Europe/Warsaw")
     )
     await page.get_by_test_id("coverage-zone").get_by_role("button", name="Show").click()
     await expect(page.get_by_test_id("coverage-zone").get_by_label("Time zone")).to_have_value(

@@ -95,4 +95,3 @@ async def delete_team(team_id: IdPath, uow: UowDep, actor: CurrentActor) -> None
     """409 with what still depends on the team (routing and escalation rules, SLA policies,
     a team role, canned replies, unresolved conversations)."""
     await agent_service.delete_team(uow, actor=actor, team_id=team_id)
-
