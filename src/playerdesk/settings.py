@@ -127,6 +127,13 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     telegram_api_base: str = "https://api.telegram.org"
 
+    # Phone (CTI): the country a number without its +country code is read as (ISO 3166
+    # alpha-2, e.g. "GB"); unset, such numbers are refused. Callback requests allowed per
+    # IP address and per phone number in an hour.
+    phone_default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    callback_limit_per_ip: int = Field(default=5, ge=1)
+    callback_limit_per_phone: int = Field(default=3, ge=1)
+
     # The casino back office (docs/casino-api.yaml, docs/CASINO-INTEGRATION.md): its base URL
     # (unset: no back office, the console shows what PlayerDesk itself knows), a bearer
     # token and/or the HMAC-SHA256 signing secret. `playerdesk demo-casino` accepts what is

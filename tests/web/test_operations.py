@@ -187,6 +187,11 @@ EXPECTED_OPERATIONS = {
     ("/api/v1/tickets/{ticket_id}/transfer", "post"),
     # The back office, the knowledge base and canned replies (issue 6).
     ("/api/v1/tickets/{ticket_id}/player-context", "get"),
+    # Phone: CTI events and callbacks (issue 8).
+    ("/api/v1/cti/events", "post"),
+    ("/api/v1/callbacks", "get"),
+    ("/api/v1/callbacks/{callback_id}/assign", "post"),
+    ("/api/v1/callbacks/{callback_id}/outcome", "post"),
     # The bot (issue 7).
     ("/api/v1/bot/channels", "get"),
     ("/api/v1/bot/channels/{channel}", "put"),

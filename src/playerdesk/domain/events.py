@@ -175,6 +175,36 @@ class OutboxItemChanged(_Event):
     error: str | None
 
 
+class CallTicket(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: int
+    number: int
+    subject: str
+    status: str
+
+
+class CallRinging(_Event):
+    """A call rings at (or was answered by) an agent: their console pops the caller's context.
+    Carries what the pop-up shows, so the fan-out reads nothing."""
+
+    type: Literal["call.ringing"] = "call.ringing"
+    v: Literal[1] = 1
+    call_id: int
+    external_call_id: str
+    state: str  # ringing | answered
+    direction: str
+    agent_id: int
+    number: str
+    queue: str | None
+    player_id: int | None
+    player_name: str | None
+    vip_tier: str | None
+    open_tickets: list[CallTicket]
+    # The conversation "Open player" leads to: the player's open phone ticket, if any.
+    phone_ticket_id: int | None
+
+
 Event = Annotated[
     TicketCreated
     | TicketUpdated
@@ -186,7 +216,8 @@ Event = Annotated[
     | SlaAlert
     | TicketEscalated
     | AgentAccessChanged
-    | OutboxItemChanged,
+    | OutboxItemChanged
+    | CallRinging,
     Field(discriminator="type"),
 ]
 

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     KB_MANAGE = "kb.manage"  # write, publish and retire articles and categories
     CANNED_REPLIES_MANAGE = "canned_replies.manage"  # the floor's canned replies and macros
     BOT_MANAGE = "bot.manage"  # the bot on or off per channel, its hand-offs and reasons
+    CTI_EVENTS = "cti.events"  # report phone calls (the PBX's token)
 
 
 _AGENT = frozenset(
@@ -59,6 +60,7 @@ _ADMIN = _SUPERVISOR | {
     Permission.TOKENS_MANAGE_ANY,
     Permission.ROUTING_MANAGE,
     Permission.CHANNELS_MANAGE,
+    Permission.CTI_EVENTS,
 }
 
 ROLE_PERMISSIONS: dict[AgentRole, frozenset[Permission]] = {

@@ -11,6 +11,7 @@ import structlog
 
 from playerdesk.domain.events import (
     AgentAccessChanged,
+    CallRinging,
     Event,
     MessagePosted,
     OutboxItemChanged,
@@ -37,6 +38,11 @@ def player_topic(player_id: int) -> str:
 
 def ticket_topic(ticket_id: int) -> str:
     return f"ticket:{ticket_id}"
+
+
+def agent_topic(agent_id: int) -> str:
+    """One agent's consoles: what is for them alone (a call ringing at their phone)."""
+    return f"agent:{agent_id}"
 
 
 def topics_for(event: Event) -> list[str]:
@@ -69,6 +75,8 @@ def topics_for(event: Event) -> list[str]:
             return [ACCESS]
         case OutboxItemChanged():
             return [ticket_topic(event.ticket_id)] if event.ticket_id is not None else []
+        case CallRinging():
+            return [agent_topic(event.agent_id)]
     return []
 
 

@@ -3,6 +3,7 @@
 from playerdesk.db.models.agents import Agent, AgentTeam, ApiToken, LoginAttempt, Team, WebSession
 from playerdesk.db.models.audit import AuditEntry
 from playerdesk.db.models.bot import BotChannel, BotTurn
+from playerdesk.db.models.calls import Call, Callback, CallEventSeen
 from playerdesk.db.models.canned import CannedReply
 from playerdesk.db.models.counters import Counter
 from playerdesk.db.models.kb import (
@@ -38,6 +39,9 @@ __all__ = [
     "BotChannel",
     "BotTurn",
     "BusinessCalendarRow",
+    "Call",
+    "CallEventSeen",
+    "Callback",
     "CannedReply",
     "ChannelIdentity",
     "Counter",

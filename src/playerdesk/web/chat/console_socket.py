@@ -12,6 +12,7 @@ from playerdesk.db.models import Ticket
 from playerdesk.domain.enums import Presence
 from playerdesk.domain.errors import AuthenticationFailed, DomainError, Unavailable
 from playerdesk.domain.events import (
+    CallRinging,
     Event,
     MessagePosted,
     OutboxItemChanged,
@@ -25,7 +26,7 @@ from playerdesk.domain.events import (
 )
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.realtime.coalesce import Activity, ActivityCoalescer
-from playerdesk.realtime.hub import INBOX, ticket_topic
+from playerdesk.realtime.hub import INBOX, agent_topic, ticket_topic
 from playerdesk.runtime import Runtime
 from playerdesk.services import auth, chat
 from playerdesk.web.chat.connection import (
@@ -160,6 +161,26 @@ class ConsoleConnection:
                     "notify_supervisors": event.notify_supervisors,
                     "at": event.occurred_at.isoformat(),
                 }
+            case CallRinging():
+                # Only this agent's consoles subscribe to the event's topic.
+                return {
+                    "type": "call.ringing",
+                    **event.model_dump(
+                        mode="json",
+                        include={
+                            "call_id",
+                            "state",
+                            "direction",
+                            "number",
+                            "queue",
+                            "player_id",
+                            "player_name",
+                            "vip_tier",
+                            "open_tickets",
+                            "phone_ticket_id",
+                        },
+                    ),
+                }
             case OutboxItemChanged() if event.ticket_id in self.watched:
                 return {
                     "type": "delivery",
@@ -274,6 +295,8 @@ class ConsoleConnection:
 
     async def serve(self) -> None:
         self.runtime.hub.subscribe(self.outbox, INBOX)
+        if self.actor.agent_id is not None:
+            self.runtime.hub.subscribe(self.outbox, agent_topic(self.actor.agent_id))
         writer = asyncio.create_task(self.outbox.run())
         try:
             while True:

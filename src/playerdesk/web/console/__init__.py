@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from playerdesk.web.console import (
     admin,
     bot,
+    callbacks,
     canned,
     channels,
     conversations,
@@ -22,5 +23,6 @@ router.include_router(channels.router)
 router.include_router(knowledge.router)
 router.include_router(canned.router)
 router.include_router(bot.router)
+router.include_router(callbacks.router)
 
 __all__ = ["router"]

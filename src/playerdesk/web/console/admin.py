@@ -189,6 +189,7 @@ def _common(signed: Viewer, section: str, language: str) -> dict[str, Any]:
         "can_route": signed.actor.can(Permission.ROUTING_MANAGE),
         "can_shifts": signed.actor.can(Permission.SHIFTS_MANAGE),
         "can_floor": signed.actor.can(Permission.FLOOR_READ),
+        "can_callbacks": signed.actor.can(Permission.TICKETS_READ),
         "can_channels": signed.actor.can(Permission.CHANNELS_MANAGE),
         "can_kb": signed.actor.can(Permission.KB_MANAGE),
         "can_canned": signed.actor.can(Permission.CANNED_REPLIES_MANAGE),

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from playerdesk.domain.errors import PermissionDenied
+from playerdesk.domain.permissions import Permission
 from playerdesk.domain.routing import UNITS_PER_CHAT
 from playerdesk.i18n import translations
 from playerdesk.services import agents as agent_service
@@ -73,6 +74,7 @@ async def floor_page(request: Request, runtime: RuntimeDep, uow: UowDep) -> Resp
         agent_name=signed.agent.name,
         section="floor",
         can_floor=True,
+        can_callbacks=actor.can(Permission.TICKETS_READ),
         can_admin=actor.role.value in ("supervisor", "admin"),
         snapshot=snapshot,
         at_risk=at_risk,

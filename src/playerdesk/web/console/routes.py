@@ -438,6 +438,7 @@ async def _workspace(
         slas={ticket_id: badge(sla) for ticket_id, sla in slas.items()},
         now=uow.clock.now(),
         can_floor=actor.can(Permission.FLOOR_READ),
+        can_callbacks=actor.can(Permission.TICKETS_READ),
         unread=unread,
         names=names,
         next_cursor=page.next_cursor,

@@ -105,4 +105,15 @@ def console_strings(language: str) -> dict[str, str]:
         "transfer_no_agent": _("Nobody: the team's queue"),
         # Translators: the transfer dialog's choice of team when none is chosen.
         "transfer_same_team": _("Keep the current team"),
+        # The phone call pop-up (issue 8): a call rings at the agent's phone, or was answered.
+        "call_ringing": _("Incoming call"),
+        "call_ringing_outbound": _("Outgoing call"),
+        "call_answered": _("Call in progress"),
+        "call_unknown_caller": _("Unknown caller"),
+        # Translators: {queue} is the name of a phone queue.
+        "call_queue": _("Queue: {queue}"),
+        "call_open_tickets": _("Open tickets"),
+        "call_no_open_tickets": _("No open tickets. The call is logged on a new phone ticket."),
+        "call_open_player": _("Open player"),
+        "call_dismiss": _("Dismiss"),
     }

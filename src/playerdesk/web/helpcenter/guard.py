@@ -36,10 +36,11 @@ class Verdict(StrEnum):
     STALE = "stale"
 
 
-def issue_form_token(*, form: HelpForm, now: datetime, secret: str) -> str:
+def issue_form_token(*, form: str, now: datetime, secret: str) -> str:
+    """`form` is the form's name (a HelpForm, or "callback"): a token is good for that one."""
     rendered_ms = int(now.timestamp() * 1000)
     return sign(
-        {"form": form.value, "rendered_ms": rendered_ms},
+        {"form": str(form), "rendered_ms": rendered_ms},
         secret=secret,
         purpose=FORM_TOKEN_PURPOSE,
         expires_at=now + FORM_TOKEN_TTL,
@@ -47,7 +48,7 @@ def issue_form_token(*, form: HelpForm, now: datetime, secret: str) -> str:
 
 
 def judge_submission(
-    *, form: HelpForm, form_token: str, honeypot: str, now: datetime, secret: str
+    *, form: str, form_token: str, honeypot: str, now: datetime, secret: str
 ) -> Verdict:
     """Who sent the form, as far as the page can tell."""
     if honeypot.strip():
@@ -57,7 +58,7 @@ def judge_submission(
     except AuthenticationFailed:
         return Verdict.STALE
     rendered_ms = payload.get("rendered_ms")
-    if payload.get("form") != form.value or not isinstance(rendered_ms, int):
+    if payload.get("form") != str(form) or not isinstance(rendered_ms, int):
         return Verdict.STALE
     rendered_at = datetime.fromtimestamp(rendered_ms / 1000, tz=UTC)
     if now - rendered_at < MIN_FILL_TIME:

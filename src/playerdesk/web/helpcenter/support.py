@@ -20,12 +20,12 @@ from playerdesk.i18n import translations
 from playerdesk.services.floor_config import floor_config
 from playerdesk.settings import Settings
 
-CHAT, EMAIL, FORM = "chat", "email", "form"
+CHAT, EMAIL, FORM, CALLBACK = "chat", "email", "form", "callback"
 
 
 @dataclass(frozen=True, kw_only=True)
 class SupportChannel:
-    key: str  # chat | email | form
+    key: str  # chat | email | form | callback
     name: str
     promise: str
     href: str | None = None  # where the channel is reached (mailto:, the form)
@@ -82,7 +82,8 @@ def _within(target: timedelta | None, *, language: str) -> str | None:
 
 
 async def support_channels(uow: UnitOfWork, *, settings: Settings, language: str) -> Support:
-    """When the team answers, and live chat, email and the contact form, in that order.
+    """When the team answers, and live chat, email, the contact form and a call back, in
+    that order.
     Reads the floor configuration, which is cached for a few seconds per process (no query
     on most pages)."""
     catalog = translations(language)
@@ -135,6 +136,14 @@ async def support_channels(uow: UnitOfWork, *, settings: Settings, language: str
             else fallback,
             href=f"/help/contact?lang={language}",
             link_text=_("Write to us"),
+        ),
+        SupportChannel(
+            key=CALLBACK,
+            # Translators: the support channel (a card in the help centre).
+            name=_("Phone call"),
+            promise=_("Leave your number and an agent who speaks your language calls you back."),
+            href=f"/help/callback?lang={language}",
+            link_text=_("Ask for a call"),
         ),
     ]
     return Support(hours=hours, channels=channels)

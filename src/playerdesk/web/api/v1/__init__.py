@@ -7,8 +7,10 @@ from playerdesk.web.api.v1 import (
     attachments,
     audit,
     bot,
+    callbacks,
     canned,
     channels,
+    cti,
     floor,
     kb,
     player_context,
@@ -37,5 +39,7 @@ for module in (
     canned,
     kb,
     bot,
+    cti,
+    callbacks,
 ):
     router.include_router(module.router, dependencies=[Admitted])

@@ -2,6 +2,7 @@
 // the REST API. Server-rendered texts come from the page's JSON data block.
 
 import { ActionDialogs } from "./actions.js";
+import { CallPopups } from "./calls.js";
 import { Chime, DesktopNotifications, Toasts } from "./alerts.js";
 import { api, whenSignedOut } from "./api.js";
 import { Conversation } from "./conversation.js";
@@ -55,6 +56,7 @@ class ConsoleApp {
       },
     });
     this.dialogs = new ActionDialogs(this);
+    this.calls = new CallPopups({ strings: this.strings, chime: this.chime });
     this.inbox = new Inbox(this);
     this.slaBadges.start(document);
     this.updateTitle();
@@ -238,6 +240,9 @@ class ConsoleApp {
         break;
       case "delivery":
         conversation?.onDelivery(frame);
+        break;
+      case "call.ringing":
+        this.calls.show(frame);
         break;
       case "presence":
         if (frame.agent_id === this.me.id && frame.presence !== "offline") {
