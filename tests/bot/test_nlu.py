@@ -150,13 +150,13 @@ def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     report = evaluate(bot, examples, fallback_language="en")
     for code in MAIN_LANGUAGES:
         figures = report["per_language"][code]
-        assert figures["accuracy"] >= 0.68, (code, figures)
-        assert figures["language_accuracy"] >= 0.88, (code, figures)
-    assert report["accuracy"] >= 0.72
-    assert report["rg_recall"] >= 0.75
-    assert report["rg_false_positive_rate"] <= 0.04
-    assert report["answered_routine_share"] >= 0.40
-    assert report["answered_wrongly_share"] <= 0.045
+        assert figures["accuracy"] >= 0.82, (code, figures)
+        assert figures["language_accuracy"] >= 0.91, (code, figures)
+    assert report["accuracy"] >= 0.85
+    assert report["rg_recall"] >= 0.92
+    assert report["rg_false_positive_rate"] <= 0.02
+    assert report["answered_routine_share"] >= 0.70
+    assert report["answered_wrongly_share"] <= 0.02
     assert report["top_confusions"]
 
 

@@ -64,8 +64,12 @@ class IntentClassifier:
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import LinearSVC
 
+        # One SVM fitted on all the lines, its sigmoids fitted on 5-fold out-of-fold scores:
+        # on the training split's cross-validation it is right more often than the average
+        # of five SVMs that each saw four fifths of the lines, and a fifth of the work per
+        # message.
         calibrated = CalibratedClassifierCV(
-            LinearSVC(C=self.c, random_state=self.seed), cv=5, method="sigmoid", ensemble=True
+            LinearSVC(C=self.c, random_state=self.seed), cv=5, method="sigmoid", ensemble=False
         )
         calibrated.fit(matrix, [intent.value for intent in intents])
         self._model = CompiledCalibratedSvm(calibrated)
