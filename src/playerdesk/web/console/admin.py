@@ -169,16 +169,18 @@ async def _signed_or_login(request: Request, uow: UnitOfWork) -> Viewer | Respon
     return Viewer(actor=signed.actor, name=signed.agent.name)
 
 
-def _forbidden(request: Request, runtime: RuntimeDep, signed: Viewer) -> Response:
+def forbidden_page(
+    request: Request, runtime: RuntimeDep, signed: Viewer, *, title: str | None = None
+) -> Response:
+    """403 for a signed-in agent whose role does not reach the page (`title`: its name)."""
+    language = _language(request, runtime)
     return _page(
         request,
         runtime,
         "console/admin/forbidden.html",
         status_code=403,
-        agent_name=signed.name,
-        section=None,
-        can_route=False,
-        can_shifts=False,
+        **_common(signed, "", language),
+        forbidden_title=title,
     )
 
 
@@ -221,7 +223,7 @@ async def _render(
             query=request.query_params,
         )
     except PermissionDenied:
-        return _forbidden(request, runtime, signed)
+        return forbidden_page(request, runtime, signed)
     if form_values is not None and error is not None:
         context["forms"][error.form] = form_values
     saved = request.query_params.get("saved") == "1" and error is None

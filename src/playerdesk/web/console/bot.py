@@ -22,7 +22,14 @@ from playerdesk.i18n import language_name, translations
 from playerdesk.services import bot_admin as service
 from playerdesk.services.bot_labels import intent_label, reason_label
 from playerdesk.services.routing_admin import N_
-from playerdesk.web.console.admin import FormError, Viewer, _common, _signed_or_login, submit_form
+from playerdesk.web.console.admin import (
+    FormError,
+    Viewer,
+    _common,
+    _signed_or_login,
+    forbidden_page,
+    submit_form,
+)
 from playerdesk.web.console.routes import _language, _page
 from playerdesk.web.deps import Admitted, ReadUowDep, RuntimeDep, UowDep
 from playerdesk.web.schemas.common import SafeStr
@@ -49,18 +56,6 @@ def _share(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
 
 
-def _forbidden(request: Request, runtime: RuntimeDep, signed: Viewer) -> Response:
-    language = _language(request, runtime)
-    return _page(
-        request,
-        runtime,
-        "console/admin/forbidden.html",
-        status_code=403,
-        **_common(signed, "", language),
-        forbidden_title=translations(language).gettext("Bot"),
-    )
-
-
 async def _bot_page(
     request: Request,
     runtime: RuntimeDep,
@@ -71,7 +66,9 @@ async def _bot_page(
     status: int = 200,
 ) -> Response:
     if not signed.actor.can(Permission.BOT_MANAGE):
-        return _forbidden(request, runtime, signed)
+        return forbidden_page(
+            request, runtime, signed, title=translations(_language(request, runtime)).gettext("Bot")
+        )
     language = _language(request, runtime)
     days = _days(request.query_params)
     channels = await service.list_bot_channels(uow, actor=signed.actor)

@@ -22,8 +22,8 @@ from playerdesk.services.routing_admin import N_
 from playerdesk.web.console.admin import (
     FormError,
     Viewer,
-    _forbidden,
     _signed_or_login,
+    forbidden_page,
     submit_form,
 )
 from playerdesk.web.console.routes import _language, _page
@@ -80,7 +80,7 @@ async def _render(
             vip_tiers=list(runtime.settings.vip_tiers),
         )
     except PermissionDenied:
-        return _forbidden(request, runtime, signed)
+        return forbidden_page(request, runtime, signed)
     _ = translations(language).gettext
     # A refusal about a callback that is no longer listed (finished, or never was) is shown
     # above the list: it has no form of its own to stand next to.

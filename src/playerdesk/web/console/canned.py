@@ -28,7 +28,14 @@ from playerdesk.services import canned as canned_service
 from playerdesk.services.canned import MACRO_STATUSES, CannedQuery, CannedReplyInput
 from playerdesk.services.placeholder_values import placeholder_descriptions
 from playerdesk.services.routing_admin import N_
-from playerdesk.web.console.admin import FormError, Viewer, _common, _signed_or_login, submit_form
+from playerdesk.web.console.admin import (
+    FormError,
+    Viewer,
+    _common,
+    _signed_or_login,
+    forbidden_page,
+    submit_form,
+)
 from playerdesk.web.console.labels import labels
 from playerdesk.web.console.routes import _language, _page
 from playerdesk.web.deps import Admitted, IdPath, ReadUowDep, RuntimeDep, UowDep
@@ -152,18 +159,6 @@ def _translated(exc: PlaceholderError, language: str) -> ValidationFailed:
     return ValidationFailed(message, field=exc.field)
 
 
-def _forbidden(request: Request, runtime: RuntimeDep, signed: Viewer) -> Response:
-    language = _language(request, runtime)
-    return _page(
-        request,
-        runtime,
-        "console/admin/forbidden.html",
-        status_code=403,
-        **_common(signed, "", language),
-        forbidden_title=translations(language).gettext("Canned replies"),
-    )
-
-
 async def _canned_page(
     request: Request,
     runtime: RuntimeDep,
@@ -175,7 +170,12 @@ async def _canned_page(
     status: int = 200,
 ) -> Response:
     if not signed.actor.can(Permission.CANNED_REPLIES_MANAGE):
-        return _forbidden(request, runtime, signed)
+        return forbidden_page(
+            request,
+            runtime,
+            signed,
+            title=translations(_language(request, runtime)).gettext("Canned replies"),
+        )
     language = _language(request, runtime)
     supported = runtime.settings.languages
     shown_language = request.query_params.get("language", "")

@@ -17,7 +17,6 @@ from playerdesk.db.models import Mailbox
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.errors import PermissionDenied, ValidationFailed
 from playerdesk.domain.mail import OutboxStatus
-from playerdesk.domain.permissions import Permission
 from playerdesk.i18n import translations
 from playerdesk.services import mailboxes as mailbox_service
 from playerdesk.services import outbound
@@ -28,6 +27,7 @@ from playerdesk.web.console.admin import (
     Viewer,
     _common,
     _signed_or_login,
+    forbidden_page,
     submit_form,
 )
 from playerdesk.web.console.routes import _language, _page
@@ -190,19 +190,6 @@ def _status_labels(language: str) -> dict[str, str]:
 # Page plumbing ------------------------------------------------------------------------------
 
 
-def _forbidden(request: Request, runtime: RuntimeDep, signed: Viewer, title: str) -> Response:
-    return _page(
-        request,
-        runtime,
-        "console/admin/forbidden.html",
-        status_code=403,
-        agent_name=signed.name,
-        section=None,
-        can_floor=signed.actor.can(Permission.FLOOR_READ),
-        forbidden_title=title,
-    )
-
-
 def _admin_page(
     request: Request,
     runtime: RuntimeDep,
@@ -267,7 +254,7 @@ async def _mailboxes(
     try:
         rows = await mailbox_service.list_mailboxes(uow, actor=signed.actor)
     except PermissionDenied:
-        return _forbidden(request, runtime, signed, _("Mailboxes"))
+        return forbidden_page(request, runtime, signed, title=_("Mailboxes"))
     form = typed if typed is not None and error is not None else dict(NEW_MAILBOX)
     editing = request.query_params.get("edit", "")
     if typed is None and editing.isdigit():
@@ -372,7 +359,7 @@ async def _outbox(
             uow, actor=actor, status=OutboxStatus.PENDING, limit=OUTBOX_ROWS_SHOWN
         )
     except PermissionDenied:
-        return _forbidden(request, runtime, signed, _("Outbox"))
+        return forbidden_page(request, runtime, signed, title=_("Outbox"))
     status_labels = _status_labels(language)
     return _admin_page(
         request,

@@ -30,11 +30,18 @@ from playerdesk.web.console.admin import (
     _error_of,
     _signed_or_login,
     _status_of,
+    forbidden_page,
 )
 from playerdesk.web.console.routes import _language, _page
 from playerdesk.web.deps import Admitted, IdPath, ReadUowDep, RuntimeDep, UowDep, csrf_valid
 
 router = APIRouter(prefix="/console/admin", include_in_schema=False, dependencies=[Admitted])
+
+
+def _forbidden(request: Request, runtime: RuntimeDep, signed: Viewer) -> Response:
+    title = translations(_language(request, runtime)).gettext("Knowledge base")
+    return forbidden_page(request, runtime, signed, title=title)
+
 
 ARTICLES = "/console/admin/articles"
 SECTION = "articles"
@@ -123,20 +130,6 @@ def _category_name(category: kb.CategoryView, language: str) -> str:
     if text is None and category.texts:
         text = next(iter(category.texts.values()))
     return text.name if text is not None else category.key
-
-
-def _forbidden(request: Request, runtime: RuntimeDep, signed: Viewer) -> Response:
-    _ = translations(_language(request, runtime)).gettext
-    return _page(
-        request,
-        runtime,
-        "console/admin/forbidden.html",
-        status_code=403,
-        agent_name=signed.name,
-        section=None,
-        can_floor=signed.actor.can(Permission.FLOOR_READ),
-        forbidden_title=_("Knowledge base"),
-    )
 
 
 def _admin_page(
