@@ -43,7 +43,9 @@ from playerdesk.services import audit
 # Channels whose replies are emails: a form is answered by mail, as is a chat left offline.
 EMAIL_CHANNELS = frozenset({Channel.EMAIL.value, Channel.FORM.value})
 # Channels answered in the player's messenger chat (the chat is their channel identity).
-MESSENGER_CHANNELS = frozenset({Channel.TELEGRAM.value})
+MESSENGER_CHANNELS = frozenset(
+    {Channel.TELEGRAM.value, Channel.WHATSAPP.value, Channel.VIBER.value}
+)
 MAX_REFERENCES = 20
 # However many failures, the next attempt is at most this far away.
 MAX_RETRY_DELAY = timedelta(hours=6)
