@@ -4,6 +4,7 @@ import dataclasses
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from playerdesk.bot.dataset import (
@@ -187,3 +188,20 @@ def test_compiled_probabilities_equal_scikit_learns() -> None:
         row = probe.getrow(index)
         assert compiled.probabilities(row) == pytest.approx(expected[index], abs=1e-5)
         assert compiled_risk.probability(row) == pytest.approx(expected_risk[index], abs=1e-5)
+
+
+def test_one_message_features_equal_scikit_learns(nlu_model: NluModel) -> None:
+    """`vectorise` (the fast path for one message) gives `transform`'s very row."""
+    texts = [example.text for example in load_split(Split.HELDOUT, shipped_languages())]
+    for text in [*texts, "", "   ", "!!!", "a", "ŁÓDŹ łódź", "x" * 3000]:
+        expected = nlu_model.features.transform([text])
+        got = nlu_model.vectorise(text)
+        expected.sort_indices()
+        got.sort_indices()
+        assert got.shape == expected.shape
+        assert got.indices.tolist() == expected.indices.tolist(), text
+        assert np.allclose(got.toarray(), expected.toarray(), atol=1e-6), text
+    # The cached fast path is rebuilt after loading, never saved with the model.
+    copy = pickle.loads(pickle.dumps(nlu_model))  # noqa: S301 (our own object)
+    assert "_fast" not in copy.features.__dict__
+    assert copy.vectorise("hello").nnz == nlu_model.vectorise("hello").nnz

@@ -131,7 +131,7 @@ class NluModel:
 
     def vectorise(self, text: str) -> Any:
         """One message as a row of the shared features (for `classify_row`, `detect`)."""
-        return self.features.transform([text])
+        return self.features.transform_one(text)
 
     def classify(self, text: str, language: str | None = None) -> IntentResult:
         """The intent of `text`; `language` is accepted for callers that know it, the
