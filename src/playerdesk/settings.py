@@ -127,6 +127,23 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     telegram_api_base: str = "https://api.telegram.org"
 
+    # WhatsApp Cloud API (docs/CHANNELS.md): the Meta app's secret (it signs every webhook
+    # call in X-Hub-Signature-256), the token Meta's verification GET must repeat, the
+    # system user's access token and the business phone number's id for sending, and the
+    # Graph API's base URL with its version (a proxy, or a local server in tests).
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    whatsapp_access_token: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com/v20.0"
+
+    # Viber (docs/CHANNELS.md): the bot's authentication token from the Viber admin panel
+    # (it also signs every callback, in X-Viber-Content-Signature), the REST API's base URL
+    # (a proxy, or a local server in tests) and the sender name shown on our messages.
+    viber_auth_token: str | None = None
+    viber_api_base: str = "https://chatapi.viber.com"
+    viber_sender_name: str = Field(default="Support", min_length=1, max_length=28)
+
     # Phone (CTI): the country a number without its +country code is read as (ISO 3166
     # alpha-2, e.g. "GB"); unset, such numbers are refused. Callback requests allowed per
     # IP address and per phone number in an hour.

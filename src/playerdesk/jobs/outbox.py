@@ -9,6 +9,8 @@ import structlog
 
 from playerdesk.adapters.email_out import DeliveryFailed, SmtpTransport, build_email, send_email
 from playerdesk.adapters.telegram import TelegramApi, telegram_sender
+from playerdesk.adapters.viber import ViberApi, viber_sender
+from playerdesk.adapters.whatsapp import WhatsAppApi, whatsapp_sender
 from playerdesk.domain.enums import Channel
 from playerdesk.domain.mail import OutboxStatus
 from playerdesk.runtime import Runtime
@@ -62,6 +64,12 @@ def senders_for(runtime: Runtime) -> dict[str, Sender]:
     telegram = TelegramApi.from_settings(runtime.settings)
     if telegram is not None:
         senders[Channel.TELEGRAM.value] = telegram_sender(telegram)
+    whatsapp = WhatsAppApi.from_settings(runtime.settings)
+    if whatsapp is not None:
+        senders[Channel.WHATSAPP.value] = whatsapp_sender(whatsapp)
+    viber = ViberApi.from_settings(runtime.settings)
+    if viber is not None:
+        senders[Channel.VIBER.value] = viber_sender(viber)
     return senders
 
 

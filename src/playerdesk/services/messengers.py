@@ -20,6 +20,7 @@ from playerdesk.domain.errors import Conflict
 from playerdesk.domain.permissions import Actor
 from playerdesk.services import audit
 from playerdesk.services.messages import MessageLimits, add_player_message
+from playerdesk.services.outbound import mark_address_failing
 from playerdesk.services.players import PlayerPolicy
 from playerdesk.services.routing import RoutingPolicy
 from playerdesk.services.tickets import open_ticket_in_transaction
@@ -294,3 +295,24 @@ async def receive_messenger_button(
         ticket_number=ticket.number,
         message_id=posted.message.id,
     )
+
+
+# --- what a messenger tells us about the chat and our messages -------------------------
+
+
+async def mark_messenger_unreachable(
+    uow: UnitOfWork, *, channel: Channel, address: str, reason: str
+) -> int:
+    """The player left the chat (unsubscribed, blocked the bot): replies will not reach
+    them until they write again, and the console warns the agent (commits). Returns how
+    many identities were marked."""
+    marked = await mark_address_failing(uow, channel=channel.value, address=address, reason=reason)
+    await uow.commit()
+    return marked
+
+
+async def mark_messenger_reachable(uow: UnitOfWork, *, channel: Channel, address: str) -> None:
+    """The player (re)subscribed to the chat: replies may reach it again (commits)."""
+    sender = MessengerSender(channel=channel, address=address, name=None, language_tag=None)
+    await _clear_failing(uow, sender=sender)
+    await uow.commit()

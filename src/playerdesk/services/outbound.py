@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from babel.dates import format_timedelta
 from sqlalchemy import func, or_, select, update
 
@@ -26,7 +27,7 @@ from playerdesk.db.models import (
     Ticket,
 )
 from playerdesk.db.uow import UnitOfWork
-from playerdesk.domain.enums import AgentRole, Channel
+from playerdesk.domain.enums import AgentRole, AuthorKind, Channel
 from playerdesk.domain.errors import NotFound, ValidationFailed
 from playerdesk.domain.events import OutboxItemChanged
 from playerdesk.domain.mail import (
@@ -40,6 +41,8 @@ from playerdesk.domain.sla import SlaMetric
 from playerdesk.i18n import translations
 from playerdesk.services import audit
 
+log = structlog.get_logger(__name__)
+
 # Channels whose replies are emails: a form is answered by mail, as is a chat left offline.
 EMAIL_CHANNELS = frozenset({Channel.EMAIL.value, Channel.FORM.value})
 # Channels answered in the player's messenger chat (the chat is their channel identity).
@@ -49,6 +52,9 @@ MESSENGER_CHANNELS = frozenset(
 MAX_REFERENCES = 20
 # However many failures, the next attempt is at most this far away.
 MAX_RETRY_DELAY = timedelta(hours=6)
+# WhatsApp's customer-service window: a free-form reply only this long after the player's
+# last message; later, only an approved template message reaches them.
+WHATSAPP_SERVICE_WINDOW = timedelta(hours=24)
 
 
 class Purpose:
@@ -282,6 +288,16 @@ async def send_messenger_reply(
     if chat is None:
         return None
     now = uow.clock.now()
+    if ticket.channel == Channel.WHATSAPP.value and message.author_kind == AuthorKind.AGENT.value:
+        closes_at = await whatsapp_window_closes_at(uow, ticket=ticket)
+        if closes_at is None or closes_at <= now:
+            # Meta refuses it (error 131047) after the send; the agent learns it now.
+            raise ValidationFailed(
+                "the player last wrote on WhatsApp more than 24 hours ago: outside "
+                "WhatsApp's customer-service window only an approved template message can "
+                "be sent",
+                field="body",
+            )
     item = OutboxItem(
         channel=ticket.channel,
         purpose=Purpose.REPLY,
@@ -307,6 +323,22 @@ async def send_messenger_reply(
     uow.session.add(item)
     await uow.session.flush()
     return item
+
+
+async def whatsapp_window_closes_at(uow: UnitOfWork, *, ticket: Ticket) -> datetime | None:
+    """When WhatsApp's 24-hour customer-service window of this conversation closes (the
+    player's last message plus 24 hours); None when the player never wrote on it or the
+    conversation is not on WhatsApp."""
+    if ticket.channel != Channel.WHATSAPP.value:
+        return None
+    last: datetime | None = await uow.session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.ticket_id == ticket.id, Message.author_kind == AuthorKind.PLAYER.value
+        )
+    )
+    if last is None:
+        return None
+    return last + WHATSAPP_SERVICE_WINDOW
 
 
 async def _first_response_target(uow: UnitOfWork, *, ticket_id: int) -> timedelta | None:
@@ -578,6 +610,50 @@ async def record_failure(
     _changed(uow, row)
     await uow.commit()
     return OutboxStatus(row.status)
+
+
+async def record_provider_status(
+    uow: UnitOfWork, *, channel: str, provider_message_id: str, status: str, error: str | None
+) -> str:
+    """A messenger's report on a message we sent (WhatsApp: sent, delivered, read, failed).
+    A failure after the send dead-letters the outbox row with the provider's reason, so the
+    agent sees it under the reply; the other states have no column of their own (the row
+    is already `sent`) and are only logged. Returns what was done, for the caller's log."""
+    candidates = await uow.session.scalars(
+        select(OutboxItem)
+        .where(
+            OutboxItem.channel == channel,
+            OutboxItem.provider_message_id.contains(provider_message_id, autoescape=True),
+        )
+        .limit(5)
+        .with_for_update()
+    )
+    # A reply sent in parts keeps its ids comma-separated.
+    row = next(
+        (
+            item
+            for item in candidates
+            if provider_message_id in (item.provider_message_id or "").split(",")
+        ),
+        None,
+    )
+    if row is None:
+        log.info("provider_status_unknown_message", channel=channel, status=status)
+        return "unknown"
+    if status != "failed":
+        log.info("provider_status", channel=channel, outbox_id=row.id, status=status)
+        return "logged"
+    if row.status == OutboxStatus.DEAD.value:
+        return "unchanged"
+    now = uow.clock.now()
+    row.status = OutboxStatus.DEAD.value
+    row.dead_at = now
+    row.lease_until = None
+    row.last_error = (error or f"{channel} reported the message failed")[:2000]
+    _changed(uow, row)
+    await uow.commit()
+    log.info("provider_status_failed", channel=channel, outbox_id=row.id)
+    return "failed"
 
 
 async def mark_address_failing(

@@ -135,6 +135,7 @@ async def conversation(ticket_id: IdPath, uow: ReadUowDep, actor: CurrentActor) 
         uow, actor=actor, message_ids=[message.id for message in history]
     )
     failing = await outbound.failing_address(uow, actor=actor, ticket=ticket)
+    window_closes_at = await outbound.whatsapp_window_closes_at(uow, ticket=ticket)
     from_email = await inbound_email.messages_from_email(
         uow, actor=actor, message_ids=[message.id for message in history]
     )
@@ -158,6 +159,9 @@ async def conversation(ticket_id: IdPath, uow: ReadUowDep, actor: CurrentActor) 
             "since": failing.since.isoformat(),
             "reason": failing.reason,
         },
+        # WhatsApp only: until when a free-form reply may be sent (null: the player never
+        # wrote); the console warns the agent before they type once it has passed.
+        "whatsapp_window_closes_at": window_closes_at.isoformat() if window_closes_at else None,
     }
 
 

@@ -61,10 +61,21 @@ def console_strings(language: str) -> dict[str, str]:
         "delivery_sending": _("Sending the email…"),
         "delivery_sent": _("Email sent"),
         "delivery_dead": _("Email not delivered"),
+        # Translators: under an agent's reply in a Telegram, WhatsApp or Viber conversation.
+        "delivery_chat_pending": _("Queued for the player's messenger"),
+        "delivery_chat_retrying": _("Not sent to the messenger yet; retrying"),
+        "delivery_chat_sending": _("Sending to the messenger…"),
+        "delivery_chat_sent": _("Sent to the messenger"),
+        "delivery_chat_dead": _("Not delivered to the messenger"),
         # Translators: {address} is an email address, {reason} what the mail server said.
         "address_failing": _(
             "Mail to {address} bounced or was refused ({reason}). The player may not get "
             "replies by email."
+        ),
+        # WhatsApp's 24-hour customer-service window has passed: shown above the composer.
+        "whatsapp_window_closed": _(
+            "The player last wrote on WhatsApp more than 24 hours ago. WhatsApp accepts only "
+            "an approved template message until they write again."
         ),
         "new_messages": _("New messages"),
         "close_tab": _("Close this conversation"),

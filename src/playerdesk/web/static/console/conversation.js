@@ -11,6 +11,10 @@ const TYPING_IDLE_MS = 3000;
 const TYPING_REPEAT_MS = 5000;
 const PLAYER_TYPING_TIMEOUT_MS = 8000;
 const NEAR_BOTTOM_PX = 96;
+// WhatsApp's customer-service window: free-form replies until 24 h after the player wrote.
+const WHATSAPP_WINDOW_MS = 24 * 60 * 60 * 1000;
+// setTimeout's longest delay (about 24.8 days); the window is shorter anyway.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Conversation {
   constructor(app, ticketId) {
@@ -119,6 +123,15 @@ export class Conversation {
     this.playerContext = new PlayerContextPanel(this, find("[data-player-context]"));
     this.knowledge = new KnowledgePanel(this);
     this.addressFailing = find("[data-address-failing]");
+    this.whatsappWindow = el("p", {
+      class: "address-failing",
+      role: "status",
+      "data-testid": "whatsapp-window",
+      text: this.strings.whatsapp_window_closed,
+      hidden: true,
+    });
+    this.whatsappWindowTimer = null;
+    this.composer.before(this.whatsappWindow);
     this.buttons = {
       assignMe: find('[data-action="assign-me"]'),
       resolve: find('[data-action="resolve"]'),
@@ -180,6 +193,7 @@ export class Conversation {
       this.applyTicket(data.ticket);
       this.showEscalations(data.escalations);
       this.showAddressFailing(data.address_failing);
+      this.showWhatsAppWindow(data.whatsapp_window_closes_at);
       this.playerReadUpTo = data.ticket.player_read_up_to ?? 0;
       for (const message of data.messages) this.addMessage(message, { live: false });
       if (data.messages.length === 0) this.showState(this.strings.empty_conversation);
@@ -479,7 +493,7 @@ export class Conversation {
     );
   }
 
-  /** Under a reply that went out by email: where its copy stands. */
+  /** Under a reply that went out by email or to a messenger: where its copy stands. */
   renderDelivery(delivery) {
     const node = el("p", { class: "message-delivery", "data-testid": "message-delivery" });
     this.fillDelivery(node, delivery);
@@ -489,7 +503,10 @@ export class Conversation {
   fillDelivery(node, { status, attempts, error }) {
     const state = status === "pending" && attempts > 0 ? "retrying" : status;
     node.dataset.status = state;
-    node.textContent = this.strings[`delivery_${state}`] ?? status;
+    // Email conversations say "email"; messenger replies go to the player's chat.
+    const mail = ["email", "form"].includes(this.ticket?.channel ?? "email");
+    const key = mail ? `delivery_${state}` : `delivery_chat_${state}`;
+    node.textContent = this.strings[key] ?? this.strings[`delivery_${state}`] ?? status;
     node.title = error ?? "";
   }
 
@@ -508,6 +525,23 @@ export class Conversation {
     this.addressFailing.textContent = this.strings.address_failing
       .replace("{address}", failing.address)
       .replace("{reason}", failing.reason || "?");
+  }
+
+  /** Before the agent types: outside WhatsApp's 24-hour window a reply is refused. */
+  showWhatsAppWindow(closesAt) {
+    clearTimeout(this.whatsappWindowTimer);
+    if (this.ticket?.channel !== "whatsapp") {
+      this.whatsappWindow.hidden = true;
+      return;
+    }
+    const left = closesAt ? Date.parse(closesAt) - this.app.clock.now() : 0;
+    this.whatsappWindow.hidden = left > 0;
+    if (left > 0) {
+      this.whatsappWindowTimer = setTimeout(
+        () => this.showWhatsAppWindow(closesAt),
+        Math.min(left + 1000, MAX_TIMER_MS),
+      );
+    }
   }
 
   nearBottom() {
@@ -548,6 +582,12 @@ export class Conversation {
     if (!isNew) return;
     if (message.author === "player") {
       this.setPlayerTyping(false);
+      if (this.ticket?.channel === "whatsapp") {
+        const wrote = Date.parse(message.created_at);
+        if (!Number.isNaN(wrote)) {
+          this.showWhatsAppWindow(new Date(wrote + WHATSAPP_WINDOW_MS).toISOString());
+        }
+      }
       if (!this.app.isReading(this.id)) this.setUnread(this.unread + 1);
     }
     this.updateReceipts();
@@ -740,6 +780,7 @@ export class Conversation {
 
   destroy() {
     this.stopTyping();
+    clearTimeout(this.whatsappWindowTimer);
     clearTimeout(this.playerTypingTimer);
     this.tab.remove();
     this.root.remove();
