@@ -465,3 +465,24 @@ async def test_consoles_learn_when_a_person_takes_over_from_the_bot(
         )
     updates = [e for e in bus.published if isinstance(e, TicketUpdated)]
     assert updates[-1].changes["bot_state"] == ["active", "handed_off"]
+
+
+async def test_a_message_during_the_bots_turn_is_answered_after_it_not_beside_it(
+    with_bot: Runtime,
+) -> None:
+    ticket_id = await start_chat(with_bot, "hello")
+    async with with_bot.uow() as uow:
+        [first] = await bot_service.claim_turns(uow)  # a worker is answering "hello"
+    await player_says(with_bot, ticket_id, "are you there?")
+    async with with_bot.uow() as uow:
+        assert await bot_service.claim_turns(uow) == []  # another worker leaves it alone
+    async with with_bot.read_uow() as uow:
+        plan = await bot_service.plan_turn(
+            uow, work=first, context=bot_service.BotContext(bot=with_bot.bot, casino=None)
+        )
+    async with with_bot.uow() as uow:
+        await bot_service.finish_turn(uow, work=first, plan=plan, policy=with_bot.policies.bot)
+    async with with_bot.uow() as uow:
+        [second] = await bot_service.claim_turns(uow)
+    assert second.text == "are you there?"
+    assert second.turn_ids != first.turn_ids

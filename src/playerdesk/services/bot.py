@@ -183,11 +183,18 @@ async def claim_turns(
     """Take the conversations whose turns are due, all their waiting turns together (two
     quick messages get one answer), for `lease`; commits."""
     now = uow.clock.now()
+    # A conversation whose earlier turn a worker is answering waits for that answer: its
+    # new messages are answered next, after it, not beside it by another worker.
+    in_flight = select(BotTurn.ticket_id).where(BotTurn.finished_at.is_(None), BotTurn.due_at > now)
     due_tickets = list(
         dict.fromkeys(
             await uow.session.scalars(
                 select(BotTurn.ticket_id)
-                .where(BotTurn.finished_at.is_(None), BotTurn.due_at <= now)
+                .where(
+                    BotTurn.finished_at.is_(None),
+                    BotTurn.due_at <= now,
+                    BotTurn.ticket_id.not_in(in_flight),
+                )
                 .order_by(BotTurn.id)
                 .limit(limit)
             )
@@ -199,7 +206,11 @@ async def claim_turns(
         await uow.session.execute(
             select(BotTurn, Message.body)
             .join(Message, Message.id == BotTurn.message_id)
-            .where(BotTurn.ticket_id.in_(due_tickets), BotTurn.finished_at.is_(None))
+            .where(
+                BotTurn.ticket_id.in_(due_tickets),
+                BotTurn.finished_at.is_(None),
+                BotTurn.due_at <= now,
+            )
             .order_by(BotTurn.id)
             .with_for_update(of=BotTurn, skip_locked=True)
         )
