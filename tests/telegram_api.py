@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from playerdesk.settings import Settings
@@ -39,6 +40,9 @@ class FakeTelegram:
     calls: list[ApiCall] = field(default_factory=list)
     # Answers to give sendMessage instead of success, first one first: (status, description).
     failures: list[tuple[int, str]] = field(default_factory=list)
+    # Files players sent, for getFile and the download: file_id -> (file_path, bytes).
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    downloads: list[str] = field(default_factory=list)
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def of(self, method: str) -> list[dict[str, Any]]:
@@ -57,7 +61,7 @@ class FakeTelegram:
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404
             )
         method = request.path_params["method"]
-        body = await request.json()
+        body = await self._body(request)
         self.calls.append(ApiCall(method=method, body=body))
         if method == "sendMessage" and self.failures:
             status, description = self.failures.pop(0)
@@ -78,16 +82,84 @@ class FakeTelegram:
             return JSONResponse({"ok": True, "result": result})
         if method == "answerCallbackQuery":
             return JSONResponse({"ok": True, "result": True})
+        if method == "getFile":
+            if body.get("file_id") not in self.files:
+                return JSONResponse(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                    status_code=400,
+                )
+            file_path, data = self.files[body["file_id"]]
+            return JSONResponse(
+                {
+                    "ok": True,
+                    "result": {
+                        "file_id": body["file_id"],
+                        "file_unique_id": "AQAD" + body["file_id"][-4:],
+                        "file_size": len(data),
+                        "file_path": file_path,
+                    },
+                }
+            )
+        if method == "sendDocument":
+            document = body["document"]
+            result = {
+                "message_id": next(self._message_ids),
+                "chat": {"id": int(body["chat_id"]), "type": "private"},
+                "date": 1793609600,
+                "document": {
+                    "file_id": "BQACAgQ" + str(len(self.calls)),
+                    "file_name": document["filename"],
+                    "mime_type": document["content_type"],
+                    "file_size": len(document["data"]),
+                },
+            }
+            return JSONResponse({"ok": True, "result": result})
         return JSONResponse(
             {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
             status_code=404,
         )
 
+    async def _body(self, request: Request) -> dict[str, Any]:
+        """JSON, a multipart form (an uploaded file as its name, type and bytes) or, for a
+        GET, the query string."""
+        if request.method == "GET":
+            return dict(request.query_params)
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form()
+            body: dict[str, Any] = {}
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    body[key] = {
+                        "filename": value.filename,
+                        "content_type": value.content_type,
+                        "data": await value.read(),
+                    }
+                else:
+                    body[key] = value
+            return body
+        data: dict[str, Any] = await request.json()
+        return data
+
+    async def download(self, request: Request) -> Response:
+        if request.path_params["token"] != TOKEN:
+            return Response(status_code=404)
+        file_path = request.path_params["file_path"]
+        self.downloads.append(file_path)
+        for path, data in self.files.values():
+            if path == file_path:
+                return Response(data, media_type="application/octet-stream")
+        return Response(status_code=404)
+
 
 @asynccontextmanager
 async def fake_telegram() -> AsyncIterator[FakeTelegram]:
     fake = FakeTelegram()
-    app = Starlette(routes=[Route("/bot{token}/{method}", fake.handle, methods=["POST"])])
+    app = Starlette(
+        routes=[
+            Route("/bot{token}/{method}", fake.handle, methods=["GET", "POST"]),
+            Route("/file/bot{token}/{file_path:path}", fake.download, methods=["GET"]),
+        ]
+    )
     async with serving(app) as url:
         fake.base_url = url
         yield fake
@@ -153,3 +225,41 @@ def button_update(
     query["from"]["id"] = chat_id
     query["message"]["chat"]["id"] = chat_id
     return update
+
+
+def file_update(
+    *,
+    photo: bytes | None = None,
+    document: tuple[str, str, int] | None = None,
+    caption: str | None = None,
+    chat_id: int = 5123908871,
+    message_id: int = 60,
+) -> dict[str, Any]:
+    """The recorded photo message (its two sizes), or a document (file name, MIME type,
+    size) in its place, with an optional caption."""
+    update = copy.deepcopy(fixture("photo"))
+    update["update_id"] = next(_update_ids)
+    message = update["message"]
+    message["message_id"] = message_id
+    message["chat"]["id"] = chat_id
+    message["from"]["id"] = chat_id
+    if photo is not None:
+        message["photo"][-1]["file_size"] = len(photo)
+    if document is not None:
+        del message["photo"]
+        file_name, mime_type, file_size = document
+        message["document"] = {
+            "file_id": "BQACAgQAAxkBAAM3ZnQ2",
+            "file_unique_id": "AgADs7sxG3",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": file_size,
+        }
+    if caption is not None:
+        message["caption"] = caption
+    return update
+
+
+# The file_ids of file_update's largest photo size and of its document.
+PHOTO_FILE_ID = "AgACAgQAAxkBAAM2ZnQ1"
+DOCUMENT_FILE_ID = "BQACAgQAAxkBAAM3ZnQ2"

@@ -17,30 +17,39 @@ from playerdesk.adapters.telegram import (
     MalformedUpdate,
     TelegramApi,
     TelegramButton,
+    TelegramFile,
     TelegramIgnored,
     TelegramText,
     inline_keyboard,
+    messenger_policies,
     parse_update,
     split_text,
     take_update,
     telegram_sender,
 )
 from playerdesk.clock import FrozenClock
-from playerdesk.db.models import ChannelIdentity, OutboxItem, Ticket
-from playerdesk.domain.enums import Channel, MessageKind
+from playerdesk.db.models import Attachment, ChannelIdentity, Message, OutboxItem, Ticket
+from playerdesk.domain.enums import AuthorKind, Channel, MessageKind
+from playerdesk.domain.errors import ValidationFailed
 from playerdesk.domain.mail import OutboxStatus
 from playerdesk.jobs.outbox import deliver_outbox
 from playerdesk.runtime import Runtime
+from playerdesk.services import attachments as attachment_service
 from playerdesk.services import messages as message_service
-from playerdesk.services.messengers import MessengerOutcome
+from playerdesk.services import messengers
+from playerdesk.services.messengers import MessengerOutcome, MessengerSender
 from playerdesk.services.outbound import Delivery
 from playerdesk.settings import Settings
+from playerdesk.storage.attachments import LocalAttachmentStore
 from tests.casino_backoffice import closed_port_url
 from tests.conftest import AgentFactory, AgentLogin
 from tests.telegram_api import (
+    DOCUMENT_FILE_ID,
+    PHOTO_FILE_ID,
     TOKEN,
     FakeTelegram,
     fake_telegram,
+    file_update,
     fixture,
     telegram_settings,
     text_update,
@@ -96,7 +105,6 @@ def test_a_pressed_button_carries_its_callback_data() -> None:
     [
         ("edited_message", "edited_message"),
         ("my_chat_member", "my_chat_member"),
-        ("photo", "message_without_text"),
         ("group_message", "message_not_private"),
     ],
 )
@@ -105,6 +113,37 @@ def test_updates_we_do_not_take_are_recognised(name: str, kind: str) -> None:
     assert isinstance(inbound, TelegramIgnored)
     assert inbound.kind == kind
     assert inbound.callback_query_id is None
+
+
+def test_a_sticker_is_a_message_without_text() -> None:
+    update = fixture("photo")
+    del update["message"]["photo"]
+    update["message"]["sticker"] = {"file_id": "CAACAgIAAxkBAAM4", "width": 512, "height": 512}
+    inbound = parse_update(raw(update))
+    assert isinstance(inbound, TelegramIgnored)
+    assert inbound.kind == "message_without_text"
+
+
+def test_a_photo_is_its_largest_size_and_a_document_keeps_its_name() -> None:
+    photo = parse_update(raw(fixture("photo")))
+    assert isinstance(photo, TelegramFile)
+    assert (photo.file_id, photo.filename, photo.file_size) == (
+        PHOTO_FILE_ID,
+        "photo-54.jpg",
+        21093,
+    )
+    assert photo.caption == ""
+    assert photo.key == f"telegram:{CHAT}:54"
+    document = parse_update(
+        raw(file_update(document=("wyciąg.pdf", "application/pdf", 5120), caption=" Mój wyciąg "))
+    )
+    assert isinstance(document, TelegramFile)
+    assert (document.file_id, document.filename, document.file_size, document.caption) == (
+        DOCUMENT_FILE_ID,
+        "wyciąg.pdf",
+        5120,
+        "Mój wyciąg",
+    )
 
 
 def test_a_button_without_data_is_ignored_but_still_answered() -> None:
@@ -316,7 +355,10 @@ async def test_an_outage_or_flood_limit_is_retried(
 
 
 async def test_an_unreachable_api_is_temporary_and_the_token_is_never_in_the_error() -> None:
-    sender = telegram_sender(TelegramApi(base_url=closed_port_url(), token=TOKEN))
+    sender = telegram_sender(
+        TelegramApi(base_url=closed_port_url(), token=TOKEN),
+        store=LocalAttachmentStore(Path("/nonexistent")),
+    )
     delivery = Delivery(
         id=1,
         channel="telegram",
@@ -340,7 +382,9 @@ async def test_a_wrong_token_waits_for_the_admin(
     agent = await make_agent()
     ticket_id = await player_writes(runtime, "Hello?")
     await agent_replies(runtime, agent, ticket_id, "Hi!")
-    sender = telegram_sender(TelegramApi(base_url=telegram_api.base_url, token="0:wrong"))
+    sender = telegram_sender(
+        TelegramApi(base_url=telegram_api.base_url, token="0:wrong"), store=runtime.attachments
+    )
     assert await deliver_outbox(runtime, senders={"telegram": sender}) == {
         "sent": 0,
         "retry": 1,
@@ -361,3 +405,226 @@ async def test_a_message_and_its_retry_open_one_ticket(runtime: Runtime) -> None
     assert [(ticket.channel, ticket.subject) for ticket in tickets] == [
         ("telegram", "Where is my bonus?")
     ]
+
+
+# --- files ---------------------------------------------------------------------------
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
+PDF = b"%PDF-1.7\n" + b"statement " * 300
+ZIP = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256))
+
+
+async def messages_with_files(runtime: Runtime) -> list[tuple[Message, list[Attachment]]]:
+    async with runtime.uow() as uow:
+        rows = (await uow.session.scalars(select(Message).order_by(Message.id))).all()
+        found = []
+        for message in rows:
+            attachments = (
+                await uow.session.scalars(
+                    select(Attachment).where(Attachment.message_id == message.id)
+                )
+            ).all()
+            found.append((message, list(attachments)))
+        return found
+
+
+async def test_a_photo_is_stored_and_attached_to_the_players_message(
+    runtime: Runtime, telegram_api: FakeTelegram
+) -> None:
+    telegram_api.files[PHOTO_FILE_ID] = ("photos/file_7.jpg", JPEG)
+    update = raw(file_update(photo=JPEG, caption="Mój dowód wpłaty"))
+    taken = await take_update(runtime, raw=update)
+    assert taken.outcome is MessengerOutcome.CREATED
+    # Telegram delivers it again: recognised before anything is downloaded again.
+    again = await take_update(runtime, raw=update)
+    assert again.outcome is MessengerOutcome.DUPLICATE
+    assert telegram_api.of("getFile") == [{"file_id": PHOTO_FILE_ID}]
+    assert telegram_api.downloads == ["photos/file_7.jpg"]
+
+    [(message, [attachment])] = await messages_with_files(runtime)
+    assert (message.author_kind, message.body) == (AuthorKind.PLAYER.value, "Mój dowód wpłaty")
+    assert (attachment.filename, attachment.content_type, attachment.size) == (
+        "photo-60.jpg",
+        "image/jpeg",
+        len(JPEG),
+    )
+    assert attachment.ticket_id == taken.ticket_id
+    assert await runtime.attachments.get(attachment.sha256) == JPEG
+
+
+async def test_a_document_without_caption_opens_a_ticket_named_after_it(
+    runtime: Runtime, telegram_api: FakeTelegram
+) -> None:
+    telegram_api.files[DOCUMENT_FILE_ID] = ("documents/file_8.pdf", PDF)
+    update = file_update(document=("statement.pdf", "application/pdf", len(PDF)))
+    taken = await take_update(runtime, raw=raw(update))
+    assert taken.outcome is MessengerOutcome.CREATED
+    [(message, [attachment])] = await messages_with_files(runtime)
+    assert message.body == ""
+    assert (attachment.filename, attachment.content_type) == ("statement.pdf", "application/pdf")
+    async with runtime.uow() as uow:
+        ticket = await uow.session.get(Ticket, taken.ticket_id)
+        assert ticket is not None and ticket.subject == "statement.pdf"
+
+
+async def test_a_document_over_the_size_limit_is_a_note_and_never_downloaded(
+    runtime: Runtime, telegram_api: FakeTelegram
+) -> None:
+    too_big = runtime.policies.attachments.max_bytes + 1
+    update = file_update(
+        document=("bank-statements.pdf", "application/pdf", too_big), caption="All of them"
+    )
+    taken = await take_update(runtime, raw=raw(update))
+    assert taken.outcome is MessengerOutcome.CREATED
+    assert telegram_api.of("getFile") == [] and telegram_api.downloads == []
+    [(message, attachments)] = await messages_with_files(runtime)
+    assert attachments == []
+    assert message.body == (
+        "[a file that could not be accepted: bank-statements.pdf, too large (10.0 MB; the "
+        "limit is 10.0 MB)]\n\nAll of them"
+    )
+
+
+async def test_a_file_of_a_type_not_allowed_is_a_note(
+    runtime: Runtime, telegram_api: FakeTelegram
+) -> None:
+    telegram_api.files[DOCUMENT_FILE_ID] = ("documents/file_9.zip", ZIP)
+    update = file_update(document=("logs.zip", "application/zip", len(ZIP)))
+    await take_update(runtime, raw=raw(update))
+    [(message, attachments)] = await messages_with_files(runtime)
+    assert attachments == []
+    assert (
+        message.body
+        == "[a file that could not be accepted: logs.zip, type not allowed (unknown type)]"
+    )
+    async with runtime.uow() as uow:
+        assert (await uow.session.scalars(select(Attachment))).all() == []
+
+
+async def test_a_file_telegram_cannot_serve_is_a_note_asking_for_it_again(
+    runtime: Runtime, telegram_api: FakeTelegram
+) -> None:
+    update = file_update(photo=JPEG, caption="Screenshot")  # the fake has no such file
+    await take_update(runtime, raw=raw(update))
+    [(message, attachments)] = await messages_with_files(runtime)
+    assert attachments == []
+    assert message.body == (
+        "[a file that could not be downloaded from the messenger: photo-60.jpg; ask the "
+        "player to send it again]\n\nScreenshot"
+    )
+
+
+async def test_an_agent_reply_with_a_file_is_sent_as_a_document(
+    runtime: Runtime, make_agent: AgentFactory, telegram_api: FakeTelegram
+) -> None:
+    agent = await make_agent()
+    ticket_id = await player_writes(runtime, "Can I have the bonus terms?")
+    async with runtime.uow() as uow:
+        terms = await attachment_service.upload_attachment(
+            uow,
+            actor=agent.actor,
+            store=runtime.attachments,
+            policy=runtime.policies.attachments,
+            ticket_id=ticket_id,
+            filename="bonus-terms.pdf",
+            data=PDF,
+        )
+    async with runtime.uow() as uow:
+        await message_service.post_agent_message(
+            uow,
+            actor=agent.actor,
+            ticket_id=ticket_id,
+            body="Here they are.",
+            kind=MessageKind.REPLY,
+            client_msg_id=None,
+            attachment_ids=[terms.id],
+            limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
+            mail_policy=runtime.policies.mail,
+        )
+    assert await deliver_outbox(runtime) == {"sent": 1, "retry": 0, "dead": 0}
+    assert telegram_api.of("sendMessage") == [{"chat_id": CHAT, "text": "Here they are."}]
+    assert telegram_api.of("sendDocument") == [
+        {
+            "chat_id": str(CHAT),
+            "document": {
+                "filename": "bonus-terms.pdf",
+                "content_type": "application/pdf",
+                "data": PDF,
+            },
+        }
+    ]
+    [row] = await outbox_rows(runtime)
+    assert (row.status, row.provider_message_id) == (OutboxStatus.SENT.value, "1000,1001")
+
+
+async def test_a_reply_whose_file_left_the_store_is_dead_lettered(
+    telegram_api: FakeTelegram, tmp_path: Path
+) -> None:
+    sender = telegram_sender(
+        TelegramApi(base_url=telegram_api.base_url, token=TOKEN),
+        store=LocalAttachmentStore(tmp_path / "empty"),
+    )
+    delivery = Delivery(
+        id=1,
+        channel="telegram",
+        recipient=str(CHAT),
+        idempotency_key="telegram:message:1",
+        payload={
+            "chat_id": str(CHAT),
+            "text": "",
+            "quick_replies": [],
+            "attachments": [
+                {"sha256": "0" * 64, "filename": "gone.pdf", "content_type": "application/pdf"}
+            ],
+        },
+        attempts=1,
+        resumed=False,
+    )
+    with pytest.raises(DeliveryFailed) as caught:
+        await sender(delivery)
+    assert caught.value.permanent is True
+    assert telegram_api.calls == []
+
+
+@pytest.mark.parametrize("channel", [Channel.WHATSAPP, Channel.VIBER])
+async def test_other_messengers_still_refuse_a_reply_with_a_file(
+    runtime: Runtime, make_agent: AgentFactory, channel: Channel
+) -> None:
+    agent = await make_agent()
+    async with runtime.uow() as uow:
+        received = await messengers.receive_messenger_message(
+            uow,
+            sender=MessengerSender(
+                channel=channel, address="48600100200", name="Anna", language_tag="pl"
+            ),
+            body="Can I have the bonus terms?",
+            provider_message_key=f"{channel.value}:in:1",
+            policies=messenger_policies(runtime),
+        )
+    assert received.ticket_id is not None
+    async with runtime.uow() as uow:
+        terms = await attachment_service.upload_attachment(
+            uow,
+            actor=agent.actor,
+            store=runtime.attachments,
+            policy=runtime.policies.attachments,
+            ticket_id=received.ticket_id,
+            filename="bonus-terms.pdf",
+            data=PDF,
+        )
+    with pytest.raises(ValidationFailed, match="text only"):
+        async with runtime.uow() as uow:
+            await message_service.post_agent_message(
+                uow,
+                actor=agent.actor,
+                ticket_id=received.ticket_id,
+                body="Here they are.",
+                kind=MessageKind.REPLY,
+                client_msg_id=None,
+                attachment_ids=[terms.id],
+                limits=runtime.policies.messages,
+                routing_policy=runtime.policies.routing,
+                mail_policy=runtime.policies.mail,
+            )
+    assert await outbox_rows(runtime) == []

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
 from playerdesk.bot.pipeline import Bot
-from playerdesk.db.models import ChannelIdentity, Message, Player, Ticket
+from playerdesk.db.models import Attachment, ChannelIdentity, Message, Player, Ticket
 from playerdesk.domain.enums import AuthorKind, BotState, Channel, TicketStatus
 from playerdesk.domain.permissions import Actor
 from playerdesk.jobs.bot_turns import answer_bot_turns
@@ -26,10 +26,12 @@ from playerdesk.settings import Settings
 from tests.conftest import LiveServer
 from tests.kb_articles import seed_articles
 from tests.telegram_api import (
+    PHOTO_FILE_ID,
     SECRET,
     FakeTelegram,
     button_update,
     fake_telegram,
+    file_update,
     fixture,
     telegram_settings,
     text_update,
@@ -110,7 +112,7 @@ async def test_a_malformed_update_is_refused_and_logged_with_its_id(
     assert await count(runtime, Ticket) == 0
 
 
-@pytest.mark.parametrize("name", ["edited_message", "my_chat_member", "photo", "group_message"])
+@pytest.mark.parametrize("name", ["edited_message", "my_chat_member", "group_message"])
 async def test_updates_we_do_not_take_are_acknowledged_and_ignored(
     webhook: httpx.AsyncClient, runtime: Runtime, name: str
 ) -> None:
@@ -225,3 +227,46 @@ async def test_a_button_nobody_offered_is_acknowledged_and_ignored(
     assert (await deliver(webhook, button_update("helpful_yes"))).status_code == 200
     assert len(await telegram_api.wait_for("answerCallbackQuery")) == 1
     assert [message.body for message in await messages_of(runtime, ticket.id)] == ["Hello"]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+async def test_a_photo_becomes_an_attachment_of_the_players_message(
+    webhook: httpx.AsyncClient, runtime: Runtime, telegram_api: FakeTelegram
+) -> None:
+    telegram_api.files[PHOTO_FILE_ID] = ("photos/file_12.png", PNG)
+    update = file_update(photo=PNG, caption="Tak wygląda błąd")
+    assert (await deliver(webhook, update)).status_code == 200
+    assert (await deliver(webhook, update)).status_code == 200  # Telegram's retry
+    assert telegram_api.downloads == ["photos/file_12.png"]
+    ticket = await only_ticket(runtime)
+    [message] = await messages_of(runtime, ticket.id)
+    assert message.body == "Tak wygląda błąd"
+    async with runtime.uow() as uow:
+        [attachment] = (await uow.session.scalars(select(Attachment))).all()
+    assert (attachment.message_id, attachment.ticket_id) == (message.id, ticket.id)
+    assert (attachment.content_type, attachment.size) == ("image/png", len(PNG))
+    assert await runtime.attachments.get(attachment.sha256) == PNG
+
+
+async def test_a_document_too_large_is_acknowledged_logged_and_noted(
+    webhook: httpx.AsyncClient, runtime: Runtime, telegram_api: FakeTelegram
+) -> None:
+    size = 15 * 1024 * 1024
+    update = file_update(document=("wyciagi-2026.pdf", "application/pdf", size), caption="Wyciągi")
+    with capture_logs() as logs:
+        response = await deliver(webhook, update)
+    assert response.status_code == 200
+    assert telegram_api.of("getFile") == []
+    assert [entry["event"] for entry in logs if entry["event"] == "telegram_file_refused"] == [
+        "telegram_file_refused"
+    ]
+    ticket = await only_ticket(runtime)
+    [message] = await messages_of(runtime, ticket.id)
+    assert message.author_kind == AuthorKind.PLAYER.value
+    assert message.body == (
+        "[a file that could not be accepted: wyciagi-2026.pdf, too large (15.0 MB; the limit "
+        "is 10.0 MB)]\n\nWyciągi"
+    )
+    assert await count(runtime, Attachment) == 0

@@ -2,9 +2,10 @@
 
 Inbound, an update is parsed strictly (the fields we use must have their documented
 types; fields we do not use are ignored, since Telegram adds new ones) into a text
-message, a pressed quick-reply button or something we acknowledge and ignore. Outbound,
-the outbox's sender calls `sendMessage`, with the bot's quick replies as an inline keyboard
-whose `callback_data` is the quick reply's id.
+message, a photo or document (downloaded with `getFile` into the attachment store), a
+pressed quick-reply button or something we acknowledge and ignore. Outbound, the outbox's
+sender calls `sendMessage`, with the bot's quick replies as an inline keyboard whose
+`callback_data` is the quick reply's id, and `sendDocument` for each attached file.
 
 The bot token is part of every API URL: neither URLs nor httpx's errors are logged or kept
 as delivery errors.
@@ -27,6 +28,8 @@ from playerdesk.domain.enums import Channel
 from playerdesk.runtime import Runtime
 from playerdesk.services import messengers
 from playerdesk.services.messengers import (
+    MessengerFile,
+    MessengerFiles,
     MessengerOutcome,
     MessengerPolicies,
     MessengerReceived,
@@ -34,6 +37,7 @@ from playerdesk.services.messengers import (
 )
 from playerdesk.services.outbound import Delivery
 from playerdesk.settings import Settings
+from playerdesk.storage.attachments import AttachmentStore
 
 log = structlog.get_logger(__name__)
 
@@ -69,12 +73,30 @@ class TelegramChat(_Shape):
     type: str
 
 
+class TelegramPhotoSize(_Shape):
+    file_id: str
+    width: int
+    height: int
+    file_size: int | None = None
+
+
+class TelegramDocument(_Shape):
+    file_id: str
+    file_name: str | None = None
+    mime_type: str | None = None
+    file_size: int | None = None
+
+
 class TelegramMessage(_Shape):
     message_id: int
     sender: TelegramUser | None = Field(default=None, alias="from")
     chat: TelegramChat
     date: int
     text: str | None = None
+    # The same photo in several sizes, smallest first.
+    photo: list[TelegramPhotoSize] | None = None
+    document: TelegramDocument | None = None
+    caption: str | None = None
 
 
 class TelegramCallbackQuery(_Shape):
@@ -113,6 +135,24 @@ class TelegramText:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TelegramFile:
+    """A photo or document, with its caption; `file_size` as Telegram tells it, if it does."""
+
+    update_id: int
+    chat_id: int
+    message_id: int
+    file_id: str
+    filename: str
+    file_size: int | None
+    caption: str
+    sender: MessengerSender
+
+    @property
+    def key(self) -> str:
+        return f"telegram:{self.chat_id}:{self.message_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class TelegramButton:
     update_id: int
     callback_query_id: str
@@ -133,7 +173,7 @@ class TelegramIgnored:
     callback_query_id: str | None = None
 
 
-TelegramInbound = TelegramText | TelegramButton | TelegramIgnored
+TelegramInbound = TelegramText | TelegramFile | TelegramButton | TelegramIgnored
 
 
 def _update_id_of(raw: bytes) -> int | None:
@@ -170,8 +210,13 @@ def parse_update(raw: bytes) -> TelegramInbound:
         # Private chats only: a bot added to a group must not open tickets for its chatter.
         if message.chat.type != "private" or message.sender is None or message.sender.is_bot:
             return TelegramIgnored(update_id=update.update_id, kind="message_not_private")
+        sent_file = _file_of(
+            update.update_id, message, sender=_sender(message.sender, message.chat)
+        )
+        if sent_file is not None:
+            return sent_file
         if message.text is None or not message.text.strip():
-            # Photos, documents, stickers, locations: not taken yet (docs/CHANNELS.md).
+            # Stickers, voice, locations: not taken yet (docs/CHANNELS.md).
             return TelegramIgnored(update_id=update.update_id, kind="message_without_text")
         return TelegramText(
             update_id=update.update_id,
@@ -196,6 +241,40 @@ def parse_update(raw: bytes) -> TelegramInbound:
     # edited_message, my_chat_member, channel_post...: acknowledged, or Telegram retries.
     kinds = _update_kinds(raw)
     return TelegramIgnored(update_id=update.update_id, kind=kinds or "unknown")
+
+
+def _file_of(
+    update_id: int, message: TelegramMessage, *, sender: MessengerSender
+) -> TelegramFile | None:
+    """The photo (its largest size) or document of a message, if it has one."""
+    if message.photo:
+        largest = max(
+            message.photo, key=lambda size: (size.width * size.height, size.file_size or 0)
+        )
+        file_id, filename, file_size = (
+            largest.file_id,
+            f"photo-{message.message_id}.jpg",
+            largest.file_size,
+        )
+    elif message.document is not None:
+        document = message.document
+        file_id, filename, file_size = (
+            document.file_id,
+            document.file_name or f"document-{message.message_id}",
+            document.file_size,
+        )
+    else:
+        return None
+    return TelegramFile(
+        update_id=update_id,
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        file_id=file_id,
+        filename=filename,
+        file_size=file_size,
+        caption=(message.caption or "").strip(),
+        sender=sender,
+    )
 
 
 def _update_kinds(raw: bytes) -> str:
@@ -240,6 +319,8 @@ async def take_update(runtime: Runtime, *, raw: bytes) -> TelegramTaken:
             outcome=MessengerOutcome.IGNORED,
             callback_query_id=inbound.callback_query_id,
         )
+    if isinstance(inbound, TelegramFile):
+        return await _take_file(runtime, inbound)
     received: MessengerReceived
     async with runtime.uow() as uow:
         if isinstance(inbound, TelegramText):
@@ -274,6 +355,74 @@ async def take_update(runtime: Runtime, *, raw: bytes) -> TelegramTaken:
         callback_query_id=inbound.callback_query_id
         if isinstance(inbound, TelegramButton)
         else None,
+    )
+
+
+async def _take_file(runtime: Runtime, inbound: TelegramFile) -> TelegramTaken:
+    """Download the file (once: a retried update is recognised before), then take the
+    message with it; a file the rules refuse, or that cannot be downloaded, becomes a note
+    in the player's message so the agent can ask for it another way."""
+    async with runtime.uow() as uow:
+        if await messengers.seen_before(
+            uow, sender=inbound.sender, provider_message_key=inbound.key
+        ):
+            return TelegramTaken(
+                update_id=inbound.update_id, kind="file", outcome=MessengerOutcome.DUPLICATE
+            )
+    policy = runtime.policies.attachments
+    files: list[MessengerFile] = []
+    refused: list[str] = []
+    api = TelegramApi.from_settings(runtime.settings)
+    if inbound.file_size is not None and inbound.file_size > policy.max_bytes:
+        refused.append(
+            messengers.refused_too_large(
+                filename=inbound.filename, size=inbound.file_size, policy=policy
+            )
+        )
+    elif api is None:
+        refused.append(messengers.refused_unreachable(filename=inbound.filename))
+    else:
+        try:
+            data = await download_file(api, file_id=inbound.file_id, max_bytes=policy.max_bytes)
+        except FileTooLarge as error:
+            refused.append(
+                messengers.refused_too_large(
+                    filename=inbound.filename,
+                    size=inbound.file_size or error.size,
+                    policy=policy,
+                )
+            )
+        except (TelegramRefused, httpx.HTTPError) as error:
+            reason = str(error) if isinstance(error, TelegramRefused) else type(error).__name__
+            log.warning("telegram_file_download_failed", update_id=inbound.update_id, error=reason)
+            refused.append(messengers.refused_unreachable(filename=inbound.filename))
+        else:
+            files.append(MessengerFile(filename=inbound.filename, data=data))
+    if refused:
+        log.info("telegram_file_refused", update_id=inbound.update_id, note=refused[0])
+    async with runtime.uow() as uow:
+        received = await messengers.receive_messenger_message(
+            uow,
+            sender=inbound.sender,
+            body=inbound.caption,
+            provider_message_key=inbound.key,
+            policies=messenger_policies(runtime),
+            files=MessengerFiles(
+                files=files, refused=refused, store=runtime.attachments, policy=policy
+            ),
+        )
+    log.info(
+        "telegram_update_taken",
+        update_id=inbound.update_id,
+        kind="file",
+        outcome=received.outcome.value,
+        ticket_id=received.ticket_id,
+    )
+    return TelegramTaken(
+        update_id=inbound.update_id,
+        kind="file",
+        outcome=received.outcome,
+        ticket_id=received.ticket_id,
     )
 
 
@@ -312,11 +461,29 @@ class TelegramRefused(Exception):
 
 
 async def call_api(
-    api: TelegramApi, client: httpx.AsyncClient, *, method: str, body: dict[str, Any]
+    api: TelegramApi,
+    client: httpx.AsyncClient,
+    *,
+    method: str,
+    body: dict[str, Any],
+    upload: tuple[str, UploadedFile] | None = None,
 ) -> Any:
-    """One Bot API call; its `result`. Raises TelegramRefused, or httpx.HTTPError when
-    Telegram could not be reached."""
-    response = await client.post(api.url(method), json=body)
+    """One Bot API call; its `result`. With `upload` (the field and the file) the call is a
+    multipart form. Raises TelegramRefused, or httpx.HTTPError when Telegram could not be
+    reached."""
+    if upload is None:
+        response = await client.post(api.url(method), json=body)
+    else:
+        field, file = upload
+        response = await client.post(
+            api.url(method),
+            data={key: str(value) for key, value in body.items()},
+            files={field: (file.filename, file.data, file.content_type)},
+        )
+    return _result(response)
+
+
+def _result(response: httpx.Response) -> Any:
     try:
         answer = response.json()
     except ValueError:
@@ -331,6 +498,58 @@ async def call_api(
         description=str(details.get("description") or response.reason_phrase or "no answer"),
         retry_after=retry_after if isinstance(retry_after, int) else None,
     )
+
+
+class FileTooLarge(Exception):
+    """The file is over the attachment size limit (`size`: its size, or how much was read
+    before we stopped)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"file of {size} bytes is over the limit")
+        self.size = size
+
+
+async def download_file(api: TelegramApi, *, file_id: str, max_bytes: int) -> bytes:
+    """A file a player sent: `getFile` for its path, then its bytes, read no further than
+    `max_bytes`. Raises FileTooLarge, TelegramRefused or httpx.HTTPError."""
+    async with api.client() as client:
+        try:
+            found = _result(await client.get(api.url("getFile"), params={"file_id": file_id}))
+        except TelegramRefused as error:
+            # The Bot API serves files of up to 20 MB; a larger one is refused this way.
+            if "too big" in error.description.lower():
+                raise FileTooLarge(max_bytes + 1) from None
+            raise
+        if not isinstance(found, dict) or not isinstance(found.get("file_path"), str):
+            raise TelegramRefused(
+                status=200, description="getFile gave no file_path", retry_after=None
+            )
+        size = found.get("file_size")
+        if isinstance(size, int) and size > max_bytes:
+            raise FileTooLarge(size)
+        url = f"{api.base_url}/file/bot{api.token}/{found['file_path']}"
+        chunks: list[bytes] = []
+        read = 0
+        async with client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise TelegramRefused(
+                    status=response.status_code,
+                    description="the file could not be downloaded",
+                    retry_after=None,
+                )
+            async for chunk in response.aiter_bytes():
+                read += len(chunk)
+                if read > max_bytes:
+                    raise FileTooLarge(read)
+                chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UploadedFile:
+    filename: str
+    content_type: str
+    data: bytes
 
 
 def _units(text: str) -> int:
@@ -396,36 +615,75 @@ def _failure(error: TelegramRefused) -> DeliveryFailed:
 Sender = Callable[[Delivery], Awaitable[str | None]]
 
 
-def telegram_sender(api: TelegramApi) -> Sender:
-    """The outbox's sender for Telegram rows (services.outbound.send_messenger_reply)."""
+def telegram_sender(api: TelegramApi, *, store: AttachmentStore) -> Sender:
+    """The outbox's sender for Telegram rows (services.outbound.send_messenger_reply): the
+    text with `sendMessage`, then each attached file, read from the store now, with
+    `sendDocument`."""
 
     async def send(delivery: Delivery) -> str | None:
         payload = delivery.payload
         parts = split_text(str(payload.get("text") or ""))
-        if not parts:
+        attached = list(payload.get("attachments") or [])
+        if not parts and not attached:
             raise DeliveryFailed("nothing to send: the reply has no text", permanent=True)
+        uploads: list[UploadedFile] = []
+        for item in attached:
+            try:
+                data = await store.get(item["sha256"])
+            except (FileNotFoundError, ValueError) as error:
+                raise DeliveryFailed(
+                    f"attachment {item['filename']} is missing from the store", permanent=True
+                ) from error
+            uploads.append(
+                UploadedFile(
+                    filename=item["filename"], content_type=item["content_type"], data=data
+                )
+            )
         keyboard = inline_keyboard(list(payload.get("quick_replies") or []))
+        chat_id = _chat_id(delivery.recipient)
         sent: list[str] = []
         async with api.client() as client:
             for index, part in enumerate(parts):
-                body: dict[str, Any] = {"chat_id": _chat_id(delivery.recipient), "text": part}
+                body: dict[str, Any] = {"chat_id": chat_id, "text": part}
                 if keyboard is not None and index == len(parts) - 1:
                     # Under the last part, where the player reads to the end.
                     body["reply_markup"] = keyboard
-                try:
-                    result = await call_api(api, client, method="sendMessage", body=body)
-                except TelegramRefused as error:
-                    raise _failure(error) from None
-                except httpx.HTTPError as error:
-                    # Its text may carry the URL, and so the token: only its kind is kept.
-                    raise DeliveryFailed(
-                        f"Telegram unreachable ({type(error).__name__})", permanent=False
-                    ) from None
+                result = await _sending(api, client, method="sendMessage", body=body)
+                if isinstance(result, dict) and "message_id" in result:
+                    sent.append(str(result["message_id"]))
+            for upload in uploads:
+                result = await _sending(
+                    api,
+                    client,
+                    method="sendDocument",
+                    body={"chat_id": chat_id},
+                    upload=("document", upload),
+                )
                 if isinstance(result, dict) and "message_id" in result:
                     sent.append(str(result["message_id"]))
         return ",".join(sent)[:500] or None
 
     return send
+
+
+async def _sending(
+    api: TelegramApi,
+    client: httpx.AsyncClient,
+    *,
+    method: str,
+    body: dict[str, Any],
+    upload: tuple[str, UploadedFile] | None = None,
+) -> Any:
+    """One call of a delivery; its failure as the outbox records it."""
+    try:
+        return await call_api(api, client, method=method, body=body, upload=upload)
+    except TelegramRefused as error:
+        raise _failure(error) from None
+    except httpx.HTTPError as error:
+        # Its text may carry the URL, and so the token: only its kind is kept.
+        raise DeliveryFailed(
+            f"Telegram unreachable ({type(error).__name__})", permanent=False
+        ) from None
 
 
 async def answer_button(api: TelegramApi, *, callback_query_id: str) -> None:

@@ -63,7 +63,7 @@ def senders_for(runtime: Runtime) -> dict[str, Sender]:
         senders[Channel.EMAIL.value] = email_sender(runtime, transport)
     telegram = TelegramApi.from_settings(runtime.settings)
     if telegram is not None:
-        senders[Channel.TELEGRAM.value] = telegram_sender(telegram)
+        senders[Channel.TELEGRAM.value] = telegram_sender(telegram, store=runtime.attachments)
     whatsapp = WhatsAppApi.from_settings(runtime.settings)
     if whatsapp is not None:
         senders[Channel.WHATSAPP.value] = whatsapp_sender(whatsapp)

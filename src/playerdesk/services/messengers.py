@@ -6,6 +6,7 @@ provider's own message id and ignored."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,14 +17,17 @@ from sqlalchemy.exc import IntegrityError
 from playerdesk.db.models import ChannelIdentity, Message, Player, Ticket
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import AuthorKind, Channel, TicketStatus
-from playerdesk.domain.errors import Conflict
+from playerdesk.domain.errors import Conflict, PayloadTooLarge, UnsupportedMediaType
+from playerdesk.domain.files import safe_filename, sniff_content_type
 from playerdesk.domain.permissions import Actor
 from playerdesk.services import audit
+from playerdesk.services.attachments import AttachmentPolicy, store_attachment
 from playerdesk.services.messages import MessageLimits, add_player_message
 from playerdesk.services.outbound import mark_address_failing
 from playerdesk.services.players import PlayerPolicy
 from playerdesk.services.routing import RoutingPolicy
 from playerdesk.services.tickets import open_ticket_in_transaction
+from playerdesk.storage.attachments import AttachmentStore
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +65,99 @@ class MessengerReceived:
     ticket_id: int | None = None
     ticket_number: int | None = None
     message_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessengerFile:
+    """A file the player sent, downloaded from the messenger."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessengerFiles:
+    """The files of one message, and where and under which rules they are kept. `refused`
+    are notes on files the adapter could not take (too large to download, say)."""
+
+    files: Sequence[MessengerFile]
+    refused: Sequence[str]
+    store: AttachmentStore
+    policy: AttachmentPolicy
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def refused_too_large(*, filename: str, size: int, policy: AttachmentPolicy) -> str:
+    """The note standing in for a file over the size limit, in the player's message: the
+    agent sees what was sent and why it is missing, and can ask for it another way."""
+    return (
+        f"[a file that could not be accepted: {safe_filename(filename)}, too large "
+        f"({_megabytes(size)}; the limit is {_megabytes(policy.max_bytes)})]"
+    )
+
+
+def refused_type(*, filename: str, content_type: str | None) -> str:
+    return (
+        f"[a file that could not be accepted: {safe_filename(filename)}, type not allowed "
+        f"({content_type or 'unknown type'})]"
+    )
+
+
+def refused_unreachable(*, filename: str) -> str:
+    return (
+        f"[a file that could not be downloaded from the messenger: {safe_filename(filename)}; "
+        "ask the player to send it again]"
+    )
+
+
+async def _store_files(
+    uow: UnitOfWork, *, ticket_id: int, files: MessengerFiles
+) -> tuple[list[int], list[str]]:
+    """Store what the attachment rules allow; a note for each file they refuse."""
+    stored: list[int] = []
+    refused = list(files.refused)
+    for item in files.files:
+        try:
+            attachment = await store_attachment(
+                uow,
+                actor=Actor.system(),
+                store=files.store,
+                policy=files.policy,
+                ticket_id=ticket_id,
+                filename=item.filename,
+                data=item.data,
+            )
+        except PayloadTooLarge:
+            refused.append(
+                refused_too_large(filename=item.filename, size=len(item.data), policy=files.policy)
+            )
+            continue
+        except UnsupportedMediaType:
+            refused.append(
+                refused_type(filename=item.filename, content_type=sniff_content_type(item.data))
+            )
+            continue
+        stored.append(attachment.id)
+    return stored, refused
+
+
+async def seen_before(
+    uow: UnitOfWork, *, sender: MessengerSender, provider_message_key: str
+) -> bool:
+    """The provider delivered this message before (read-only: an adapter asks before it
+    downloads a retried message's file again)."""
+    player_id = await uow.session.scalar(
+        select(ChannelIdentity.player_id).where(
+            ChannelIdentity.channel == sender.channel.value,
+            ChannelIdentity.address == sender.address,
+        )
+    )
+    if player_id is None:
+        return False
+    return await _seen_before(uow, player_id=player_id, client_msg_id=provider_message_key)
 
 
 def supported_language(tag: str | None, *, policy: PlayerPolicy) -> str | None:
@@ -176,10 +273,12 @@ async def receive_messenger_message(
     body: str,
     provider_message_key: str,
     policies: MessengerPolicies,
+    files: MessengerFiles | None = None,
 ) -> MessengerReceived:
-    """Take one text message from a messenger in one transaction (commits).
-    `provider_message_key` names the message for good (e.g. `telegram:<chat>:<message>`):
-    the same key again is a provider's retry."""
+    """Take one message from a messenger in one transaction (commits): its text, and the
+    files it carried stored as the message's attachments (a file the rules refuse becomes a
+    note in the body). `provider_message_key` names the message for good (e.g.
+    `telegram:<chat>:<message>`): the same key again is a provider's retry."""
     player = await _player_of(uow, sender=sender)
     if player is not None and await _seen_before(
         uow, player_id=player.id, client_msg_id=provider_message_key
@@ -195,16 +294,20 @@ async def receive_messenger_message(
             actor=Actor.system(),
             player=player,
             channel=sender.channel,
-            subject=_subject(body) or sender.channel.value,
+            subject=_subject(body) or _first_filename(files) or sender.channel.value,
             language=player.language,
             routing_policy=policies.routing,
         )
+    attachment_ids: list[int] = []
+    if files is not None:
+        attachment_ids, refused = await _store_files(uow, ticket_id=ticket.id, files=files)
+        body = "\n\n".join([*refused, body.strip()]).strip()
     posted = await add_player_message(
         uow,
         ticket=ticket,
         body=body.strip()[: policies.messages.max_chars],
         client_msg_id=provider_message_key,
-        attachment_ids=[],
+        attachment_ids=attachment_ids,
         limits=policies.messages,
         routing_policy=policies.routing,
     )
@@ -231,6 +334,12 @@ async def receive_messenger_message(
         ticket_number=ticket.number,
         message_id=posted.message.id,
     )
+
+
+def _first_filename(files: MessengerFiles | None) -> str:
+    if files is None or not files.files:
+        return ""
+    return safe_filename(files.files[0].filename)[:SUBJECT_CHARS]
 
 
 async def _button_label(uow: UnitOfWork, *, ticket_id: int, button_id: str) -> str | None:

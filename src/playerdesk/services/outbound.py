@@ -49,6 +49,8 @@ EMAIL_CHANNELS = frozenset({Channel.EMAIL.value, Channel.FORM.value})
 MESSENGER_CHANNELS = frozenset(
     {Channel.TELEGRAM.value, Channel.WHATSAPP.value, Channel.VIBER.value}
 )
+# Messengers whose sender delivers a reply's files (Telegram's sendDocument).
+CHANNELS_WITH_FILES = frozenset({Channel.TELEGRAM.value})
 MAX_REFERENCES = 20
 # However many failures, the next attempt is at most this far away.
 MAX_RETRY_DELAY = timedelta(hours=6)
@@ -270,7 +272,7 @@ async def send_messenger_reply(
     other channels are answered elsewhere. The sender renders it for the provider."""
     if ticket.channel not in MESSENGER_CHANNELS:
         return None
-    if message.attachments:
+    if message.attachments and ticket.channel not in CHANNELS_WITH_FILES:
         # Refused, not silently dropped: the agent learns it before the player misses it.
         raise ValidationFailed(
             f"replies on {ticket.channel} carry text only for now: send the file another way",
@@ -314,6 +316,15 @@ async def send_messenger_reply(
             ],
             "language": ticket.language,
             "ticket_number": ticket.number,
+            # The sender reads the bytes from the attachment store when it sends.
+            "attachments": [
+                {
+                    "sha256": item.sha256,
+                    "filename": item.filename,
+                    "content_type": item.content_type,
+                }
+                for item in message.attachments
+            ],
         },
         status=OutboxStatus.PENDING.value,
         attempts=0,
