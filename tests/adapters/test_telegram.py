@@ -28,7 +28,7 @@ from playerdesk.adapters.telegram import (
     telegram_sender,
 )
 from playerdesk.clock import FrozenClock
-from playerdesk.db.models import Attachment, ChannelIdentity, Message, OutboxItem, Ticket
+from playerdesk.db.models import Attachment, ChannelIdentity, Message, Ticket
 from playerdesk.domain.enums import AuthorKind, Channel, MessageKind
 from playerdesk.domain.errors import ValidationFailed
 from playerdesk.domain.mail import OutboxStatus
@@ -42,7 +42,8 @@ from playerdesk.services.outbound import Delivery
 from playerdesk.settings import Settings
 from playerdesk.storage.attachments import LocalAttachmentStore
 from tests.casino_backoffice import closed_port_url
-from tests.conftest import AgentFactory, AgentLogin
+from tests.conftest import AgentFactory
+from tests.outbox_steps import agent_replies, outbox_rows
 from tests.telegram_api import (
     DOCUMENT_FILE_ID,
     PHOTO_FILE_ID,
@@ -228,33 +229,6 @@ async def player_writes(runtime: Runtime, text: str, *, message_id: int = 52) ->
     taken = await take_update(runtime, raw=raw(text_update(text, message_id=message_id)))
     assert taken.ticket_id is not None
     return taken.ticket_id
-
-
-async def agent_replies(
-    runtime: Runtime,
-    agent: AgentLogin,
-    ticket_id: int,
-    body: str,
-    kind: MessageKind = MessageKind.REPLY,
-) -> None:
-    async with runtime.uow() as uow:
-        await message_service.post_agent_message(
-            uow,
-            actor=agent.actor,
-            ticket_id=ticket_id,
-            body=body,
-            kind=kind,
-            client_msg_id=None,
-            attachment_ids=[],
-            limits=runtime.policies.messages,
-            routing_policy=runtime.policies.routing,
-            mail_policy=runtime.policies.mail,
-        )
-
-
-async def outbox_rows(runtime: Runtime) -> list[OutboxItem]:
-    async with runtime.uow() as uow:
-        return list((await uow.session.scalars(select(OutboxItem).order_by(OutboxItem.id))).all())
 
 
 async def test_an_agent_reply_reaches_the_players_chat(

@@ -31,17 +31,17 @@ from playerdesk.adapters.viber import (
     viber_sender,
 )
 from playerdesk.clock import FrozenClock
-from playerdesk.db.models import ChannelIdentity, Message, OutboxItem, Ticket
+from playerdesk.db.models import ChannelIdentity, Message, Ticket
 from playerdesk.domain.enums import Channel, MessageKind
 from playerdesk.domain.mail import OutboxStatus
 from playerdesk.jobs.outbox import deliver_outbox
 from playerdesk.runtime import Runtime
-from playerdesk.services import messages as message_service
 from playerdesk.services.messengers import MessengerOutcome
 from playerdesk.services.outbound import Delivery
 from playerdesk.settings import Settings
 from tests.casino_backoffice import closed_port_url
-from tests.conftest import AgentFactory, AgentLogin
+from tests.conftest import AgentFactory
+from tests.outbox_steps import agent_replies, outbox_rows
 from tests.viber_api import (
     TOKEN,
     USER,
@@ -255,33 +255,6 @@ async def test_unsubscribing_marks_the_chat_unreachable_and_subscribing_clears_i
 
 
 # --- delivering through the outbox ----------------------------------------------------
-
-
-async def agent_replies(
-    runtime: Runtime,
-    agent: AgentLogin,
-    ticket_id: int,
-    body: str,
-    kind: MessageKind = MessageKind.REPLY,
-) -> None:
-    async with runtime.uow() as uow:
-        await message_service.post_agent_message(
-            uow,
-            actor=agent.actor,
-            ticket_id=ticket_id,
-            body=body,
-            kind=kind,
-            client_msg_id=None,
-            attachment_ids=[],
-            limits=runtime.policies.messages,
-            routing_policy=runtime.policies.routing,
-            mail_policy=runtime.policies.mail,
-        )
-
-
-async def outbox_rows(runtime: Runtime) -> list[OutboxItem]:
-    async with runtime.uow() as uow:
-        return list((await uow.session.scalars(select(OutboxItem).order_by(OutboxItem.id))).all())
 
 
 async def test_an_agent_reply_reaches_the_players_chat(

@@ -28,19 +28,19 @@ from playerdesk.adapters.whatsapp import (
     whatsapp_sender,
 )
 from playerdesk.clock import FrozenClock
-from playerdesk.db.models import ChannelIdentity, OutboxItem, Ticket
+from playerdesk.db.models import ChannelIdentity, Ticket
 from playerdesk.domain.enums import Channel, MessageKind
 from playerdesk.domain.errors import ValidationFailed
 from playerdesk.domain.mail import OutboxStatus
 from playerdesk.jobs.outbox import deliver_outbox
 from playerdesk.runtime import Runtime
-from playerdesk.services import messages as message_service
 from playerdesk.services import outbound
 from playerdesk.services.messengers import MessengerOutcome
 from playerdesk.services.outbound import Delivery
 from playerdesk.settings import Settings
 from tests.casino_backoffice import closed_port_url
-from tests.conftest import AgentFactory, AgentLogin
+from tests.conftest import AgentFactory
+from tests.outbox_steps import agent_replies, outbox_rows
 from tests.whatsapp_api import (
     ACCESS_TOKEN,
     PHONE_NUMBER_ID,
@@ -175,33 +175,6 @@ async def player_writes(runtime: Runtime, text: str, *, message_id: str = "wamid
     taken = await take_notification(runtime, raw=raw(text_message(text, message_id=message_id)))
     [ticket_id] = taken.ticket_ids
     return ticket_id
-
-
-async def agent_replies(
-    runtime: Runtime,
-    agent: AgentLogin,
-    ticket_id: int,
-    body: str,
-    kind: MessageKind = MessageKind.REPLY,
-) -> None:
-    async with runtime.uow() as uow:
-        await message_service.post_agent_message(
-            uow,
-            actor=agent.actor,
-            ticket_id=ticket_id,
-            body=body,
-            kind=kind,
-            client_msg_id=None,
-            attachment_ids=[],
-            limits=runtime.policies.messages,
-            routing_policy=runtime.policies.routing,
-            mail_policy=runtime.policies.mail,
-        )
-
-
-async def outbox_rows(runtime: Runtime) -> list[OutboxItem]:
-    async with runtime.uow() as uow:
-        return list((await uow.session.scalars(select(OutboxItem).order_by(OutboxItem.id))).all())
 
 
 async def test_an_agent_reply_reaches_the_players_chat(

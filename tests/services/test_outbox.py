@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from playerdesk.adapters.email_out import SmtpTransport
 from playerdesk.clock import FrozenClock
-from playerdesk.db.models import ChannelIdentity, EmailRecord, OutboxItem, Player, Ticket
+from playerdesk.db.models import ChannelIdentity, EmailRecord, Player, Ticket
 from playerdesk.domain.enums import AgentRole, Channel, MessageKind
 from playerdesk.domain.errors import PermissionDenied, ValidationFailed
 from playerdesk.domain.mail import OutboxStatus
@@ -22,12 +22,12 @@ from playerdesk.domain.permissions import Actor
 from playerdesk.jobs.outbox import Sender, deliver_outbox, email_sender
 from playerdesk.runtime import Runtime
 from playerdesk.services import attachments as attachment_service
-from playerdesk.services import messages as message_service
 from playerdesk.services import outbound
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
 from tests.conftest import AgentFactory, RecordingBus
 from tests.imap_server import write_test_certificates
+from tests.outbox_steps import agent_writes, outbox_rows
 from tests.smtp_sink import SinkBehaviour, SmtpSink, free_port
 
 # As long as Gmail's: folded at 78 columns it would become an encoded word and break threads.
@@ -80,24 +80,14 @@ async def reply(
     attachment_ids: list[int] | None = None,
     kind: MessageKind = MessageKind.REPLY,
 ) -> None:
-    async with runtime.uow() as uow:
-        await message_service.post_agent_message(
-            uow,
-            actor=actor,
-            ticket_id=ticket.id,
-            body=body,
-            kind=kind,
-            client_msg_id=None,
-            attachment_ids=attachment_ids or [],
-            limits=runtime.policies.messages,
-            routing_policy=runtime.policies.routing,
-            mail_policy=runtime.policies.mail,
-        )
-
-
-async def outbox_rows(runtime: Runtime) -> list[OutboxItem]:
-    async with runtime.read_uow() as uow:
-        return list((await uow.session.scalars(select(OutboxItem).order_by(OutboxItem.id))).all())
+    await agent_writes(
+        runtime,
+        actor=actor,
+        ticket_id=ticket.id,
+        body=body,
+        kind=kind,
+        attachment_ids=attachment_ids,
+    )
 
 
 async def test_an_email_reply_is_delivered_with_threading_headers_html_and_attachment(
