@@ -11,9 +11,11 @@ regardless of answers, alternating the two directions (so each direction gets ra
 
 - player -> agent: the widget sends `message.send`; timed until the assigned agent's
   console socket receives `message.posted` with the same client_msg_id;
-- agent -> player: the agent replies over the REST API with its session cookie and CSRF
-  token, as the console does; timed from the request until the widget receives
-  `message.new`. Replies go to the conversations whose player wrote half a round earlier.
+- agent -> player: the agent replies as the console does, with a `message.send` frame on
+  its console socket (`--agent-replies http`: over the REST API with its session cookie and
+  CSRF token, the console's fallback while its socket reconnects); timed from the send until
+  the widget receives `message.new`. Replies go to the conversations whose player wrote half
+  a round earlier.
 
 A message not received within `--deadline` seconds of its send is lost. Prints one JSON
 object: the set-up, per direction messages/s, p50/p95/p99/max latency in ms, lost, errors,
@@ -131,7 +133,9 @@ class Direction:
     samples: dict[str, Sample] = field(default_factory=dict)
     duplicates: int = 0
     misdelivered: int = 0
-    request_ms: list[float] = field(default_factory=list)  # ack (widget) or HTTP (REST)
+    # Until the sender's own answer: the socket's `message.ack`, or the REST call's response.
+    request_ms: list[float] = field(default_factory=list)
+    acked_by: str = "ack"
 
     def start(self, client_msg_id: str, receiver: int) -> Sample:
         sample = Sample(sent=time.perf_counter(), receiver=receiver)
@@ -183,7 +187,7 @@ class Direction:
                 "max_ms": round(max(latencies), 2),
             }
         if self.request_ms:
-            label = "ack" if self.name == "player_to_agent" else "http"
+            label = self.acked_by
             result |= {
                 f"{label}_p50_ms": round(percentile(self.request_ms, 0.50), 2),
                 f"{label}_p99_ms": round(percentile(self.request_ms, 0.99), 2),
@@ -212,6 +216,7 @@ class Agent:
         self.welcome: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.watch_lock = asyncio.Lock()
         self.inbound: Direction | None = None
+        self.acks: dict[str, asyncio.Future[str | None]] = {}  # client_msg_id -> error code
         self.frames = 0
         self.id = 0
 
@@ -268,8 +273,16 @@ class Agent:
                         waiter.set_result(None)
                 elif kind == "welcome" and not self.welcome.done():
                     self.welcome.set_result(None)
+                elif kind == "message.ack":
+                    ack = self.acks.pop(frame.get("client_msg_id"), None)
+                    if ack is not None and not ack.done():
+                        ack.set_result(None)
                 elif kind == "error":
-                    self.counters.frame_errors += 1
+                    ack = self.acks.pop(frame.get("client_msg_id"), None)
+                    if ack is not None and not ack.done():
+                        ack.set_result(str(frame.get("code")))
+                    else:
+                        self.counters.frame_errors += 1
         except ConnectionClosed:
             if not self.counters.closing:
                 self.counters.socket_closed += 1
@@ -292,13 +305,26 @@ class Agent:
                 with contextlib.suppress(ConnectionClosed):
                     await self.socket.send(json.dumps({"type": "heartbeat"}))
 
-    async def reply(self, ticket_id: int, body: str, client_msg_id: str) -> int:
+    async def reply(self, ticket_id: int, body: str, client_msg_id: str) -> str | None:
+        """The console's reply over the REST API: None when stored, else what went wrong."""
         response = await self.http.post(
             f"/api/v1/tickets/{ticket_id}/messages",
             json={"body": body, "kind": "reply", "client_msg_id": client_msg_id},
             headers={"X-CSRF-Token": self.csrf},
         )
-        return response.status_code
+        return None if response.status_code == 201 else f"http:{response.status_code}"
+
+    async def reply_on_socket(self, ticket_id: int, body: str, client_msg_id: str) -> str | None:
+        """The console's reply as a `message.send` frame, answered by `message.ack` or `error`."""
+        assert self.socket is not None
+        waiter: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self.acks[client_msg_id] = waiter
+        frame = {"type": "message.send", "ticket_id": ticket_id, "client_msg_id": client_msg_id}
+        await self.socket.send(json.dumps({**frame, "body": body, "kind": "reply"}))
+        try:
+            return await waiter
+        finally:
+            self.acks.pop(client_msg_id, None)
 
     async def close(self) -> None:
         if self.socket is not None:
@@ -676,20 +702,19 @@ async def drive(
         assert player.agent is not None
         client_msg_id = uuid.uuid4().hex
         sample = to_player.start(client_msg_id, player.index)
+        reply = player.agent.reply if args.agent_replies == "http" else player.agent.reply_on_socket
         try:
-            status = await asyncio.wait_for(
-                player.agent.reply(
-                    player.ticket_id, f"We are checking it ({tick}).", client_msg_id
-                ),
+            error = await asyncio.wait_for(
+                reply(player.ticket_id, f"We are checking it ({tick}).", client_msg_id),
                 args.deadline,
             )
         except Exception as exc:
             sample.error = type(exc).__name__
             return
-        if status == 201:
+        if error is None:
             to_player.request_ms.append((time.perf_counter() - sample.sent) * 1000)
         else:
-            sample.error = f"http:{status}"
+            sample.error = error
 
     count = len(players)
     total = int(args.rate * args.duration)
@@ -734,7 +759,10 @@ async def run(
     args: argparse.Namespace, servers: Servers, processes: list[Process]
 ) -> dict[str, Any]:
     counters = Counters()
-    to_agent, to_player = Direction("player_to_agent"), Direction("agent_to_player")
+    to_agent = Direction("player_to_agent")
+    to_player = Direction(
+        "agent_to_player", acked_by="ack" if args.agent_replies == "socket" else "http"
+    )
     setup_started = time.perf_counter()
     players, agents, readers = await asyncio.wait_for(
         setup(args, servers, counters), args.setup_timeout
@@ -862,6 +890,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--web-processes", type=int, choices=(1, 2), default=1)
     parser.add_argument("--worker", action="store_true", help="also run `playerdesk worker`")
+    parser.add_argument(
+        "--agent-replies",
+        choices=("socket", "http"),
+        default="socket",
+        help="how agents reply: the console socket (as the console does) or the REST API",
+    )
     args = parser.parse_args()
     sqlite = args.database_url is None or args.database_url.startswith("sqlite")
     if args.web_processes == 2 and (sqlite or not (args.redis_url or args.private_redis)):
@@ -970,6 +1004,7 @@ def main() -> int:
                     "rate_per_s": args.rate,
                     "duration_s": args.duration,
                     "deadline_s": args.deadline,
+                    "agent_replies": args.agent_replies,
                     "cross_process_chats": args.players if args.web_processes == 2 else 0,
                     "cpus": os.cpu_count(),
                     "loadavg_before": loadavg,

@@ -196,6 +196,15 @@ async def test_agent_answers_a_live_chat_from_the_console(
     console = await sign_in(browser, live_server, agent, locale="en-GB")
     page = console.page
     await eventually(lambda: _is(presence_of(runtime, agent.id), "online"))
+    message_posts: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            message_posts.append(request.url)
+            if request.method == "POST" and request.url.endswith("/messages")
+            else None
+        ),
+    )
 
     async with await player_socket(live_server) as socket:
         player = Player(socket)
@@ -266,6 +275,15 @@ async def test_agent_answers_a_live_chat_from_the_console(
             ("note", "agent"),
             ("reply", "agent"),
         ]
+        assert message_posts == []  # replies and notes went over the console socket
+
+        # When the socket cannot carry a reply, it goes over the REST API instead.
+        await page.evaluate("window.playerdesk.socket.send = () => false")
+        await composer.fill("Still checking.")
+        await conversation.get_by_test_id("composer-send").click()
+        assert (await player.next_from_support())["body"] == "Still checking."
+        assert len(message_posts) == 1
+        await page.evaluate("delete window.playerdesk.socket.send")
 
         # Player-typed markup is text, never HTML.
         hostile = "<img src=x onerror=alert(1)>"

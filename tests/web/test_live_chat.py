@@ -15,7 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from playerdesk.clock import FrozenClock
-from playerdesk.db.models import AuditEntry
+from playerdesk.db.models import AuditEntry, Message
 from playerdesk.domain import tokens
 from playerdesk.domain.enums import AgentRole
 from playerdesk.runtime import Runtime
@@ -363,3 +363,56 @@ async def test_inbox_activity_is_coalesced_without_losing_unread_counts(
         assert sum(entry["player_messages"] for entry in entries) == 5
         assert sum(entry["messages"] for entry in entries) == 5
         assert all(entry["author"] == "player" and "body" not in entry for entry in entries)
+
+
+async def test_an_agent_replies_over_the_console_socket(
+    live_server: LiveServer, runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    agent = await make_agent(password=PASSWORD)
+    cookie = await console_login(runtime, agent)
+    session = await widget_session(live_server)
+    async with (
+        console_connect(live_server, cookie) as console,
+        connect(f"{live_server.ws_url}/ws/widget?token={session['token']}") as widget,
+    ):
+        await widget.send(json.dumps({"type": "hello", "last_seen_id": 0}))
+        await receive(widget, "welcome")
+        await widget.send(
+            json.dumps({"type": "message.send", "client_msg_id": "p-1", "body": "Hej?"})
+        )
+        ticket_id = (await receive(widget, "message.ack"))["message"]["ticket_id"]
+        await console.send(json.dumps({"type": "hello"}))
+        await receive(console, "welcome")
+
+        note = {"type": "message.send", "ticket_id": ticket_id, "client_msg_id": "a-1"}
+        await console.send(json.dumps({**note, "kind": "note", "body": "check the PSP"}))
+        noted = await receive(console, "message.ack")
+        reply = {**note, "client_msg_id": "a-2", "body": "Już sprawdzam!"}
+        await console.send(json.dumps(reply))
+        acked = await receive(console, "message.ack")
+        assert acked["client_msg_id"] == "a-2" and acked["replayed"] is False
+        new = await receive(widget, "message.new")
+        while new["message"]["author"] != "agent":  # the player's own message comes back too
+            new = await receive(widget, "message.new")
+        assert new["message"]["id"] == acked["message"]["id"] != noted["message"]["id"]
+        assert acked["message"]["body"] == "Już sprawdzam!" and acked["message"]["kind"] == "reply"
+        assert new["message"]["body"] == "Już sprawdzam!"  # the note never reached the player
+
+        # A resend (the console lost the ack) stores nothing new and gets the first message.
+        await console.send(json.dumps(reply))
+        again = await receive(console, "message.ack")
+        assert (again["message"]["id"], again["replayed"]) == (acked["message"]["id"], True)
+
+        await console.send(json.dumps({**note, "client_msg_id": "a-3", "kind": "shout"}))
+        wrong = await receive(console, "error")
+        assert (wrong["code"], wrong["field"], wrong["client_msg_id"]) == ("invalid", "kind", "a-3")
+        too_long = "x" * (runtime.policies.messages.max_chars + 1)
+        await console.send(json.dumps({**note, "client_msg_id": "a-4", "body": too_long}))
+        refused = await receive(console, "error")
+        assert refused["client_msg_id"] == "a-4" and refused["field"] == "body"
+
+    async with runtime.read_uow() as uow:
+        bodies = await uow.session.scalars(
+            select(Message.body).where(Message.ticket_id == ticket_id).order_by(Message.id)
+        )
+        assert list(bodies) == ["Hej?", "check the PSP", "Już sprawdzam!"]

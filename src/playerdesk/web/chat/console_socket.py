@@ -9,7 +9,7 @@ import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from playerdesk.db.models import Ticket
-from playerdesk.domain.enums import Presence
+from playerdesk.domain.enums import MessageKind, Presence
 from playerdesk.domain.errors import AuthenticationFailed, DomainError, Unavailable
 from playerdesk.domain.events import (
     CallRinging,
@@ -29,6 +29,7 @@ from playerdesk.realtime.coalesce import Activity, ActivityCoalescer
 from playerdesk.realtime.hub import INBOX, agent_topic, ticket_topic
 from playerdesk.runtime import Runtime
 from playerdesk.services import auth, chat
+from playerdesk.services import messages as message_service
 from playerdesk.web.chat.connection import (
     CLOSE_FLOODING,
     CLOSE_FORBIDDEN_ORIGIN,
@@ -45,6 +46,7 @@ from playerdesk.web.chat.connection import (
 )
 from playerdesk.web.chat.frames import event_message_frame
 from playerdesk.web.deps import SESSION_COOKIE
+from playerdesk.web.schemas.tickets import MessageOut
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -52,7 +54,9 @@ router = APIRouter()
 FRAMES_PER_SECOND = 20
 FRAME_BURST = 60
 MAX_WATCHED = 50
-USES_DATABASE = frozenset({"hello", "heartbeat", "presence", "watch", "read"})
+USES_DATABASE = frozenset({"hello", "heartbeat", "presence", "watch", "read", "message.send"})
+MAX_CLIENT_MSG_ID_CHARS = 100
+MAX_ATTACHMENTS = 10
 
 
 class ConsoleConnection:
@@ -241,6 +245,79 @@ class ConsoleConnection:
         if isinstance(ticket_id, int) and self.watched.pop(ticket_id, None) is not None:
             self.runtime.hub.unsubscribe(self.outbox, ticket_topic(ticket_id))
 
+    @staticmethod
+    def wrong_field(frame: Frame) -> str | None:
+        """The first field of a `message.send` frame that is not what the protocol says."""
+        client_msg_id, attachment_ids = frame.get("client_msg_id"), frame.get("attachment_ids", [])
+        if not isinstance(frame.get("ticket_id"), int):
+            return "ticket_id"
+        if (
+            not isinstance(client_msg_id, str)
+            or not 0 < len(client_msg_id) <= MAX_CLIENT_MSG_ID_CHARS
+        ):
+            return "client_msg_id"
+        if not isinstance(frame.get("body", ""), str):
+            return "body"
+        if frame.get("kind", MessageKind.REPLY.value) not in (MessageKind.REPLY, MessageKind.NOTE):
+            return "kind"
+        if (
+            not isinstance(attachment_ids, list)
+            or len(attachment_ids) > MAX_ATTACHMENTS
+            or not all(isinstance(item, int) for item in attachment_ids)
+        ):
+            return "attachment_ids"
+        return None
+
+    async def send_message(self, frame: Frame) -> None:
+        """An agent's reply or note over the socket: the same service as
+        `POST /api/v1/tickets/{id}/messages`, without an HTTP request per message. The ack
+        (or the error) carries the frame's `client_msg_id`; a resend with the same id is
+        acknowledged with the message stored the first time."""
+        client_msg_id = frame.get("client_msg_id")
+        echo = {"client_msg_id": client_msg_id if isinstance(client_msg_id, str) else None}
+        wrong = self.wrong_field(frame)
+        if wrong is not None:
+            self.outbox.send({"type": "error", "code": "invalid", "field": wrong, **echo})
+            return
+        ticket_id = frame["ticket_id"]
+        try:
+            async with self.runtime.uow() as uow:
+                posted = await message_service.post_agent_message(
+                    uow,
+                    actor=self.actor,
+                    ticket_id=ticket_id,
+                    body=frame.get("body", ""),
+                    kind=MessageKind(frame.get("kind", MessageKind.REPLY.value)),
+                    client_msg_id=client_msg_id,
+                    attachment_ids=frame.get("attachment_ids", []),
+                    limits=self.runtime.policies.messages,
+                    routing_policy=self.runtime.policies.routing,
+                    mail_policy=self.runtime.policies.mail,
+                )
+                # The stored message, as the REST API answers it (a card number redacted...).
+                message = MessageOut.of(posted.message).model_dump(mode="json")
+        except DomainError as exc:
+            self.outbox.send(
+                {
+                    "type": "error",
+                    "code": exc.code,
+                    "detail": exc.detail,
+                    "field": exc.field,
+                    "ticket_id": ticket_id,
+                    **echo,
+                }
+            )
+            return
+        self.outbox.send(
+            {
+                "type": "message.ack",
+                "ticket_id": ticket_id,
+                "message": message,
+                "replayed": not posted.created,
+                **echo,
+            }
+        )
+
     async def handle(self, frame: Frame) -> None:
         kind = frame["type"]
         if kind == "hello":
@@ -288,6 +365,8 @@ class ConsoleConnection:
                     await chat.record_agent_read(
                         uow, actor=self.actor, ticket_id=ticket_id, read_up_to=up_to
                     )
+        elif kind == "message.send":
+            await self.send_message(frame)
         elif kind == "ping":
             self.outbox.send({"type": "pong"})
         else:

@@ -5,6 +5,7 @@ import { CannedComposer } from "./canned.js";
 import { el, fillSelect, format, uuid } from "./dom.js";
 import { KnowledgePanel } from "./knowledge.js";
 import { PlayerContextPanel } from "./player_context.js";
+import { SocketUnavailable } from "./socket.js";
 
 const DRAFT_KEY = "playerdesk.console.draft.";
 const TYPING_IDLE_MS = 3000;
@@ -702,10 +703,10 @@ export class Conversation {
     const kind = this.mode;
     try {
       const clientMsgId = this.pendingClientId;
-      const message = (await this.canned.send({ body, kind, clientMsgId })) ?? await api.post(`/api/v1/tickets/${this.id}/messages`, {
+      const message = (await this.canned.send({ body, kind, clientMsgId })) ?? await this.post({
         body,
         kind,
-        client_msg_id: this.pendingClientId,
+        client_msg_id: clientMsgId,
       });
       this.pendingClientId = null;
       this.input.value = "";
@@ -734,6 +735,16 @@ export class Conversation {
       this.sending = false;
       this.setMode(this.mode, { focus: false });
       this.sendButton.disabled = this.ticket?.status === "closed";
+    }
+  }
+
+  /** A reply or note over the console socket, or the REST API while the socket is down. */
+  async post(message) {
+    try {
+      return await this.app.socket.postMessage({ ticket_id: this.id, ...message });
+    } catch (error) {
+      if (!(error instanceof SocketUnavailable)) throw error;
+      return api.post(`/api/v1/tickets/${this.id}/messages`, message);
     }
   }
 

@@ -1,8 +1,27 @@
-// /ws/console: the live inbox, watched conversations, presence and heartbeats (docs/API.md).
+// /ws/console: the live inbox, watched conversations, presence and heartbeats, and the
+// agent's replies and notes (docs/API.md).
+
+import { ApiError } from "./api.js";
 
 const HEARTBEAT_MS = 30_000;
 const MAX_BACKOFF_MS = 30_000;
 const CLOSE_UNAUTHENTICATED = 4401;
+const ANSWER_WITHIN_MS = 10_000;
+// The service's error codes as the HTTP statuses the REST API gives them, so a refusal
+// reads the same whichever way the message went.
+const STATUS_OF_CODE = {
+  invalid: 422,
+  validation_failed: 422,
+  payload_too_large: 413,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  invalid_transition: 409,
+  unavailable: 503,
+};
+
+/** The socket could not carry the message (closed, or no answer): send it another way. */
+export class SocketUnavailable extends Error {}
 
 export class ConsoleSocket {
   constructor({ presence, onFrame, onState, onSignedOut }) {
@@ -11,6 +30,7 @@ export class ConsoleSocket {
     this.onState = onState; // (connected: boolean, reconnected: boolean)
     this.onSignedOut = onSignedOut;
     this.watched = new Set();
+    this.answers = new Map(); // client_msg_id -> { resolve, reject, timer } of message.send
     this.socket = null;
     this.attempts = 0;
     this.everConnected = false;
@@ -60,12 +80,15 @@ export class ConsoleSocket {
       } catch {
         return;
       }
-      if (frame && typeof frame.type === "string") this.onFrame(frame);
+      if (!frame || typeof frame.type !== "string") return;
+      if (this.settle(frame)) return;
+      this.onFrame(frame);
     });
     socket.addEventListener("close", (event) => {
       if (socket !== this.socket) return;
       clearInterval(this.heartbeat);
       this.socket = null;
+      this.abandonAnswers();
       if (this.stopped) return;
       if (event.code === CLOSE_UNAUTHENTICATED) {
         this.onSignedOut();
@@ -89,6 +112,51 @@ export class ConsoleSocket {
     clearTimeout(this.retry);
     if (this.socket) this.socket.close(1000, "signing out");
     this.socket = null;
+    this.abandonAnswers();
+  }
+
+  /**
+   * A reply or note as a `message.send` frame ({ticket_id, client_msg_id, body, kind}):
+   * resolves with the stored message, rejects with an ApiError when the server refuses it,
+   * or with SocketUnavailable when the socket cannot carry it (resend it over the REST API
+   * with the same client_msg_id: it is stored once whichever way arrives).
+   */
+  postMessage(message) {
+    return new Promise((resolve, reject) => {
+      const id = message.client_msg_id;
+      if (this.answers.has(id) || !this.send({ type: "message.send", ...message })) {
+        reject(new SocketUnavailable());
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.answers.delete(id);
+        reject(new SocketUnavailable());
+      }, ANSWER_WITHIN_MS);
+      this.answers.set(id, { resolve, reject, timer });
+    });
+  }
+
+  settle(frame) {
+    if (frame.type !== "message.ack" && frame.type !== "error") return false;
+    const waiting = this.answers.get(frame.client_msg_id);
+    if (!waiting) return false;
+    this.answers.delete(frame.client_msg_id);
+    clearTimeout(waiting.timer);
+    if (frame.type === "message.ack") {
+      waiting.resolve(frame.message);
+    } else {
+      const status = STATUS_OF_CODE[frame.code] ?? 400;
+      waiting.reject(new ApiError(status, { detail: frame.detail, field: frame.field, code: frame.code }));
+    }
+    return true;
+  }
+
+  abandonAnswers() {
+    for (const waiting of this.answers.values()) {
+      clearTimeout(waiting.timer);
+      waiting.reject(new SocketUnavailable());
+    }
+    this.answers.clear();
   }
 
   send(frame) {
