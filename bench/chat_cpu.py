@@ -185,6 +185,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     attachment_ids=[],
                     limits=runtime.policies.messages,
                     routing_policy=runtime.policies.routing,
+                    mail_policy=runtime.policies.mail,
                 )
 
         results.append(await measure("agent_reply", args.calls, counter, agent_reply))
