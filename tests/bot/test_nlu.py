@@ -151,13 +151,13 @@ def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     report = evaluate(bot, examples, fallback_language="en")
     for code in MAIN_LANGUAGES:
         figures = report["per_language"][code]
-        assert figures["accuracy"] >= 0.82, (code, figures)
+        assert figures["accuracy"] >= 0.86, (code, figures)
         assert figures["language_accuracy"] >= 0.91, (code, figures)
-    assert report["accuracy"] >= 0.85
+    assert report["accuracy"] >= 0.87
     assert report["rg_recall"] >= 0.92
-    assert report["rg_false_positive_rate"] <= 0.02
+    assert report["rg_false_positive_rate"] <= 0.025
     assert report["answered_routine_share"] >= 0.70
-    assert report["answered_wrongly_share"] <= 0.02
+    assert report["answered_wrongly_share"] <= 0.025
     assert report["top_confusions"]
 
 
