@@ -1,6 +1,8 @@
 """A local stand-in for the Telegram Bot API over real HTTP (uvicorn on a free loopback
 port in the test's event loop): it records every call and answers as Telegram does, or
-with the failure a test asks for. Also builders of real-shaped updates."""
+with the failure a test asks for, and keeps the bot's queue of updates for `getUpdates`
+(long polling: offset, timeout, limit; 409 while a webhook is set, and to a poll that a
+newer one cut short). Also builders of real-shaped updates."""
 
 from __future__ import annotations
 
@@ -43,7 +45,23 @@ class FakeTelegram:
     # Files players sent, for getFile and the download: file_id -> (file_path, bytes).
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     downloads: list[str] = field(default_factory=list)
+    # The bot's updates not yet confirmed, for getUpdates (push() adds to them).
+    queued: list[dict[str, Any]] = field(default_factory=list)
+    # Set with setWebhook: Telegram then refuses getUpdates with 409.
+    webhook_url: str | None = None
+    # Answers to give getUpdates instead of updates, first one first: (status, description).
+    poll_failures: list[tuple[int, str]] = field(default_factory=list)
+    # getUpdates calls being answered at this moment, the most there ever were at once, and
+    # how many were cut short by a newer one (Telegram's "terminated by other getUpdates").
+    polling_now: int = 0
+    most_polling: int = 0
+    terminated: int = 0
+    _poll_generation: int = 0
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+
+    def push(self, *updates: dict[str, Any]) -> None:
+        """Updates that happen now: the next getUpdates (or the one waiting) returns them."""
+        self.queued.extend(copy.deepcopy(list(updates)))
 
     def of(self, method: str) -> list[dict[str, Any]]:
         return [call.body for call in self.calls if call.method == method]
@@ -63,6 +81,14 @@ class FakeTelegram:
         method = request.path_params["method"]
         body = await self._body(request)
         self.calls.append(ApiCall(method=method, body=body))
+        if method == "getUpdates":
+            return await self._get_updates(body, request)
+        if method == "setWebhook":
+            self.webhook_url = str(body.get("url") or "") or None
+            return JSONResponse({"ok": True, "result": True, "description": "Webhook was set"})
+        if method == "deleteWebhook":
+            self.webhook_url = None
+            return JSONResponse({"ok": True, "result": True, "description": "Webhook was deleted"})
         if method == "sendMessage" and self.failures:
             status, description = self.failures.pop(0)
             answer: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
@@ -119,6 +145,48 @@ class FakeTelegram:
             status_code=404,
         )
 
+    async def _get_updates(self, body: dict[str, Any], request: Request) -> JSONResponse:
+        """Long polling as Telegram does it: updates before `offset` are confirmed (gone for
+        good); the rest, at most `limit` in order, at once if there are any, else as soon as
+        one comes within `timeout` seconds, else an empty list. A newer getUpdates cuts a
+        waiting one short with 409."""
+        if self.webhook_url is not None:
+            return _refusal(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+            )
+        if self.poll_failures:
+            return _refusal(*self.poll_failures.pop(0))
+        offset, timeout = body.get("offset"), float(body.get("timeout", 0))
+        limit = int(body.get("limit", 100))
+        if isinstance(offset, int):
+            self.queued = [update for update in self.queued if update["update_id"] >= offset]
+        self._poll_generation += 1
+        mine = self._poll_generation
+        self.polling_now += 1
+        self.most_polling = max(self.most_polling, self.polling_now)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            while True:
+                if mine != self._poll_generation:
+                    self.terminated += 1
+                    return _refusal(
+                        409,
+                        "Conflict: terminated by other getUpdates request; make sure that "
+                        "only one bot instance is running",
+                    )
+                ready = sorted(self.queued, key=lambda update: int(update["update_id"]))[:limit]
+                if ready or loop.time() >= deadline:
+                    return JSONResponse({"ok": True, "result": ready})
+                if await request.is_disconnected():
+                    # The poller went away (it was stopped): no longer a poll in progress.
+                    return JSONResponse({"ok": True, "result": []})
+                await asyncio.sleep(0.01)
+        finally:
+            self.polling_now -= 1
+
     async def _body(self, request: Request) -> dict[str, Any]:
         """JSON, a multipart form (an uploaded file as its name, type and bytes) or, for a
         GET, the query string."""
@@ -151,6 +219,12 @@ class FakeTelegram:
         return Response(status_code=404)
 
 
+def _refusal(status: int, description: str) -> JSONResponse:
+    return JSONResponse(
+        {"ok": False, "error_code": status, "description": description}, status_code=status
+    )
+
+
 @asynccontextmanager
 async def fake_telegram() -> AsyncIterator[FakeTelegram]:
     fake = FakeTelegram()
@@ -165,7 +239,9 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
         yield fake
 
 
-def telegram_settings(*, database_url: str, tmp_path: Path, api_base: str) -> Settings:
+def telegram_settings(
+    *, database_url: str, tmp_path: Path, api_base: str, **overrides: Any
+) -> Settings:
     """The tests' settings (as in tests/conftest.py) with Telegram pointed at the fake."""
     return Settings(
         database_url=database_url,
@@ -175,6 +251,7 @@ def telegram_settings(*, database_url: str, tmp_path: Path, api_base: str) -> Se
         telegram_bot_token=TOKEN,
         telegram_webhook_secret=SECRET,
         telegram_api_base=api_base,
+        **overrides,
     )
 
 
@@ -263,3 +340,67 @@ def file_update(
 # The file_ids of file_update's largest photo size and of its document.
 PHOTO_FILE_ID = "AgACAgQAAxkBAAM2ZnQ1"
 DOCUMENT_FILE_ID = "BQACAgQAAxkBAAM3ZnQ2"
+
+
+def command_update(
+    text: str, *, chat_id: int = 5123908871, message_id: int = 80, language_code: str = "pl"
+) -> dict[str, Any]:
+    """The recorded /start a deep link sends (with its bot_command entity), with this text."""
+    update = copy.deepcopy(fixture("start_command"))
+    update["update_id"] = next(_update_ids)
+    message = update["message"]
+    message["message_id"] = message_id
+    message["text"] = text
+    message["entities"][0]["length"] = len(text.split()[0])
+    message["chat"]["id"] = chat_id
+    message["from"].update(id=chat_id, language_code=language_code)
+    return update
+
+
+def contact_update(
+    phone_number: str,
+    *,
+    user_id: int | None = 5123908871,
+    chat_id: int = 5123908871,
+    message_id: int = 81,
+) -> dict[str, Any]:
+    """The recorded contact a request_contact button shares (the sender's own: its user_id
+    is theirs), or another contact (another user_id, or none)."""
+    update = copy.deepcopy(fixture("contact"))
+    update["update_id"] = next(_update_ids)
+    message = update["message"]
+    message["message_id"] = message_id
+    message["chat"]["id"] = chat_id
+    message["from"]["id"] = chat_id
+    contact = message["contact"]
+    contact["phone_number"] = phone_number
+    if user_id is None:
+        contact.pop("user_id", None)
+    else:
+        contact["user_id"] = user_id
+    return update
+
+
+def edited_update(
+    text: str,
+    *,
+    message_id: int = 52,
+    edit_date: int = 1793609490,
+    chat_id: int = 5123908871,
+    caption: bool = False,
+) -> dict[str, Any]:
+    """The recorded edit of a text message (or of a photo's caption), now reading `text`."""
+    update = copy.deepcopy(fixture("edited_message"))
+    update["update_id"] = next(_update_ids)
+    message = update["edited_message"]
+    message["message_id"] = message_id
+    message["edit_date"] = edit_date
+    message["chat"]["id"] = chat_id
+    message["from"]["id"] = chat_id
+    if caption:
+        del message["text"]
+        message["caption"] = text
+        message["photo"] = copy.deepcopy(fixture("photo")["message"]["photo"])
+    else:
+        message["text"] = text
+    return update

@@ -1,7 +1,8 @@
 """A local stand-in for the Viber REST bot API over real HTTP (uvicorn on a free loopback
 port in the test's event loop): it records every call and answers as Viber does (HTTP 200
-with a `status` code), or with the failure a test asks for. Also builders of real-shaped
-callbacks and their signatures."""
+with a `status` code), or with the failure a test asks for; and serves the media URLs of the
+players' pictures, videos and files, as Viber's media servers do (public, for an hour), one
+of them endless. Also builders of real-shaped callbacks and their signatures."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import hashlib
 import hmac
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from playerdesk.settings import Settings
@@ -26,6 +27,8 @@ from tests.casino_backoffice import serving
 
 TOKEN = "4453b6ac12345678-e02c5f12174805f9-9a8e7d6c5b4a3f21"
 USER = "01234567890A="
+# What the casino signs its deep links with (PLAYERDESK_MESSENGER_LINK_SECRET).
+LINK_SECRET = "test-link-secret-0123456789abcdef"
 FIXTURES = Path(__file__).parent / "adapters" / "fixtures" / "viber"
 
 
@@ -45,6 +48,38 @@ class FakeViber:
     _tokens: itertools.count[int] = field(
         default_factory=lambda: itertools.count(5_741_311_803_571_800_000)
     )
+    # Files behind media URLs (`media_url(name)`), by name; a name not here is a 404 (a URL
+    # whose hour has passed).
+    media: dict[str, bytes] = field(default_factory=dict)
+    # Names served as a stream that never ends after these first bytes, without a length.
+    endless: dict[str, bytes] = field(default_factory=dict)
+    # Every media download asked for, by name, with the headers it came with.
+    downloads: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    # How many bytes an endless stream produced before the client stopped reading.
+    streamed: dict[str, int] = field(default_factory=dict)
+
+    def media_url(self, name: str) -> str:
+        return f"{self.base_url}/media/{name}"
+
+    async def download(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        self.downloads.append((name, dict(request.headers)))
+        if name.startswith("moved-"):
+            # A CDN in front of the media: the file is one redirect away.
+            return RedirectResponse(self.media_url(name.removeprefix("moved-")), 302)
+        if name in self.endless:
+            return StreamingResponse(self._forever(name), media_type="application/octet-stream")
+        if name not in self.media:
+            return Response(status_code=404)
+        return Response(self.media[name], media_type="application/octet-stream")
+
+    def _forever(self, name: str) -> Iterator[bytes]:
+        self.streamed[name] = 0
+        chunk = self.endless[name]
+        while True:
+            self.streamed[name] += len(chunk)
+            yield chunk
+            chunk = bytes(64 * 1024)
 
     def of(self, method: str) -> list[dict[str, Any]]:
         return [call.body for call in self.calls if call.method == method]
@@ -81,7 +116,12 @@ class FakeViber:
 @asynccontextmanager
 async def fake_viber() -> AsyncIterator[FakeViber]:
     fake = FakeViber()
-    app = Starlette(routes=[Route("/pa/{method}", fake.handle, methods=["POST"])])
+    app = Starlette(
+        routes=[
+            Route("/pa/{method}", fake.handle, methods=["POST"]),
+            Route("/media/{name}", fake.download, methods=["GET"]),
+        ]
+    )
     async with serving(app) as url:
         fake.base_url = url
         yield fake
@@ -97,6 +137,7 @@ def viber_settings(*, database_url: str, tmp_path: Path, api_base: str) -> Setti
         viber_auth_token=TOKEN,
         viber_api_base=api_base,
         viber_sender_name="Casino Support",
+        messenger_link_secret=LINK_SECRET,
     )
 
 
@@ -139,4 +180,29 @@ def event_callback(name: str, **changes: Any) -> dict[str, Any]:
     """A recorded callback of this kind, with these top-level fields changed."""
     callback = copy.deepcopy(fixture(name))
     callback.update(changes)
+    return callback
+
+
+UNSET: Any = object()
+
+
+def media_callback(
+    kind: str,
+    *,
+    media: str | None = UNSET,
+    size: int | None = UNSET,
+    file_name: str | None = UNSET,
+    text: str | None = UNSET,
+    message_token: int | None = None,
+) -> dict[str, Any]:
+    """The recorded picture, video or file message (`picture_message.json`...) with these
+    fields changed; None leaves a field out."""
+    callback = copy.deepcopy(fixture(f"{kind}_message"))
+    callback["message_token"] = message_token or next(_message_tokens)
+    message = callback["message"]
+    for key, value in (("media", media), ("size", size), ("file_name", file_name), ("text", text)):
+        if value is None:
+            message.pop(key, None)
+        elif value is not UNSET:
+            message[key] = value
     return callback

@@ -516,6 +516,79 @@ def _add_bot_commands(commands: Any) -> None:
     ask.set_defaults(handler=cmd_bot_ask)
 
 
+# Messengers -------------------------------------------------------------------------------
+
+# How long a deep link may stay usable: it links whoever follows it, so not for long.
+LINK_DAYS_DEFAULT = 7
+LINK_DAYS_MAX = 90
+
+
+def _link_days(value: str) -> int:
+    days = int(value)
+    if not 1 <= days <= LINK_DAYS_MAX:
+        raise argparse.ArgumentTypeError(f"1 to {LINK_DAYS_MAX} days")
+    return days
+
+
+def cmd_messenger_link_url(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+    from urllib.parse import quote
+
+    from playerdesk.clock import SystemClock
+    from playerdesk.services.player_links import deep_link_token, link_secret
+
+    settings = _settings()
+    secret = link_secret(settings)
+    if secret is None:
+        print(
+            "error: set PLAYERDESK_MESSENGER_LINK_SECRET (or PLAYERDESK_WIDGET_IDENTITY_SECRET) "
+            "to sign deep links",
+            file=sys.stderr,
+        )
+        return 2
+    if args.channel == "telegram" and not settings.telegram_bot_username:
+        print("error: set PLAYERDESK_TELEGRAM_BOT_USERNAME (the bot's @name)", file=sys.stderr)
+        return 2
+    if args.channel == "viber" and not settings.viber_chat_uri:
+        print("error: set PLAYERDESK_VIBER_CHAT_URI (the bot's chat URI)", file=sys.stderr)
+        return 2
+    try:
+        token = deep_link_token(
+            external_id=args.player,
+            secret=secret,
+            expires_at=SystemClock().now() + timedelta(days=args.days),
+        )
+    except DomainError as exc:
+        return _report(exc)
+    if args.channel == "telegram":
+        assert settings.telegram_bot_username is not None
+        username = settings.telegram_bot_username.removeprefix("@")
+        print(f"https://t.me/{username}?start={token}")
+    else:
+        assert settings.viber_chat_uri is not None
+        print(f"viber://pa?chatURI={quote(settings.viber_chat_uri, safe='')}&context={token}")
+    return 0
+
+
+def _add_messenger_commands(commands: Any) -> None:
+    messenger = commands.add_parser("messenger", help="Telegram, WhatsApp and Viber chats")
+    messenger_commands = messenger.add_subparsers(dest="messenger_command", required=True)
+    link_help = (
+        "print a deep link that links the Telegram or Viber chat of whoever follows it to "
+        "this casino player (signed with PLAYERDESK_MESSENGER_LINK_SECRET)"
+    )
+    link_url = messenger_commands.add_parser("link-url", help=link_help, description=link_help)
+    link_url.add_argument("--player", required=True, metavar="EXTERNAL_ID")
+    link_url.add_argument("--channel", required=True, choices=["telegram", "viber"])
+    link_url.add_argument(
+        "--days",
+        type=_link_days,
+        default=LINK_DAYS_DEFAULT,
+        help=f"how long the link works (default {LINK_DAYS_DEFAULT}, at most {LINK_DAYS_MAX})",
+    )
+    link_url.set_defaults(handler=cmd_messenger_link_url)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="playerdesk", description="PlayerDesk player support")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -562,6 +635,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_token.add_argument("--name", required=True, help="a label for the token")
     create_token.set_defaults(handler=cmd_create_token)
     _add_bot_commands(commands)
+    _add_messenger_commands(commands)
     return parser
 
 

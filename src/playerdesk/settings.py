@@ -126,15 +126,21 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_api_base: str = "https://api.telegram.org"
+    # Long polling (getUpdates) instead of the webhook, for an installation without a public
+    # HTTPS URL: one worker at a time asks Telegram for updates, each call waiting this long.
+    telegram_polling: bool = False
+    telegram_polling_timeout_seconds: int = Field(default=25, ge=1, le=50)
 
     # WhatsApp Cloud API (docs/CHANNELS.md): the Meta app's secret (it signs every webhook
     # call in X-Hub-Signature-256), the token Meta's verification GET must repeat, the
     # system user's access token and the business phone number's id for sending, and the
-    # Graph API's base URL with its version (a proxy, or a local server in tests).
+    # Graph API's base URL with its version (a proxy, or a local server in tests). The
+    # business account's id lists its approved template messages (outside the 24-hour window).
     whatsapp_app_secret: str | None = None
     whatsapp_verify_token: str | None = None
     whatsapp_access_token: str | None = None
     whatsapp_phone_number_id: str | None = None
+    whatsapp_business_account_id: str | None = None
     whatsapp_api_base: str = "https://graph.facebook.com/v20.0"
 
     # Viber (docs/CHANNELS.md): the bot's authentication token from the Viber admin panel
@@ -143,6 +149,13 @@ class Settings(BaseSettings):
     viber_auth_token: str | None = None
     viber_api_base: str = "https://chatapi.viber.com"
     viber_sender_name: str = Field(default="Support", min_length=1, max_length=28)
+
+    # Linking a messenger chat to a casino account by a deep link (docs/CHANNELS.md): the
+    # secret the links are signed with (unset: the widget identity secret the casino already
+    # holds), the Telegram bot's username and the Viber bot's chat URI the links open.
+    messenger_link_secret: str | None = None
+    telegram_bot_username: str | None = Field(default=None, pattern=r"^@?[A-Za-z0-9_]{5,32}$")
+    viber_chat_uri: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,100}$")
 
     # Phone (CTI): the country a number without its +country code is read as (ISO 3166
     # alpha-2, e.g. "GB"); unset, such numbers are refused. Callback requests allowed per

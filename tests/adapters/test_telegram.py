@@ -104,7 +104,6 @@ def test_a_pressed_button_carries_its_callback_data() -> None:
 @pytest.mark.parametrize(
     ("name", "kind"),
     [
-        ("edited_message", "edited_message"),
         ("my_chat_member", "my_chat_member"),
         ("group_message", "message_not_private"),
     ],
@@ -116,13 +115,26 @@ def test_updates_we_do_not_take_are_recognised(name: str, kind: str) -> None:
     assert inbound.callback_query_id is None
 
 
-def test_a_sticker_is_a_message_without_text() -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "note"),
+    [
+        ("sticker", {"file_id": "CAACAgIAAxkBAAM4", "width": 512, "height": 512}, "[a sticker]"),
+        ("voice", {"file_id": "AwACAgIAAxkBAAM5", "duration": 4}, "[a voice message, which"),
+        ("video", {"file_id": "BAACAgIAAxkBAAM6", "duration": 9}, "[a video, which"),
+        ("location", {"latitude": 52.2297, "longitude": 21.0122}, "[a location: 52.229700"),
+    ],
+)
+def test_what_the_desk_does_not_take_as_a_file_is_a_note_for_the_agent(
+    field: str, value: dict[str, object], note: str
+) -> None:
     update = fixture("photo")
     del update["message"]["photo"]
-    update["message"]["sticker"] = {"file_id": "CAACAgIAAxkBAAM4", "width": 512, "height": 512}
+    update["message"][field] = value
     inbound = parse_update(raw(update))
-    assert isinstance(inbound, TelegramIgnored)
-    assert inbound.kind == "message_without_text"
+    assert isinstance(inbound, TelegramText)
+    assert inbound.text.startswith(note)
+    caption = update["message"].get("caption")
+    assert caption is None or inbound.text.endswith(caption)
 
 
 def test_a_photo_is_its_largest_size_and_a_document_keeps_its_name() -> None:

@@ -1,7 +1,9 @@
 """The WhatsApp adapter: recorded real-shaped notifications parsed strictly, replies
 delivered by the outbox job to a local Graph API server over real HTTP (text, reply
 buttons, refusals dead-lettered, outages retried), statuses that report a failure after the
-send, and the 24-hour customer-service window."""
+send, the 24-hour customer-service window, images and documents downloaded into the
+attachment store (or noted when refused), notes for what the desk cannot show, and
+approved templates listed, refused and sent through the outbox."""
 
 from __future__ import annotations
 
@@ -12,11 +14,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from playerdesk.adapters.email_out import DeliveryFailed
 from playerdesk.adapters.whatsapp import (
+    GraphTemplate,
     InboundButton,
     InboundIgnored,
+    InboundMedia,
     InboundStatus,
     InboundText,
     MalformedNotification,
@@ -25,30 +30,36 @@ from playerdesk.adapters.whatsapp import (
     parse_notification,
     reply_buttons,
     take_notification,
+    template_catalog,
+    template_of,
     whatsapp_sender,
 )
 from playerdesk.clock import FrozenClock
-from playerdesk.db.models import ChannelIdentity, Ticket
-from playerdesk.domain.enums import Channel, MessageKind
-from playerdesk.domain.errors import ValidationFailed
+from playerdesk.db.models import Attachment, ChannelIdentity, Message, Ticket
+from playerdesk.domain.enums import AuthorKind, Channel, MessageKind
+from playerdesk.domain.errors import NotFound, Unavailable, ValidationFailed
 from playerdesk.domain.mail import OutboxStatus
 from playerdesk.jobs.outbox import deliver_outbox
 from playerdesk.runtime import Runtime
 from playerdesk.services import outbound
+from playerdesk.services import whatsapp_templates as template_service
 from playerdesk.services.messengers import MessengerOutcome
 from playerdesk.services.outbound import Delivery
 from playerdesk.settings import Settings
 from tests.casino_backoffice import closed_port_url
-from tests.conftest import AgentFactory
+from tests.conftest import AgentFactory, AgentLogin
 from tests.outbox_steps import agent_replies, outbox_rows
 from tests.whatsapp_api import (
     ACCESS_TOKEN,
     PHONE_NUMBER_ID,
     WA_ID,
     FakeGraphApi,
+    FakeMedia,
     fake_graph_api,
     fixture,
+    media_message,
     status,
+    template,
     text_message,
     whatsapp_settings,
 )
@@ -62,9 +73,21 @@ async def graph_api() -> AsyncIterator[FakeGraphApi]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, graph_api: FakeGraphApi) -> Settings:
+    # A small attachment limit, so that files over it stay small in the tests.
     return whatsapp_settings(
-        database_url=database_url, tmp_path=tmp_path, api_base=graph_api.base_url
+        database_url=database_url,
+        tmp_path=tmp_path,
+        api_base=graph_api.base_url,
+        attachment_max_bytes=LIMIT,
     )
+
+
+LIMIT = 64 * 1024
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
+PDF = b"%PDF-1.7\n" + b"statement " * 300
+ZIP = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256))
+IMAGE_ID = "1479537139650973"
+DOCUMENT_ID = "1230458876543219"
 
 
 def raw(notification: dict[str, object]) -> bytes:
@@ -105,12 +128,62 @@ def test_statuses_carry_the_message_id_and_the_error() -> None:
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [("image", "message_image"), ("account_update", "field_account_update")],
+    [("reaction", "message_reaction"), ("account_update", "field_account_update")],
 )
 def test_what_we_do_not_take_is_recognised(name: str, kind: str) -> None:
     [inbound] = parse_notification(raw(fixture(name)))
     assert isinstance(inbound, InboundIgnored)
     assert inbound.kind == kind
+
+
+def test_images_and_documents_name_their_media_and_keep_the_caption() -> None:
+    [image] = parse_notification(raw(fixture("image")))
+    assert isinstance(image, InboundMedia)
+    assert (image.kind, image.media_id, image.caption) == ("image", IMAGE_ID, "my deposit")
+    assert image.filename == f"image-{IMAGE_ID}.jpg"  # WhatsApp sends an image without a name
+    assert image.key == "whatsapp:wamid.HBgLNDg2MDEyMzQ1NjcVAgASGBQzQUNEOTBFMEI1RUY1NkQ0NkFFQQA="
+    assert image.sender.address == WA_ID
+    [document] = parse_notification(raw(fixture("document")))
+    assert isinstance(document, InboundMedia)
+    assert (document.kind, document.media_id) == ("document", DOCUMENT_ID)
+    assert (document.filename, document.caption) == ("wyciag-pazdziernik.pdf", "wyciąg z banku")
+
+
+@pytest.mark.parametrize(
+    ("name", "note"),
+    [
+        (
+            "audio",
+            "[a voice message, which the desk cannot play: ask the player to write it instead]",
+        ),
+        (
+            "video",
+            "[a video, which the desk does not take: ask the player for a screenshot or to "
+            "describe it]\n\nekran wypłaty",
+        ),
+        ("sticker", "[a sticker]"),
+        (
+            "location",
+            "[a location: Kasyno Centrum, ul. Marszałkowska 1, Warszawa (52.229676, 21.012229)]",
+        ),
+        ("contacts", "[a contact card: Jan Kowalski (+48 601 111 222)]"),
+        (
+            "unsupported",
+            "[a message of a kind WhatsApp does not pass on to the desk: ask the player to send "
+            "it another way]",
+        ),
+    ],
+)
+def test_what_the_desk_cannot_show_becomes_a_note_for_the_agent(name: str, note: str) -> None:
+    [inbound] = parse_notification(raw(fixture(name)))
+    assert isinstance(inbound, InboundText)
+    assert (inbound.kind, inbound.text) == (name, note)
+
+
+def test_a_pressed_template_quick_reply_is_its_label() -> None:
+    [inbound] = parse_notification(raw(fixture("template_button")))
+    assert isinstance(inbound, InboundText)
+    assert (inbound.kind, inbound.text) == ("button", "Tak, proszę")
 
 
 def test_another_phone_number_of_the_account_is_not_ours() -> None:
@@ -201,7 +274,7 @@ async def test_an_agent_reply_reaches_the_players_chat(
     assert (row.status, row.provider_message_id) == (OutboxStatus.SENT.value, "wamid.FAKE000001")
 
 
-async def test_a_failed_status_dead_letters_the_reply_and_delivered_is_only_logged(
+async def test_a_failed_status_dead_letters_the_reply_and_delivered_does_not(
     runtime: Runtime, make_agent: AgentFactory, graph_api: FakeGraphApi
 ) -> None:
     agent = await make_agent()
@@ -210,7 +283,8 @@ async def test_a_failed_status_dead_letters_the_reply_and_delivered_is_only_logg
     assert (await deliver_outbox(runtime))["sent"] == 1
 
     delivered = await take_notification(runtime, raw=raw(status("wamid.FAKE000001", "delivered")))
-    assert delivered.outcomes == ["status_logged"]
+    # `delivered` moves the conversation's receipts (tests/services/test_messenger_receipts.py).
+    assert delivered.outcomes == ["status_delivered"]
     [row] = await outbox_rows(runtime)
     assert row.status == OutboxStatus.SENT.value
 
@@ -340,3 +414,415 @@ async def test_a_message_and_its_retry_open_one_ticket(runtime: Runtime) -> None
     assert [(ticket.channel, ticket.subject) for ticket in tickets] == [
         ("whatsapp", "Where is my bonus?")
     ]
+
+
+# --- media ---------------------------------------------------------------------------
+
+
+async def messages_with_files(runtime: Runtime) -> list[tuple[Message, list[Attachment]]]:
+    async with runtime.uow() as uow:
+        rows = (await uow.session.scalars(select(Message).order_by(Message.id))).all()
+        found = []
+        for message in rows:
+            attachments = (
+                await uow.session.scalars(
+                    select(Attachment).where(Attachment.message_id == message.id)
+                )
+            ).all()
+            found.append((message, list(attachments)))
+        return found
+
+
+async def test_an_image_is_downloaded_stored_and_attached_once(
+    runtime: Runtime, graph_api: FakeGraphApi
+) -> None:
+    graph_api.media[IMAGE_ID] = FakeMedia(data=JPEG, mime_type="image/jpeg")
+    notification = raw(
+        media_message(
+            "image", media_id=IMAGE_ID, message_id="wamid.IMG", caption="Mój dowód wpłaty"
+        )
+    )
+    taken = await take_notification(runtime, raw=notification)
+    assert taken.outcomes == [MessengerOutcome.CREATED.value]
+    # Meta delivers it again: recognised before anything is downloaded again.
+    again = await take_notification(runtime, raw=notification)
+    assert again.outcomes == [MessengerOutcome.DUPLICATE.value]
+    assert graph_api.downloads == [IMAGE_ID]
+
+    [(message, [attachment])] = await messages_with_files(runtime)
+    assert (message.author_kind, message.body) == (AuthorKind.PLAYER.value, "Mój dowód wpłaty")
+    assert message.client_msg_id == "whatsapp:wamid.IMG"
+    assert (attachment.filename, attachment.content_type, attachment.size) == (
+        f"image-{IMAGE_ID}.jpg",
+        "image/jpeg",
+        len(JPEG),
+    )
+    assert attachment.ticket_id == taken.ticket_ids[0]
+    assert await runtime.attachments.get(attachment.sha256) == JPEG
+
+
+async def test_a_document_without_caption_keeps_its_name_and_names_the_ticket(
+    runtime: Runtime, graph_api: FakeGraphApi
+) -> None:
+    graph_api.media[DOCUMENT_ID] = FakeMedia(data=PDF, mime_type="application/pdf")
+    notification = media_message(
+        "document", media_id=DOCUMENT_ID, message_id="wamid.DOC", filename="statement.pdf"
+    )
+    taken = await take_notification(runtime, raw=raw(notification))
+    [(message, [attachment])] = await messages_with_files(runtime)
+    assert message.body == ""
+    assert (attachment.filename, attachment.content_type) == ("statement.pdf", "application/pdf")
+    async with runtime.uow() as uow:
+        ticket = await uow.session.get(Ticket, taken.ticket_ids[0])
+        assert ticket is not None and ticket.subject == "statement.pdf"
+
+
+async def test_a_file_declared_over_the_limit_is_a_note_and_never_downloaded(
+    runtime: Runtime, graph_api: FakeGraphApi
+) -> None:
+    graph_api.media[DOCUMENT_ID] = FakeMedia(
+        data=PDF, mime_type="application/pdf", declared_size=15 * 1024 * 1024
+    )
+    notification = media_message(
+        "document", media_id=DOCUMENT_ID, message_id="wamid.BIG", caption="all my scans"
+    )
+    taken = await take_notification(runtime, raw=raw(notification))
+    assert taken.outcomes == [MessengerOutcome.CREATED.value]
+    assert graph_api.downloads == []
+    [(message, attachments)] = await messages_with_files(runtime)
+    assert attachments == []
+    assert message.body == (
+        "[a file that could not be accepted: wyciag-pazdziernik.pdf, too large "
+        "(15.0 MB; the limit is 0.1 MB)]\n\nall my scans"
+    )
+
+
+async def test_a_file_larger_than_it_said_is_read_no_further_than_the_limit(
+    runtime: Runtime, graph_api: FakeGraphApi
+) -> None:
+    huge = PDF + b"x" * (LIMIT * 4)
+    graph_api.media[DOCUMENT_ID] = FakeMedia(
+        data=huge, mime_type="application/pdf", declared_size=1000
+    )
+    await take_notification(
+        runtime, raw=raw(media_message("document", media_id=DOCUMENT_ID, message_id="wamid.LIE"))
+    )
+    [(message, attachments)] = await messages_with_files(runtime)
+    assert attachments == []
+    assert message.body.startswith(
+        "[a file that could not be accepted: wyciag-pazdziernik.pdf, too large"
+    )
+    async with runtime.uow() as uow:
+        assert (await uow.session.scalars(select(Attachment))).all() == []
+
+
+async def test_a_type_the_desk_does_not_take_is_a_note(
+    runtime: Runtime, graph_api: FakeGraphApi
+) -> None:
+    graph_api.media[DOCUMENT_ID] = FakeMedia(data=ZIP, mime_type="application/zip")
+    notification = media_message(
+        "document", media_id=DOCUMENT_ID, message_id="wamid.ZIP", filename="statement.zip"
+    )
+    await take_notification(runtime, raw=raw(notification))
+    [(message, attachments)] = await messages_with_files(runtime)
+    assert attachments == []
+    assert message.body == (
+        "[a file that could not be accepted: statement.zip, type not allowed (unknown type)]"
+    )
+
+
+async def test_media_the_api_cannot_serve_is_a_note_asking_for_it_again(
+    runtime: Runtime, graph_api: FakeGraphApi
+) -> None:
+    # No such media at Meta (expired, or never ours).
+    with capture_logs() as logs:
+        await take_notification(
+            runtime,
+            raw=raw(media_message("image", media_id="999", message_id="wamid.GONE", caption="?")),
+        )
+    [(message, attachments)] = await messages_with_files(runtime)
+    assert attachments == []
+    assert message.body == (
+        "[a file that could not be downloaded from the messenger: image-999.jpg; ask the "
+        "player to send it again]\n\n?"
+    )
+    [failed] = [entry for entry in logs if entry["event"] == "whatsapp_media_download_failed"]
+    assert failed["error"].startswith("WhatsApp 400/100: Unsupported get request.")
+    assert ACCESS_TOKEN not in str(logs)
+
+
+async def test_an_unreachable_api_leaves_a_note_too(
+    settings: Settings, clock: FrozenClock, runtime: Runtime
+) -> None:
+    runtime.settings = settings.model_copy(update={"whatsapp_api_base": closed_port_url()})
+    await take_notification(
+        runtime, raw=raw(media_message("image", media_id=IMAGE_ID, message_id="wamid.DOWN"))
+    )
+    [(message, attachments)] = await messages_with_files(runtime)
+    assert attachments == []
+    assert message.body.startswith("[a file that could not be downloaded from the messenger")
+
+
+async def test_a_location_opens_a_ticket_with_its_note(runtime: Runtime) -> None:
+    taken = await take_notification(runtime, raw=raw(fixture("location")))
+    assert taken.outcomes == [MessengerOutcome.CREATED.value]
+    [(message, _)] = await messages_with_files(runtime)
+    assert message.body.startswith("[a location: Kasyno Centrum")
+
+
+# --- template messages -----------------------------------------------------------------
+
+
+def test_templates_the_desk_cannot_fill_are_marked() -> None:
+    listed = {
+        (item["name"], item["language"]): template_of(GraphTemplate.model_validate(item))
+        for item in fixture("message_templates")["data"]
+    }
+    update = listed[("ticket_update", "pl")]
+    assert (update.unsupported, update.parameters, update.named) == (None, ["1", "2"], False)
+    assert update.examples == ("Agnieszko", "1042")
+    assert update.render(["Agnieszko", "1042"]) == (
+        "Twoje zgłoszenie\n\n"
+        "Dzień dobry Agnieszko, odpowiedzieliśmy na Twoje zgłoszenie nr 1042.\n\n"
+        "Obsługa klienta\n\n[Tak, proszę] [Nie, dziękuję]"
+    )
+    named = listed[("account_review", "en_US")]
+    assert (named.named, named.parameters) == (True, ["first_name", "topic"])
+    assert named.components(["Anna", "bonus"]) == [
+        {
+            "type": "body",
+            "parameters": [
+                {"type": "text", "text": "Anna", "parameter_name": "first_name"},
+                {"type": "text", "text": "bonus", "parameter_name": "topic"},
+            ],
+        }
+    ]
+    assert listed[("bonus_offer", "pl")].unsupported == (
+        "its header is a image, which the desk cannot attach"
+    )
+    assert listed[("login_code", "en_US")].unsupported == (
+        "an authentication template carries a one-time code"
+    )
+    assert not listed[("withdrawal_paused", "pl")].approved
+
+
+async def whatsapp_ticket(runtime: Runtime, *, text: str = "Cześć") -> int:
+    return await player_writes(runtime, text)
+
+
+async def test_the_templates_are_listed_and_kept_for_a_minute(
+    runtime: Runtime, make_agent: AgentFactory, graph_api: FakeGraphApi, clock: FrozenClock
+) -> None:
+    graph_api.templates = fixture("message_templates")["data"]
+    graph_api.template_page_size = 2  # three pages
+    agent = await make_agent()
+    ticket_id = await whatsapp_ticket(runtime)
+    catalog = template_catalog(runtime)
+    async with runtime.read_uow() as uow:
+        choice = await template_service.list_templates(
+            uow, actor=agent.actor, ticket_id=ticket_id, catalog=catalog
+        )
+    assert graph_api.template_pages == 3
+    # Sendable only (not the paused, image-header or code templates), those in the
+    # conversation's language first (WhatsApp does not tell the player's: the default).
+    assert [(item.name, item.language) for item in choice.templates] == [
+        ("account_review", "en_US"),
+        ("ticket_update", "en_US"),
+        ("ticket_update", "pl"),
+    ]
+    assert (choice.language, choice.configured) == ("en", True)
+    assert choice.window_closes_at == clock.now() + timedelta(hours=24)
+
+    clock.advance(timedelta(seconds=59))
+    async with runtime.read_uow() as uow:
+        await template_service.list_templates(
+            uow, actor=agent.actor, ticket_id=ticket_id, catalog=template_catalog(runtime)
+        )
+    assert graph_api.template_pages == 3  # kept
+    clock.advance(timedelta(seconds=2))
+    async with runtime.read_uow() as uow:
+        await template_service.list_templates(
+            uow, actor=agent.actor, ticket_id=ticket_id, catalog=template_catalog(runtime)
+        )
+    assert graph_api.template_pages == 6  # listed again
+
+
+async def send(
+    runtime: Runtime,
+    agent: AgentLogin,
+    ticket_id: int,
+    name: str,
+    language: str,
+    parameters: list[str],
+    client_msg_id: str | None = None,
+) -> template_service.PostedMessage:
+    async with runtime.uow() as uow:
+        return await template_service.send_template(
+            uow,
+            actor=agent.actor,
+            ticket_id=ticket_id,
+            name=name,
+            language=language,
+            parameters=parameters,
+            client_msg_id=client_msg_id,
+            catalog=template_catalog(runtime),
+            limits=runtime.policies.messages,
+            routing_policy=runtime.policies.routing,
+        )
+
+
+async def test_a_template_outside_the_window_reaches_the_graph_api(
+    runtime: Runtime, make_agent: AgentFactory, graph_api: FakeGraphApi, clock: FrozenClock
+) -> None:
+    graph_api.templates = fixture("message_templates")["data"]
+    agent = await make_agent()
+    ticket_id = await whatsapp_ticket(runtime)
+    clock.advance(timedelta(hours=30))
+    with pytest.raises(ValidationFailed):
+        await agent_replies(runtime, agent, ticket_id, "Are you still there?")
+
+    posted = await send(
+        runtime, agent, ticket_id, "ticket_update", "pl", [" Agnieszko ", "1042"], "tpl-1"
+    )
+    assert posted.created
+    # The conversation shows what the player sees.
+    assert posted.message.body == (
+        "Twoje zgłoszenie\n\n"
+        "Dzień dobry Agnieszko, odpowiedzieliśmy na Twoje zgłoszenie nr 1042.\n\n"
+        "Obsługa klienta\n\n[Tak, proszę] [Nie, dziękuję]"
+    )
+    assert (posted.message.author_kind, posted.message.kind) == ("agent", "reply")
+    replay = await send(
+        runtime, agent, ticket_id, "ticket_update", "pl", ["Agnieszko", "1042"], "tpl-1"
+    )
+    assert (replay.created, replay.message.id) == (False, posted.message.id)
+    [row] = await outbox_rows(runtime)
+    assert (row.channel, row.recipient, row.message_id) == ("whatsapp", WA_ID, posted.message.id)
+
+    assert await deliver_outbox(runtime) == {"sent": 1, "retry": 0, "dead": 0}
+    assert graph_api.sent == [
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": WA_ID,
+            "type": "template",
+            "template": {
+                "name": "ticket_update",
+                "language": {"code": "pl"},
+                "components": [
+                    {
+                        "type": "body",
+                        "parameters": [
+                            {"type": "text", "text": "Agnieszko"},
+                            {"type": "text", "text": "1042"},
+                        ],
+                    }
+                ],
+            },
+        }
+    ]
+    [row] = await outbox_rows(runtime)
+    assert (row.status, row.provider_message_id) == ("sent", "wamid.FAKE000001")
+    # A template does not open the window: only the player's message does.
+    with pytest.raises(ValidationFailed):
+        await agent_replies(runtime, agent, ticket_id, "Hello again")
+
+
+async def test_a_named_template_sends_its_parameters_by_name(
+    runtime: Runtime, make_agent: AgentFactory, graph_api: FakeGraphApi
+) -> None:
+    graph_api.templates = fixture("message_templates")["data"]
+    agent = await make_agent()
+    ticket_id = await whatsapp_ticket(runtime)
+    await send(runtime, agent, ticket_id, "account_review", "en_US", ["Anna", "your withdrawal"])
+    assert await deliver_outbox(runtime) == {"sent": 1, "retry": 0, "dead": 0}
+    [body] = graph_api.sent
+    assert body["template"]["components"][0]["parameters"][1] == {
+        "type": "text",
+        "text": "your withdrawal",
+        "parameter_name": "topic",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "language", "parameters", "field", "says"),
+    [
+        ("withdrawal_paused", "pl", ["W-1"], "name", "is paused, not approved"),
+        ("no_such_template", "pl", [], "name", "no template named no_such_template"),
+        ("ticket_update", "de", ["Anna", "1"], "language", "no version in de (it has: en_US, pl)"),
+        ("bonus_offer", "pl", ["Anna"], "name", "cannot be sent from the desk"),
+        ("ticket_update", "pl", ["Anna"], "parameters", "takes 2 parameter(s) ({{1}}, {{2}}); 1"),
+        ("ticket_update", "pl", ["Anna", "  "], "parameters.1", "a value for {{2}}"),
+        ("ticket_update", "pl", ["Anna\nNowak", "1"], "parameters.0", "no line breaks"),
+        ("ticket_update", "pl", ["Anna      Nowak", "1"], "parameters.0", "four spaces"),
+    ],
+)
+async def test_what_cannot_be_sent_is_refused_naming_the_field(
+    runtime: Runtime,
+    make_agent: AgentFactory,
+    graph_api: FakeGraphApi,
+    name: str,
+    language: str,
+    parameters: list[str],
+    field: str,
+    says: str,
+) -> None:
+    graph_api.templates = fixture("message_templates")["data"]
+    agent = await make_agent()
+    ticket_id = await whatsapp_ticket(runtime)
+    with pytest.raises(ValidationFailed) as caught:
+        await send(runtime, agent, ticket_id, name, language, parameters)
+    assert caught.value.field == field
+    assert says in str(caught.value)
+    assert await outbox_rows(runtime) == []
+    async with runtime.read_uow() as uow:
+        agents_messages = await uow.session.scalars(
+            select(Message).where(Message.author_kind == AuthorKind.AGENT.value)
+        )
+        assert agents_messages.all() == []
+
+
+async def test_a_card_number_in_a_parameter_is_masked_before_it_leaves(
+    runtime: Runtime, make_agent: AgentFactory, graph_api: FakeGraphApi
+) -> None:
+    graph_api.templates = [template("ticket_update")]
+    agent = await make_agent()
+    ticket_id = await whatsapp_ticket(runtime)
+    posted = await send(
+        runtime, agent, ticket_id, "ticket_update", "pl", ["4111 1111 1111 1111", "7"]
+    )
+    assert "4111 1111 1111 1111" not in posted.message.body
+    await deliver_outbox(runtime)
+    assert "4111 1111 1111 1111" not in str(graph_api.sent)
+
+
+async def test_an_unknown_ticket_an_unreachable_list_and_no_account_are_refused(
+    runtime: Runtime, make_agent: AgentFactory, graph_api: FakeGraphApi, settings: Settings
+) -> None:
+    agent = await make_agent()
+    ticket_id = await whatsapp_ticket(runtime)
+    # The Graph API refuses the listing (a wrong account id or token): 503, try again.
+    graph_api.template_failure = (400, 100, "Unsupported get request.")
+    with pytest.raises(Unavailable):
+        await send(runtime, agent, ticket_id, "ticket_update", "pl", ["Anna", "1"])
+    assert await outbox_rows(runtime) == []
+
+    graph_api.template_failure = None
+    async with runtime.uow() as uow:
+        with pytest.raises(NotFound):
+            await template_service.list_templates(
+                uow, actor=agent.actor, ticket_id=999, catalog=template_catalog(runtime)
+            )
+
+    # No business account configured: nothing to list, and sending says why.
+    runtime.settings = settings.model_copy(update={"whatsapp_business_account_id": None})
+    assert template_catalog(runtime) is None
+    async with runtime.read_uow() as uow:
+        choice = await template_service.list_templates(
+            uow, actor=agent.actor, ticket_id=ticket_id, catalog=None
+        )
+    assert (choice.configured, choice.templates) == (False, [])
+    with pytest.raises(ValidationFailed) as caught:
+        await send(runtime, agent, ticket_id, "ticket_update", "pl", ["Anna", "1"])
+    assert caught.value.field == "name"
+    assert "PLAYERDESK_WHATSAPP_BUSINESS_ACCOUNT_ID" in str(caught.value)

@@ -187,11 +187,16 @@ EXPECTED_OPERATIONS = {
     ("/api/v1/tickets/{ticket_id}/transfer", "post"),
     # The back office, the knowledge base and canned replies (issue 6).
     ("/api/v1/tickets/{ticket_id}/player-context", "get"),
+    # A messenger chat linked to a casino account by the agent (issue 8).
+    ("/api/v1/tickets/{ticket_id}/player-link", "post"),
     # Phone: CTI events and callbacks (issue 8).
     ("/api/v1/cti/events", "post"),
     ("/api/v1/callbacks", "get"),
     ("/api/v1/callbacks/{callback_id}/assign", "post"),
     ("/api/v1/callbacks/{callback_id}/outcome", "post"),
+    # WhatsApp template messages, outside the 24-hour window (issue 8).
+    ("/api/v1/tickets/{ticket_id}/whatsapp-templates", "get"),
+    ("/api/v1/tickets/{ticket_id}/template-messages", "post"),
     # The bot (issue 7).
     ("/api/v1/bot/channels", "get"),
     ("/api/v1/bot/channels/{channel}", "put"),
@@ -247,6 +252,37 @@ async def test_openapi_lists_every_operation_and_documents_problems(
     put_player = paths["/api/v1/players/{external_id}"]["put"]["responses"]
     assert {"200", "201"} <= set(put_player)
     assert {"200", "201"} <= set(paths["/api/v1/tickets/{ticket_id}/messages"]["post"]["responses"])
+
+
+# The chat widget's own calls (docs/API.md, "Widget HTTP"): a widget session token, not an
+# agent's; only starting the session needs none.
+EXPECTED_WIDGET_OPERATIONS = {
+    ("/widget/v1/session", "post"),
+    ("/widget/v1/attachments", "post"),
+    ("/widget/v1/attachments/{attachment_id}", "get"),
+    ("/widget/v1/offline", "post"),
+    ("/widget/v1/callbacks", "post"),
+}
+
+
+async def test_openapi_lists_the_widget_operations_and_they_need_a_widget_session(
+    openapi: dict[str, Any], client: httpx.AsyncClient, make_agent: AgentFactory
+) -> None:
+    paths = openapi["paths"]
+    operations = {
+        (path, method)
+        for path, item in paths.items()
+        if path.startswith("/widget/")
+        for method in item
+    }
+    assert operations == EXPECTED_WIDGET_OPERATIONS
+    agent = await make_agent()
+    for path, method in EXPECTED_WIDGET_OPERATIONS - {("/widget/v1/session", "post")}:
+        url = path.replace("{attachment_id}", "1")
+        for headers in ({}, agent.headers):
+            refused = await client.request(method, url, headers=headers)
+            assert refused.status_code == 401, (path, method, headers)
+            assert refused.headers["content-type"] == PROBLEM
 
 
 async def test_docs_page_loads_everything_from_this_server(client: httpx.AsyncClient) -> None:

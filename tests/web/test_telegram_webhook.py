@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,13 @@ from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
 from playerdesk.bot.pipeline import Bot
-from playerdesk.db.models import Attachment, ChannelIdentity, Message, Player, Ticket
+from playerdesk.db.models import Attachment, Callback, ChannelIdentity, Message, Player, Ticket
 from playerdesk.domain.enums import AuthorKind, BotState, Channel, TicketStatus
 from playerdesk.domain.permissions import Actor
 from playerdesk.jobs.bot_turns import answer_bot_turns
 from playerdesk.jobs.outbox import deliver_outbox
 from playerdesk.runtime import Runtime
-from playerdesk.services import bot_admin
+from playerdesk.services import bot_admin, player_links
 from playerdesk.settings import Settings
 from tests.conftest import LiveServer
 from tests.kb_articles import seed_articles
@@ -30,6 +31,8 @@ from tests.telegram_api import (
     SECRET,
     FakeTelegram,
     button_update,
+    command_update,
+    contact_update,
     fake_telegram,
     file_update,
     fixture,
@@ -38,6 +41,7 @@ from tests.telegram_api import (
 )
 
 CHAT = 5123908871
+LINK_SECRET = "test-link-secret-0123456789abcdef"
 
 
 @pytest.fixture
@@ -49,7 +53,10 @@ async def telegram_api() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, telegram_api: FakeTelegram) -> Settings:
     return telegram_settings(
-        database_url=database_url, tmp_path=tmp_path, api_base=telegram_api.base_url
+        database_url=database_url,
+        tmp_path=tmp_path,
+        api_base=telegram_api.base_url,
+        messenger_link_secret=LINK_SECRET,
     )
 
 
@@ -112,7 +119,7 @@ async def test_a_malformed_update_is_refused_and_logged_with_its_id(
     assert await count(runtime, Ticket) == 0
 
 
-@pytest.mark.parametrize("name", ["edited_message", "my_chat_member", "group_message"])
+@pytest.mark.parametrize("name", ["my_chat_member", "group_message"])
 async def test_updates_we_do_not_take_are_acknowledged_and_ignored(
     webhook: httpx.AsyncClient, runtime: Runtime, name: str
 ) -> None:
@@ -270,3 +277,82 @@ async def test_a_document_too_large_is_acknowledged_logged_and_noted(
         "is 10.0 MB)]\n\nWyciągi"
     )
     assert await count(runtime, Attachment) == 0
+
+
+# --- what the desk answers in the chat itself ----------------------------------------------
+
+
+async def test_a_deep_link_links_the_chat_and_the_player_is_told(
+    webhook: httpx.AsyncClient, runtime: Runtime, telegram_api: FakeTelegram
+) -> None:
+    token = player_links.deep_link_token(
+        external_id="casino-0042",
+        secret=LINK_SECRET,
+        expires_at=runtime.clock.now() + timedelta(hours=1),
+    )
+    start = command_update(f"/start {token}", language_code="en")
+    assert (await deliver(webhook, start)).status_code == 200
+    assert (await deliver(webhook, start)).status_code == 200  # Telegram's retry
+    assert await count(runtime, Ticket) == 0
+    async with runtime.uow() as uow:
+        player = await uow.session.scalar(
+            select(Player)
+            .join(ChannelIdentity, ChannelIdentity.player_id == Player.id)
+            .where(ChannelIdentity.address == str(CHAT))
+        )
+        assert player is not None and player.external_id == "casino-0042"
+    assert (await deliver_outbox(runtime))["sent"] == 1
+    [confirmation] = telegram_api.of("sendMessage")
+    assert confirmation["chat_id"] == CHAT
+    assert confirmation["text"].startswith("Thank you, this chat is now linked")
+
+
+async def test_an_edit_shows_the_agent_what_the_player_changed(
+    webhook: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    await deliver(webhook, text_update("Cześć, moja wypłata jeszcze nie dotarła", message_id=52))
+    edit = fixture("edited_message")
+    assert (await deliver(webhook, edit)).status_code == 200
+    assert (await deliver(webhook, edit)).status_code == 200  # Telegram's retry
+    ticket = await only_ticket(runtime)
+    assert [message.body for message in await messages_of(runtime, ticket.id)] == [
+        "Cześć, moja wypłata jeszcze nie dotarła",
+        '[edited message; it said: "Cześć, moja wypłata jeszcze nie dotarła"]\n'
+        "Cześć, moja wypłata jeszcze nie dotarła (od wtorku)",
+    ]
+
+
+async def test_call_me_back_from_the_chat(
+    webhook: httpx.AsyncClient, runtime: Runtime, telegram_api: FakeTelegram
+) -> None:
+    """The whole exchange through the webhook: /callback, the button that shares the
+    player's number, the window they choose, each answered in the chat."""
+    assert (
+        await deliver(webhook, command_update("/callback", language_code="en"))
+    ).status_code == 200
+    assert (await deliver_outbox(runtime))["sent"] == 1
+    [asked] = telegram_api.of("sendMessage")
+    assert asked["reply_markup"]["keyboard"] == [
+        [{"text": "Share my phone number", "request_contact": True}]
+    ]
+    shared = contact_update("48601234567")
+    shared["message"]["from"]["language_code"] = "en"
+    assert (await deliver(webhook, shared)).status_code == 200
+    assert (await deliver_outbox(runtime))["sent"] == 1
+    thanks, question = telegram_api.of("sendMessage")[1:]
+    assert thanks["reply_markup"] == {"remove_keyboard": True}
+    windows = question["reply_markup"]["inline_keyboard"]
+    tomorrow_evening = windows[-1][0]
+    assert tomorrow_evening["text"].startswith("Tomorrow, ")
+
+    pressed = button_update(tomorrow_evening["callback_data"], query_id="4392017758315691000")
+    assert (await deliver(webhook, pressed)).status_code == 200
+    answered = await telegram_api.wait_for("answerCallbackQuery")
+    assert answered == [{"callback_query_id": "4392017758315691000"}]
+    async with runtime.uow() as uow:
+        [callback] = (await uow.session.scalars(select(Callback))).all()
+    assert callback.phone == "+48601234567"
+    assert callback.window_from == runtime.clock.now().replace(hour=17) + timedelta(days=1)
+    assert (await deliver_outbox(runtime))["sent"] == 1
+    assert telegram_api.of("sendMessage")[-1]["text"].startswith("We will call you on ")
+    assert await count(runtime, Ticket) == 0

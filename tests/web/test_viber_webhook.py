@@ -1,12 +1,14 @@
 """`POST /webhooks/viber` over real HTTP: the signature, bad and unknown callbacks, every
-event kind, a chat becoming a ticket with its player, Viber's retries, and the bot
-answering in the chat with a keyboard whose buttons the player presses (a local REST API
-server records the calls)."""
+event kind, a chat becoming a ticket with its player, Viber's retries, a picture stored as
+the player's attachment, a deep link answered with a welcome message in the response, the
+receipts moving under the reply, and the bot answering in the chat with a keyboard whose
+buttons the player presses (a local REST API and media server records the calls)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +18,27 @@ from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
 from playerdesk.bot.pipeline import Bot
-from playerdesk.db.models import ChannelIdentity, Message, OutboxItem, Player, Ticket
+from playerdesk.db.models import Attachment, ChannelIdentity, Message, OutboxItem, Player, Ticket
 from playerdesk.domain.enums import AuthorKind, BotState, Channel, TicketStatus
 from playerdesk.domain.mail import OutboxStatus
 from playerdesk.domain.permissions import Actor
+from playerdesk.i18n import translations
 from playerdesk.jobs.bot_turns import answer_bot_turns
 from playerdesk.jobs.outbox import deliver_outbox
 from playerdesk.runtime import Runtime
-from playerdesk.services import bot_admin
+from playerdesk.services import bot_admin, player_links
 from playerdesk.settings import Settings
-from tests.conftest import LiveServer
+from tests.conftest import AgentFactory, LiveServer
 from tests.kb_articles import seed_articles
+from tests.outbox_steps import agent_replies
 from tests.viber_api import (
+    LINK_SECRET,
     USER,
     FakeViber,
     event_callback,
     fake_viber,
     fixture,
+    media_callback,
     sign,
     text_callback,
     viber_settings,
@@ -127,13 +133,11 @@ async def test_a_malformed_callback_is_refused_and_logged_with_its_token(
     "name",
     [
         "webhook",
-        "conversation_started",
         "subscribed",
         "unsubscribed",
         "delivered",
         "seen",
         "failed",
-        "picture_message",
         "client_status",
     ],
 )
@@ -176,6 +180,77 @@ async def test_a_new_chat_opens_a_ticket_and_later_messages_and_retries_join_it(
     assert await count(runtime, Player) == 1
     bodies = [message.body for message in await messages_of(runtime, ticket.id)]
     assert bodies == ["Cześć, moja wypłata jeszcze nie dotarła", "Wysłałam ją we wtorek"]
+
+
+async def test_a_picture_becomes_the_players_message_with_its_file(
+    webhook: httpx.AsyncClient, runtime: Runtime, viber_api: FakeViber
+) -> None:
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
+    viber_api.media["screenshot.jpg"] = jpeg
+    picture = media_callback(
+        "picture", media=viber_api.media_url("screenshot.jpg"), text="Mój dowód wpłaty"
+    )
+    assert (await deliver(webhook, picture)).status_code == 200
+    assert (await deliver(webhook, picture)).status_code == 200  # a retry: downloaded once
+    assert len(viber_api.downloads) == 1
+    ticket = await only_ticket(runtime)
+    [message] = await messages_of(runtime, ticket.id)
+    assert message.body == "Mój dowód wpłaty"
+    async with runtime.uow() as uow:
+        [attachment] = (await uow.session.scalars(select(Attachment))).all()
+    assert (attachment.message_id, attachment.content_type) == (message.id, "image/jpeg")
+    assert await runtime.attachments.get(attachment.sha256) == jpeg
+
+
+async def test_a_deep_link_is_answered_with_a_welcome_message(
+    webhook: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    started = fixture("conversation_started_deep_link")
+    started["user"]["language"] = "en"
+    started["context"] = player_links.deep_link_token(
+        external_id="PL-7731",
+        secret=LINK_SECRET,
+        expires_at=runtime.clock.now() + timedelta(minutes=30),
+    )
+    response = await deliver(webhook, started)
+    assert response.status_code == 200
+    assert response.json() == {
+        "sender": {"name": "Casino Support"},
+        "type": "text",
+        "text": "Hello! This chat is now connected to your casino account. Write your "
+        "question here and our support team will answer.",
+    }
+    async with runtime.uow() as uow:
+        player = await uow.session.scalar(
+            select(Player).join(ChannelIdentity).where(ChannelIdentity.address == USER)
+        )
+        assert player is not None and player.external_id == "PL-7731"
+    # A plain first visit gets a greeting; nothing becomes a ticket.
+    plain = await deliver(webhook, fixture("conversation_started"))
+    assert plain.json()["text"] == translations("pl").gettext(
+        "Hello! Write your question here and our support team will answer."
+    )
+    assert await count(runtime, Ticket) == 0
+
+
+async def test_delivered_and_seen_move_the_receipts_under_the_reply(
+    webhook: httpx.AsyncClient, runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    agent = await make_agent()
+    assert (await deliver(webhook, text_callback("Hello?"))).status_code == 200
+    ticket = await only_ticket(runtime)
+    await agent_replies(runtime, agent, ticket.id, "Hi! How can I help?")
+    assert (await deliver_outbox(runtime))["sent"] == 1
+    async with runtime.uow() as uow:
+        row = await uow.session.scalar(select(OutboxItem))
+        assert row is not None and row.provider_message_id is not None
+        token, reply_id = int(row.provider_message_id), row.message_id
+    await deliver(webhook, event_callback("delivered", message_token=token))
+    delivered = await only_ticket(runtime)
+    assert (delivered.player_delivered_up_to, delivered.player_read_up_to) == (reply_id, None)
+    await deliver(webhook, event_callback("seen", message_token=token))
+    seen = await only_ticket(runtime)
+    assert (seen.player_delivered_up_to, seen.player_read_up_to) == (reply_id, reply_id)
 
 
 async def test_another_user_is_another_player(webhook: httpx.AsyncClient, runtime: Runtime) -> None:

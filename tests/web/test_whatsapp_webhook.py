@@ -1,8 +1,9 @@
 """`GET` and `POST /webhooks/whatsapp` over real HTTP: Meta's verification, the signature,
 bad and unknown notifications, a number becoming a ticket with its player, Meta's retries,
 the bot answering with reply buttons the player presses, a failed status shown on the
-reply, and the console told when the 24-hour window has closed (a local Graph API server
-records the messages sent)."""
+reply, the console told when the 24-hour window has closed, and a player's image and a
+refused document shown to the agent (a local Graph API server records the messages sent and
+serves the media)."""
 
 from __future__ import annotations
 
@@ -35,9 +36,11 @@ from tests.whatsapp_api import (
     VERIFY_TOKEN,
     WA_ID,
     FakeGraphApi,
+    FakeMedia,
     button_reply,
     fake_graph_api,
     fixture,
+    media_message,
     signature,
     status,
     text_message,
@@ -147,7 +150,7 @@ async def test_a_malformed_notification_is_refused_and_logged_with_its_ids(
     assert await count(runtime, Ticket) == 0
 
 
-@pytest.mark.parametrize("name", ["image", "account_update", "status_delivered"])
+@pytest.mark.parametrize("name", ["reaction", "account_update", "status_delivered"])
 async def test_what_we_do_not_take_is_acknowledged(
     webhook: httpx.AsyncClient, runtime: Runtime, name: str
 ) -> None:
@@ -265,3 +268,53 @@ async def test_a_failed_status_shows_on_the_reply_and_a_closed_window_in_the_con
     )
     assert refused.status_code == 422
     assert "template" in refused.text
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
+
+
+async def test_a_players_image_and_a_refused_document_reach_the_agent(
+    webhook: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    make_agent: AgentFactory,
+    graph_api: FakeGraphApi,
+) -> None:
+    agent = await make_agent()
+    graph_api.media["1479537139650973"] = FakeMedia(data=JPEG, mime_type="image/jpeg")
+    image = media_message(
+        "image", media_id="1479537139650973", message_id="wamid.IMG1", caption="my deposit"
+    )
+    assert (await deliver(webhook, image)).status_code == 200
+    assert (await deliver(webhook, image)).status_code == 200  # a retry: downloaded once
+    graph_api.media["1230458876543219"] = FakeMedia(
+        data=b"PK\x03\x04" + bytes(range(256)), mime_type="application/zip"
+    )
+    document = media_message(
+        "document",
+        media_id="1230458876543219",
+        message_id="wamid.DOC1",
+        filename="statement.zip",
+        caption="the statement",
+    )
+    assert (await deliver(webhook, document)).status_code == 200
+    assert graph_api.downloads == ["1479537139650973", "1230458876543219"]
+
+    ticket = await only_ticket(runtime)
+    url = f"/console/tickets/{ticket.id}/conversation"
+    data = (await client.get(url, headers=agent.headers)).json()
+    [photo, refused] = data["messages"]
+    assert photo["body"] == "my deposit"
+    [attachment] = photo["attachments"]
+    assert (attachment["filename"], attachment["content_type"], attachment["size"]) == (
+        "image-1479537139650973.jpg",
+        "image/jpeg",
+        len(JPEG),
+    )
+    download = await client.get(f"/api/v1/attachments/{attachment['id']}", headers=agent.headers)
+    assert (download.status_code, download.content) == (200, JPEG)
+    assert refused["attachments"] == []
+    assert refused["body"] == (
+        "[a file that could not be accepted: statement.zip, type not allowed (unknown type)]"
+        "\n\nthe statement"
+    )

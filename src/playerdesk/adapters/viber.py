@@ -4,9 +4,14 @@ Inbound, a callback is checked (X-Viber-Content-Signature, the hex HMAC-SHA256 o
 body keyed with the bot's auth token) and parsed strictly: the fields we use must have
 their documented types, the ones we do not use are ignored. A text message is the player's
 message; a pressed keyboard button arrives as a text message saying the button's
-ActionBody, which we set to the quick reply's id. `unsubscribed` marks the chat as not
-reachable, `subscribed` as reachable again, `failed` dead-letters the reply Viber could
-not deliver; every other event is acknowledged.
+ActionBody, which we set to the quick reply's id. A picture, video or file is downloaded
+from the media URL Viber gives (public for an hour; our token is never sent there) into the
+attachment store under the widget's rules, and a contact, location, sticker or link becomes
+a note in the player's message, so nothing they send disappears. `unsubscribed` marks the
+chat as not reachable, `subscribed` as reachable again; `delivered` and `seen` move the
+conversation's receipts to the reply they name and `failed` dead-letters it.
+`conversation_started` with a `context` is a signed deep link that links the Viber user to
+a casino account; it is answered with a welcome message in the callback's response.
 
 Outbound, the outbox's sender calls `/pa/send_message` with the auth token in a header
 (never in a URL or an error we keep), the bot's quick replies as a reply keyboard.
@@ -28,9 +33,18 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from playerdesk.adapters.email_out import DeliveryFailed
 from playerdesk.adapters.telegram import messenger_policies, split_text
 from playerdesk.domain.enums import Channel
+from playerdesk.domain.files import sniff_content_type
+from playerdesk.i18n import translations
 from playerdesk.runtime import Runtime
-from playerdesk.services import messengers, outbound
-from playerdesk.services.messengers import MessengerOutcome, MessengerReceived, MessengerSender
+from playerdesk.services import messengers, outbound, player_links
+from playerdesk.services.attachments import AttachmentPolicy
+from playerdesk.services.messengers import (
+    FileTooLarge,
+    FileTypeRefused,
+    MessengerOutcome,
+    MessengerReceived,
+    MessengerSender,
+)
 from playerdesk.services.outbound import Delivery
 from playerdesk.settings import Settings
 
@@ -50,6 +64,15 @@ MAX_ACTION_BODY_CHARS = 250
 BAD_RECEIVER_CODES = frozenset({5, 6, 11})
 REFUSED_MESSAGE_CODES = frozenset({3, 4})
 REQUEST_TIMEOUT_SECONDS = 15.0
+# Messages whose media is a file the player sent us, and what to call one without a name.
+MEDIA_TYPES = {"picture": "picture.jpg", "video": "video.mp4", "file": "file"}
+# A media URL may pass through a CDN's redirects; no further than this.
+MAX_MEDIA_REDIRECTS = 5
+# Enough of a file's first bytes to know its type when it is a binary one.
+SNIFF_BYTES = 16
+# Binary types recognised by their first bytes alone (domain.files.sniff_content_type).
+_BINARY_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+NOTE_CHARS = 500
 STATUS_NAMES = {
     1: "invalidUrl",
     2: "invalidAuthToken",
@@ -80,10 +103,34 @@ class ViberUser(_Shape):
     country: str | None = None
 
 
+class ViberContact(_Shape):
+    name: str | None = None
+    phone_number: str | None = None
+
+
+class ViberLocation(_Shape):
+    lat: float
+    lon: float
+    address: str | None = None
+
+
 class ViberContent(_Shape):
     type: str
     text: str | None = None
     tracking_data: str | None = None
+    # A picture's, video's or file's download URL; a `url` message's link.
+    media: str | None = None
+    file_name: str | None = None
+    # In bytes. Viber's callbacks say `size`; its documentation also names `file_size`.
+    size: int | None = None
+    file_size: int | None = None
+    sticker_id: int | None = None
+    contact: ViberContact | None = None
+    location: ViberLocation | None = None
+
+    @property
+    def declared_size(self) -> int | None:
+        return self.size if self.size is not None else self.file_size
 
 
 class ViberEnvelope(_Shape):
@@ -115,6 +162,9 @@ class ViberConversationStarted(ViberEnvelope):
     event: Literal["conversation_started"]
     user: ViberUser
     subscribed: bool = False
+    # What followed `context=` in the link the user opened the chat with (our deep link's
+    # token), empty otherwise.
+    context: str | None = None
 
 
 class ViberDeliveryEvent(ViberEnvelope):
@@ -206,6 +256,8 @@ class ViberTaken:
     message_token: int | None
     outcome: MessengerOutcome
     ticket_id: int | None = None
+    # The body of the callback's response: a welcome message (conversation_started only).
+    response: dict[str, Any] | None = None
 
 
 async def _take_text(runtime: Runtime, *, event: ViberMessageEvent, text: str) -> ViberTaken:
@@ -252,16 +304,287 @@ def _ignored(callback: ViberEnvelope, *, kind: str) -> ViberTaken:
     )
 
 
+def _clean(text: str | None, *, limit: int = NOTE_CHARS) -> str:
+    """Words from the callback fit for one line of a note: no control characters."""
+    kept = "".join(char if char.isprintable() else " " for char in text or "")
+    return " ".join(kept.split())[:limit]
+
+
+def message_note(content: ViberContent) -> str:
+    """What stands in the player's message for a message that is neither text nor a file:
+    the agent sees what was sent (a contact's number, a place, a link) and can act on it."""
+    if content.type == "contact":
+        contact = content.contact or ViberContact()
+        details = ", ".join(
+            part for part in (_clean(contact.name), _clean(contact.phone_number)) if part
+        )
+        return f"[a contact card: {details or 'no details'}]"
+    if content.type == "location" and content.location is not None:
+        place = content.location
+        address = _clean(place.address)
+        return f"[a location: {place.lat:.6f}, {place.lon:.6f}{'; ' + address if address else ''}]"
+    if content.type == "sticker":
+        return "[a sticker]"
+    if content.type == "url":
+        return f"[a link: {_clean(content.media) or 'no address'}]"
+    return f"[a Viber message the desk cannot show: {_clean(content.type, limit=40)}]"
+
+
+async def _take_note(runtime: Runtime, *, event: ViberMessageEvent) -> ViberTaken:
+    kind = f"message_{event.message.type}"[:60]
+    async with runtime.uow() as uow:
+        received = await messengers.receive_messenger_message(
+            uow,
+            sender=sender_of(event.sender),
+            body=message_note(event.message),
+            provider_message_key=message_key(event.message_token),
+            policies=messenger_policies(runtime),
+        )
+    log.info(
+        "viber_message_taken",
+        message_token=event.message_token,
+        kind=kind,
+        outcome=received.outcome.value,
+        ticket_id=received.ticket_id,
+    )
+    return ViberTaken(
+        event=kind,
+        message_token=event.message_token,
+        outcome=received.outcome,
+        ticket_id=received.ticket_id,
+    )
+
+
+class MediaUnavailable(Exception):
+    """The media URL did not give the file (expired after its hour, an outage)."""
+
+
+def _refused_early(prefix: bytes, *, policy: AttachmentPolicy) -> FileTypeRefused | None:
+    """Whether the whole file will be refused, judging by its first bytes: a binary type
+    known from them that is not allowed, or a NUL byte with none of the known signatures
+    (the desk accepts no other binary type). Otherwise only the whole file tells."""
+    content_type = sniff_content_type(prefix)
+    if content_type in _BINARY_TYPES and content_type not in policy.allowed_types:
+        return FileTypeRefused(content_type)
+    if content_type is None and b"\x00" in prefix:
+        return FileTypeRefused(None)
+    return None
+
+
+async def download_media(
+    url: str, *, policy: AttachmentPolicy, timeout_seconds: float = REQUEST_TIMEOUT_SECONDS
+) -> bytes:
+    """A file a player sent, from its media URL (no auth token: the URL is public for an
+    hour), read no further than the attachment size limit, and no further than its first
+    bytes when they show a type the desk refuses. Raises FileTooLarge, FileTypeRefused,
+    MediaUnavailable or httpx.HTTPError."""
+    if not url.lower().startswith(("https://", "http://")):
+        raise MediaUnavailable("the media URL is not http(s)")
+    async with (
+        httpx.AsyncClient(
+            timeout=timeout_seconds, follow_redirects=True, max_redirects=MAX_MEDIA_REDIRECTS
+        ) as client,
+        client.stream("GET", url) as response,
+    ):
+        if response.status_code != 200:
+            raise MediaUnavailable(f"HTTP {response.status_code}")
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > policy.max_bytes:
+            raise FileTooLarge(int(length))
+        chunks: list[bytes] = []
+        read = 0
+        judged = False
+        async for chunk in response.aiter_bytes():
+            read += len(chunk)
+            if read > policy.max_bytes:
+                raise FileTooLarge(read)
+            chunks.append(chunk)
+            if not judged and read >= SNIFF_BYTES:
+                judged = True
+                refused = _refused_early(b"".join(chunks), policy=policy)
+                if refused is not None:
+                    raise refused
+    return b"".join(chunks)
+
+
+async def _take_media(runtime: Runtime, *, event: ViberMessageEvent) -> ViberTaken:
+    """Download the file (once: a retried callback is recognised before), then take the
+    message with it; a file the rules refuse, or that cannot be downloaded, becomes a note
+    in the player's message so the agent can ask for it another way."""
+    sender = sender_of(event.sender)
+    key = message_key(event.message_token)
+    kind = f"message_{event.message.type}"
+    async with runtime.uow() as uow:
+        if await messengers.seen_before(uow, sender=sender, provider_message_key=key):
+            return ViberTaken(
+                event=kind, message_token=event.message_token, outcome=MessengerOutcome.DUPLICATE
+            )
+    content = event.message
+    filename = _clean(content.file_name, limit=255) or MEDIA_TYPES[content.type]
+    media_url = content.media
+    policy = runtime.policies.attachments
+
+    async def download(max_bytes: int) -> bytes:
+        assert media_url
+        return await download_media(media_url, policy=policy)
+
+    # Never the URL in the log: whoever holds it can fetch the player's file for an hour.
+    files = await messengers.downloaded_file(
+        filename=filename,
+        declared_size=content.declared_size,
+        download=download if media_url else None,
+        explained=(MediaUnavailable,),
+        unexplained=(httpx.HTTPError, httpx.InvalidURL),
+        store=runtime.attachments,
+        policy=policy,
+        log_event="viber_media",
+        log_context={"message_token": event.message_token},
+    )
+    async with runtime.uow() as uow:
+        received = await messengers.receive_messenger_message(
+            uow,
+            sender=sender,
+            body=content.text or "",
+            provider_message_key=key,
+            policies=messenger_policies(runtime),
+            files=files,
+        )
+    log.info(
+        "viber_message_taken",
+        message_token=event.message_token,
+        kind=kind,
+        outcome=received.outcome.value,
+        ticket_id=received.ticket_id,
+    )
+    return ViberTaken(
+        event=kind,
+        message_token=event.message_token,
+        outcome=received.outcome,
+        ticket_id=received.ticket_id,
+    )
+
+
+def welcome_message(*, text: str, sender_name: str) -> dict[str, Any]:
+    """A message in the response to conversation_started, which Viber shows the user (the
+    only message a bot may send before the user subscribes)."""
+    return {"sender": {"name": sender_name}, "type": "text", "text": text}
+
+
+async def _take_conversation_started(
+    runtime: Runtime, *, callback: ViberConversationStarted
+) -> ViberTaken:
+    """The user opened the chat. With a deep link's token as its `context` the Viber user
+    is linked to that casino account, and the welcome message confirms it (or says the link
+    did not work); a user opening the chat for the first time is greeted. In the language
+    of their Viber app when the desk speaks it."""
+    players = runtime.policies.players
+    language = (
+        messengers.supported_language(callback.user.language, policy=players)
+        or players.default_language
+    )
+    gettext = translations(language).gettext
+    token = (callback.context or "").strip()
+    kind = "conversation_started"
+    text: str | None = None
+    if token:
+        secret = player_links.link_secret(runtime.settings)
+        try:
+            if secret is None:
+                raise player_links.LinkTokenInvalid("deep links are not set up", field="token")
+            async with runtime.uow() as uow:
+                linked = await player_links.link_by_token(
+                    uow,
+                    channel=Channel.VIBER,
+                    address=callback.user.id,
+                    token=token,
+                    secret=secret,
+                    policy=players,
+                )
+        except player_links.LinkRefused:
+            log.info("viber_deep_link_refused", message_token=callback.message_token)
+            kind = "conversation_started_link_refused"
+            text = gettext(
+                "Hello! This chat is already connected to another casino account, so the link "
+                "cannot be used. Write your question here and our support team will help."
+            )
+        except player_links.LinkTokenInvalid as error:
+            log.info(
+                "viber_deep_link_invalid",
+                message_token=callback.message_token,
+                error=str(error),
+                configured=secret is not None,
+            )
+            kind = "conversation_started_link_invalid"
+            text = gettext(
+                "Hello! This link could not connect the chat to your casino account: it has "
+                "expired or is not valid. Open it again from your account, or simply write "
+                "your question here."
+            )
+        else:
+            log.info(
+                "viber_deep_link_taken",
+                message_token=callback.message_token,
+                player_id=linked.player_id,
+                changed=linked.changed,
+                moved_tickets=len(linked.moved_ticket_ids),
+            )
+            kind = "conversation_started_linked"
+            text = gettext(
+                "Hello! This chat is now connected to your casino account. Write your "
+                "question here and our support team will answer."
+            )
+    elif not callback.subscribed:
+        text = gettext("Hello! Write your question here and our support team will answer.")
+    log.info("viber_conversation_started", message_token=callback.message_token, kind=kind)
+    return ViberTaken(
+        event=kind,
+        message_token=callback.message_token,
+        outcome=MessengerOutcome.IGNORED,
+        response=None
+        if text is None
+        else welcome_message(text=text, sender_name=runtime.settings.viber_sender_name),
+    )
+
+
+async def _take_receipt(runtime: Runtime, *, callback: ViberDeliveryEvent) -> ViberTaken:
+    """delivered, seen or failed: what became of a reply we sent (its message token)."""
+    error = None
+    if callback.event == "failed":
+        error = f"Viber could not deliver it: {callback.desc or 'no reason given'}"
+    async with runtime.uow() as uow:
+        recorded = await outbound.record_provider_status(
+            uow,
+            channel=Channel.VIBER.value,
+            provider_message_id=str(callback.message_token),
+            status=callback.event,
+            error=error,
+        )
+    log.info(
+        "viber_receipt_taken",
+        message_token=callback.message_token,
+        kind=callback.event,
+        recorded=recorded,
+    )
+    return ViberTaken(
+        event=f"{callback.event}_{recorded}",
+        message_token=callback.message_token,
+        outcome=MessengerOutcome.IGNORED,
+    )
+
+
 async def take_callback(runtime: Runtime, *, raw: bytes) -> ViberTaken:
     """Parse one (signature-checked) callback body and hand it to the desk. Raises
     MalformedCallback."""
     callback = parse_callback(raw)
     if isinstance(callback, ViberMessageEvent):
-        text = callback.message.text
-        if callback.message.type != "text" or text is None or not text.strip():
-            # Pictures, files, stickers, locations, contacts: not taken yet (CHANNELS.md).
-            return _ignored(callback, kind=f"message_{callback.message.type}"[:60])
-        return await _take_text(runtime, event=callback, text=text)
+        content = callback.message
+        if content.type in MEDIA_TYPES:
+            return await _take_media(runtime, event=callback)
+        if content.type != "text":
+            return await _take_note(runtime, event=callback)
+        if content.text is None or not content.text.strip():
+            return _ignored(callback, kind="message_empty")
+        return await _take_text(runtime, event=callback, text=content.text)
     if isinstance(callback, ViberUnsubscribed):
         async with runtime.uow() as uow:
             await messengers.mark_messenger_unreachable(
@@ -277,19 +600,12 @@ async def take_callback(runtime: Runtime, *, raw: bytes) -> ViberTaken:
                 uow, channel=Channel.VIBER, address=callback.user.id
             )
         return _ignored(callback, kind="subscribed")
-    if isinstance(callback, ViberDeliveryEvent) and callback.event == "failed":
-        async with runtime.uow() as uow:
-            recorded = await outbound.record_provider_status(
-                uow,
-                channel=Channel.VIBER.value,
-                provider_message_id=str(callback.message_token),
-                status="failed",
-                error=f"Viber could not deliver it: {callback.desc or 'no reason given'}",
-            )
-        log.info("viber_delivery_failed", message_token=callback.message_token, recorded=recorded)
-        return _ignored(callback, kind="failed")
-    # webhook (set_webhook's check), conversation_started, delivered, seen, and events
-    # Viber adds later: acknowledged, or Viber retries them.
+    if isinstance(callback, ViberDeliveryEvent):
+        return await _take_receipt(runtime, callback=callback)
+    if isinstance(callback, ViberConversationStarted):
+        return await _take_conversation_started(runtime, callback=callback)
+    # webhook (set_webhook's check), client_status, and events Viber adds later:
+    # acknowledged, or Viber retries them.
     return _ignored(callback, kind=callback.event[:60])
 
 

@@ -14,6 +14,10 @@ class Permission(StrEnum):
     TICKETS_WRITE = "tickets.write"
     PLAYERS_READ = "players.read"
     PLAYERS_WRITE = "players.write"
+    # Link a messenger chat to a casino account (the agent has verified who writes), and
+    # move a chat already linked to one casino account to another.
+    PLAYERS_LINK = "players.link"
+    PLAYERS_RELINK = "players.relink"
     ATTACHMENTS_WRITE = "attachments.write"
     TEAMS_READ = "teams.read"
     TEAMS_MANAGE = "teams.manage"
@@ -39,6 +43,7 @@ _AGENT = frozenset(
         Permission.TICKETS_WRITE,
         Permission.PLAYERS_READ,
         Permission.PLAYERS_WRITE,
+        Permission.PLAYERS_LINK,
         Permission.ATTACHMENTS_WRITE,
         Permission.TEAMS_READ,
         Permission.ACCOUNTS_READ,
@@ -55,6 +60,7 @@ _SUPERVISOR = _SENIOR | {
     Permission.KB_MANAGE,
     Permission.CANNED_REPLIES_MANAGE,
     Permission.BOT_MANAGE,
+    Permission.PLAYERS_RELINK,
 }
 _ADMIN = _SUPERVISOR | {
     Permission.TOKENS_MANAGE_ANY,

@@ -80,6 +80,11 @@ def background_tasks(settings: Settings) -> list[BackgroundTask]:
     tasks: list[BackgroundTask] = [run_jobs_forever, run_mailbox_pollers, warm_up_bot]
     if settings.smtp_inbound:
         tasks.append(run_smtp_receiver)
+    if settings.telegram_polling:
+        from playerdesk.jobs.telegram_polling import run_telegram_polling
+
+        # Every worker runs it; the one holding the lease polls (PLAYERDESK_TELEGRAM_POLLING).
+        tasks.append(run_telegram_polling)
     return tasks
 
 

@@ -16,9 +16,11 @@ from playerdesk.domain.errors import NotFound, TooManyAttempts, ValidationFailed
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.phone import CallbackSource, CallbackStatus, normalise_phone
 from playerdesk.domain.players import check_language
-from playerdesk.services import audit
+from playerdesk.services import audit, chat
+from playerdesk.services.chat import WidgetIdentity
 from playerdesk.services.messages import MessageLimits, add_message
 from playerdesk.services.phones import player_for_number
+from playerdesk.services.players import PlayerFields, PlayerPolicy
 from playerdesk.services.routing import RoutingPolicy
 
 log = structlog.get_logger(__name__)
@@ -162,9 +164,12 @@ async def request_callback(
     source: CallbackSource,
     ip_key: str,
     policy: CallbackPolicy,
+    player: Player | None = None,
 ) -> Callback:
     """A player asks to be called back (public: no agent behind it). The number is checked
-    and normalised; requests are rate limited per address and per number."""
+    and normalised; requests are rate limited per address and per number. The callback is
+    `player`'s when the channel knows who asks (the chat widget); else the number's player,
+    found or created."""
     if source is CallbackSource.MISSED_CALL:
         raise ValidationFailed("missed calls queue their own callbacks", field="source")
     number = normalise_phone(phone, default_region=policy.default_region, field="phone")
@@ -174,12 +179,18 @@ async def request_callback(
     _check_window(window_from, window_until, now=now)
     wanted_language = check_language(language, supported=policy.languages) if language else None
     await _check_rate_limits(uow, ip_key=ip_key, phone=number, policy=policy)
-    player = await player_for_number(
-        uow,
-        number=number,
-        default_region=policy.default_region,
-        default_language=wanted_language or policy.default_language,
-    )
+    if player is None:
+        player = await player_for_number(
+            uow,
+            number=number,
+            default_region=policy.default_region,
+            default_language=wanted_language or policy.default_language,
+        )
+    elif not player.phone:
+        # Their number from now on, so that the call made back to it, as the PBX reports it,
+        # is logged on them (calls find players by number).
+        player.phone = number
+        player.updated_at = now
     callback = await queue_callback(
         uow,
         player=player,
@@ -194,6 +205,67 @@ async def request_callback(
         requested_ip=ip_key,
     )
     log.info("callback_requested", callback_id=callback.id, source=source.value)
+    await uow.commit()
+    return callback
+
+
+async def request_widget_callback(
+    uow: UnitOfWork,
+    *,
+    identity: WidgetIdentity,
+    phone: str,
+    window_from: datetime | None,
+    window_until: datetime | None,
+    language: str,
+    reason: str,
+    ip_key: str,
+    policy: CallbackPolicy,
+    player_policy: PlayerPolicy,
+) -> Callback:
+    """The chat widget's "call me back": the callback is the widget's player's (the casino's
+    verified player, or the visitor's own, made now if they never wrote), whichever number
+    they give; checked and limited as any player's request."""
+    player = await chat.widget_player(
+        uow, identity=identity, fields=PlayerFields(language=language), policy=player_policy
+    )
+    return await request_callback(
+        uow,
+        phone=phone,
+        window_from=window_from,
+        window_until=window_until,
+        language=language,
+        reason=reason,
+        source=CallbackSource.WIDGET,
+        ip_key=ip_key,
+        policy=policy,
+        player=player,
+    )
+
+
+async def choose_callback_window(
+    uow: UnitOfWork,
+    *,
+    callback_id: int,
+    player_id: int,
+    window_from: datetime | None,
+    window_until: datetime | None,
+) -> Callback:
+    """The player who asked for a callback says when to call (Telegram's buttons, after the
+    number was shared): the window replaces theirs and the call is due at its start, or now
+    (none: as soon as possible). Only their own callback, still open: another player's is
+    NotFound, as if it did not exist. Commits."""
+    callback = await _load(uow, callback_id)
+    if callback.player_id != player_id:
+        raise NotFound("no such callback", field="callback_id")
+    if callback.status not in OPEN_CALLBACK:
+        raise ValidationFailed("this callback is finished", field="callback_id")
+    now = uow.clock.now()
+    _check_window(window_from, window_until, now=now)
+    callback.window_from = window_from
+    callback.window_until = window_until
+    callback.due_at = max(window_from or now, now)
+    callback.updated_at = now
+    log.info("callback_window_chosen", callback_id=callback.id)
     await uow.commit()
     return callback
 

@@ -119,6 +119,13 @@ async def _find_or_create_player(
     return player
 
 
+async def widget_player(
+    uow: UnitOfWork, *, identity: WidgetIdentity, fields: PlayerFields, policy: PlayerPolicy
+) -> Player:
+    """The player behind a widget, made if they have none yet. Flushes; never commits."""
+    return await _find_or_create_player(uow, identity=identity, fields=fields, policy=policy)
+
+
 def _open_chats() -> Select[Ticket]:
     """Web-chat tickets that are not closed, newest first: a player's live conversation is
     the first of theirs."""

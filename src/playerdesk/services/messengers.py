@@ -6,7 +6,7 @@ provider's own message id and ignored."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -84,6 +84,66 @@ class MessengerFiles:
     refused: Sequence[str]
     store: AttachmentStore
     policy: AttachmentPolicy
+
+
+class FileTooLarge(Exception):
+    """The file is over the attachment size limit (`size`: its size, or how much was read
+    before we stopped)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"file of {size} bytes is over the limit")
+        self.size = size
+
+
+class FileTypeRefused(Exception):
+    """The file's first bytes already show a type the desk refuses (`content_type`, None
+    when unknown): the rest is not downloaded."""
+
+    def __init__(self, content_type: str | None) -> None:
+        super().__init__(f"type not allowed ({content_type or 'unknown type'})")
+        self.content_type = content_type
+
+
+async def downloaded_file(
+    *,
+    filename: str,
+    declared_size: int | None,
+    download: Callable[[int], Awaitable[bytes]] | None,
+    explained: tuple[type[Exception], ...],
+    unexplained: tuple[type[Exception], ...],
+    store: AttachmentStore,
+    policy: AttachmentPolicy,
+    log_event: str,
+    log_context: dict[str, object],
+) -> MessengerFiles:
+    """A file a player sent on a messenger, fetched by `download(max_bytes)` (None: the
+    messenger cannot be reached from here), or the note that stands in for it: over the
+    size limit (as declared, or as read), of a refused type, or not downloadable. Errors in
+    `explained` are logged with their message, those in `unexplained` by their type only
+    (an HTTP client's message may hold a URL with a token in it)."""
+    files: list[MessengerFile] = []
+    refused: list[str] = []
+    if declared_size is not None and declared_size > policy.max_bytes:
+        refused.append(refused_too_large(filename=filename, size=declared_size, policy=policy))
+    elif download is None:
+        refused.append(refused_unreachable(filename=filename))
+    else:
+        try:
+            data = await download(policy.max_bytes)
+        except FileTooLarge as error:
+            size = declared_size or error.size
+            refused.append(refused_too_large(filename=filename, size=size, policy=policy))
+        except FileTypeRefused as error:
+            refused.append(refused_type(filename=filename, content_type=error.content_type))
+        except explained + unexplained as error:
+            reason = str(error) if isinstance(error, explained) else type(error).__name__
+            log.warning(f"{log_event}_download_failed", error=reason, **log_context)
+            refused.append(refused_unreachable(filename=filename))
+        else:
+            files.append(MessengerFile(filename=filename, data=data))
+    if refused:
+        log.info(f"{log_event}_refused", note=refused[0], **log_context)
+    return MessengerFiles(files=files, refused=refused, store=store, policy=policy)
 
 
 def _megabytes(size: int) -> str:
@@ -217,6 +277,16 @@ async def _new_player(uow: UnitOfWork, *, sender: MessengerSender, policy: Playe
         details={"channel": sender.channel.value},
     )
     return player
+
+
+async def messenger_player(
+    uow: UnitOfWork, *, sender: MessengerSender, policy: PlayerPolicy
+) -> Player:
+    """The chat's player, made now (known only by this chat) if it never wrote: for what a
+    chat asks of the desk besides messages (a callback, a deep link). Inside the caller's
+    transaction; the player row is locked, as when a message is taken."""
+    player = await _player_of(uow, sender=sender)
+    return player if player is not None else await _new_player(uow, sender=sender, policy=policy)
 
 
 async def _seen_before(uow: UnitOfWork, *, player_id: int, client_msg_id: str) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 from babel.dates import format_timedelta
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import BigInteger, bindparam, case, func, or_, select, update
 
 from playerdesk.db.models import (
     Agent,
@@ -29,7 +29,7 @@ from playerdesk.db.models import (
 from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import AgentRole, AuthorKind, Channel
 from playerdesk.domain.errors import NotFound, ValidationFailed
-from playerdesk.domain.events import OutboxItemChanged
+from playerdesk.domain.events import OutboxItemChanged, ReadReceipt
 from playerdesk.domain.mail import (
     MailKind,
     OutboxStatus,
@@ -63,6 +63,8 @@ class Purpose:
     REPLY = "reply"
     ACKNOWLEDGEMENT = "acknowledgement"
     ESCALATION = "escalation"
+    # The desk's own answer in a messenger chat (a greeting, a deep link confirmed...).
+    NOTICE = "notice"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -623,13 +625,75 @@ async def record_failure(
     return OutboxStatus(row.status)
 
 
-async def record_provider_status(
-    uow: UnitOfWork, *, channel: str, provider_message_id: str, status: str, error: str | None
-) -> str:
-    """A messenger's report on a message we sent (WhatsApp: sent, delivered, read, failed).
-    A failure after the send dead-letters the outbox row with the provider's reason, so the
-    agent sees it under the reply; the other states have no column of their own (the row
-    is already `sent`) and are only logged. Returns what was done, for the caller's log."""
+# What a messenger may report on a message we sent, as the desk records it: `seen` is
+# Viber's word for WhatsApp's `read`.
+DELIVERED_STATES = frozenset({"delivered"})
+READ_STATES = frozenset({"read", "seen"})
+
+
+def _raised(column: Any, name: str) -> Any:
+    """The watermark moved up to the parameter `name`, never down."""
+    value = bindparam(name, type_=BigInteger())
+    return case((func.coalesce(column, 0) < value, value), else_=column)
+
+
+# One statement that only matches when a watermark moves, returning what the event needs.
+# Reading a message implies it arrived, so `read` raises both.
+_PLAYER_RECEIPT_UPDATE = (
+    update(Ticket)
+    .where(
+        Ticket.id == bindparam("ticket_id"),
+        or_(
+            func.coalesce(Ticket.player_delivered_up_to, 0)
+            < bindparam("delivered_up_to", type_=BigInteger()),
+            func.coalesce(Ticket.player_read_up_to, 0)
+            < bindparam("read_up_to", type_=BigInteger()),
+        ),
+    )
+    .values(
+        player_delivered_up_to=_raised(Ticket.player_delivered_up_to, "delivered_up_to"),
+        player_read_up_to=_raised(Ticket.player_read_up_to, "read_up_to"),
+    )
+    .returning(Ticket.player_id, Ticket.player_delivered_up_to, Ticket.player_read_up_to)
+    .execution_options(synchronize_session=False)
+)
+
+
+async def _raise_player_receipts(
+    uow: UnitOfWork, *, ticket_id: int, message_id: int, read: bool
+) -> bool:
+    """The player's messenger received (or showed) our messages up to `message_id`: the
+    ticket's watermarks, the same the widget's receipts move, rise to it and never fall.
+    The console hears it as it hears the widget's. False when nothing moved."""
+    row = (
+        await uow.session.execute(
+            _PLAYER_RECEIPT_UPDATE,
+            {
+                "ticket_id": ticket_id,
+                "delivered_up_to": message_id,
+                "read_up_to": message_id if read else 0,
+            },
+        )
+    ).first()
+    if row is None:
+        return False
+    uow.publish_on_commit(
+        ReadReceipt(
+            occurred_at=uow.clock.now(),
+            ticket_id=ticket_id,
+            player_id=row.player_id,
+            side="player",
+            delivered_up_to=row.player_delivered_up_to,
+            read_up_to=row.player_read_up_to,
+        )
+    )
+    return True
+
+
+async def _reported_row(
+    uow: UnitOfWork, *, channel: str, provider_message_id: str
+) -> OutboxItem | None:
+    """The outbox row that sent this provider message (locked)."""
     candidates = await uow.session.scalars(
         select(OutboxItem)
         .where(
@@ -640,7 +704,7 @@ async def record_provider_status(
         .with_for_update()
     )
     # A reply sent in parts keeps its ids comma-separated.
-    row = next(
+    return next(
         (
             item
             for item in candidates
@@ -648,9 +712,39 @@ async def record_provider_status(
         ),
         None,
     )
+
+
+async def record_provider_status(
+    uow: UnitOfWork, *, channel: str, provider_message_id: str, status: str, error: str | None
+) -> str:
+    """A messenger's report on a message we sent (WhatsApp: sent, delivered, read, failed;
+    Viber: delivered, seen, failed), committed.
+
+    `delivered` and `read` (`seen`) raise the ticket's receipt watermarks to the reply the
+    outbox row carried (read implies delivered; never lowered, so a late or repeated report
+    changes nothing), and the console shows them under the reply. A failure after the send
+    dead-letters the row with the provider's reason, so the agent sees it under the reply.
+    Anything else (`sent`: the row already says so) is only logged. Returns what was done,
+    for the caller's log: unknown, delivered, read, failed, unchanged or logged."""
+    row = await _reported_row(uow, channel=channel, provider_message_id=provider_message_id)
     if row is None:
         log.info("provider_status_unknown_message", channel=channel, status=status)
         return "unknown"
+    if status in DELIVERED_STATES or status in READ_STATES:
+        read = status in READ_STATES
+        moved = (
+            row.ticket_id is not None
+            and row.message_id is not None
+            and await _raise_player_receipts(
+                uow, ticket_id=row.ticket_id, message_id=row.message_id, read=read
+            )
+        )
+        await uow.commit()
+        outcome = ("read" if read else "delivered") if moved else "unchanged"
+        log.info(
+            "provider_status", channel=channel, outbox_id=row.id, status=status, outcome=outcome
+        )
+        return outcome
     if status != "failed":
         log.info("provider_status", channel=channel, outbox_id=row.id, status=status)
         return "logged"

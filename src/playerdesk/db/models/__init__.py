@@ -14,6 +14,7 @@ from playerdesk.db.models.kb import (
     KbFeedback,
     KbSearchDocument,
 )
+from playerdesk.db.models.leases import WorkerLease
 from playerdesk.db.models.mail import EmailRecord, FormSubmission, Mailbox, OutboxItem
 from playerdesk.db.models.players import ChannelIdentity, Player
 from playerdesk.db.models.routing import (
@@ -70,4 +71,5 @@ __all__ = [
     "Ticket",
     "TicketTag",
     "WebSession",
+    "WorkerLease",
 ]

@@ -10,7 +10,8 @@ from playerdesk.i18n import translations
 
 @cache
 def widget_strings(language: str) -> dict[str, str]:
-    pgettext = translations(language).pgettext
+    catalog = translations(language)
+    pgettext, gettext = catalog.pgettext, catalog.gettext
     return {
         "title": pgettext("widget", "Chat with support"),
         "subtitle_online": pgettext("widget", "We usually answer within a few minutes."),
@@ -57,4 +58,28 @@ def widget_strings(language: str) -> dict[str, str]:
         "queue_long": pgettext(
             "widget", "All our agents are busy. More than {count} people are waiting before you."
         ),
+        # "Call me back": the help centre's form, in its words (web/helpcenter/callback.py).
+        "callback_open": gettext("Call me back"),
+        "callback_intro": gettext(
+            "Leave your number and one of our agents will call you back in your language."
+        ),
+        "callback_phone": gettext("Your phone number"),
+        # The example number is one of the language's country.
+        "callback_phone_hint": gettext("With the country code, for example +44 20 7946 0958."),
+        "callback_when": gettext("When should we call?"),
+        "callback_asap": gettext("As soon as possible"),
+        "callback_today": gettext("Today"),
+        "callback_tomorrow": gettext("Tomorrow"),
+        # {zone}: the player's time zone, filled in by the widget.
+        "callback_times": gettext(
+            "Today or tomorrow: between which times? Times are %(zone)s time."
+        )
+        % {"zone": "{zone}"},
+        "callback_from": pgettext("time window", "From"),
+        "callback_until": pgettext("time window", "Until"),
+        "callback_reason": gettext("What is it about?"),
+        "callback_optional": gettext("(optional)"),
+        "callback_send": gettext("Call me back"),
+        # Translators: leaves the "call me back" form for the chat (or the message form).
+        "callback_back": pgettext("widget", "Back"),
     }

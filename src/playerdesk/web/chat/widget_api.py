@@ -1,10 +1,12 @@
-"""The widget's HTTP calls: start a session, upload and download files, leave a message."""
+"""The widget's HTTP calls: start a session, upload and download files, leave a message, ask
+for a call."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile, status
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from playerdesk.domain import tokens
@@ -21,8 +23,9 @@ from playerdesk.web.chat.widget_auth import (
     read_session_token,
     read_visitor_token,
 )
+from playerdesk.web.chat.widget_callback import CallbackOut, CallbackRequest, ask_for_a_call
 from playerdesk.web.console.rendering import request_language
-from playerdesk.web.deps import Admitted, IdPath, RuntimeDep, UowDep
+from playerdesk.web.deps import Admitted, IdPath, RuntimeDep, UowDep, client_ip
 from playerdesk.web.schemas.common import PROBLEM_RESPONSES, RequestModel, ResponseModel
 from playerdesk.web.schemas.tickets import AttachmentOut
 
@@ -206,3 +209,18 @@ async def leave_message(
         mail_policy=runtime.policies.mail,
     )
     return OfflineOut(ticket_number=ticket.number)
+
+
+@router.post("/callbacks", status_code=status.HTTP_201_CREATED, response_model=CallbackOut)
+async def request_callback(
+    body: CallbackRequest,
+    request: Request,
+    session: WidgetSessionDep,
+    uow: UowDep,
+    runtime: RuntimeDep,
+) -> CallbackOut | JSONResponse:
+    """The widget's player asks to be called back: 201 with what to tell them, or 422 naming
+    the fields at fault, in their language (see widget_callback.py)."""
+    return await ask_for_a_call(
+        uow, runtime=runtime, session=session, body=body, client_ip=client_ip(request)
+    )

@@ -173,6 +173,10 @@ def _purpose_labels(language: str) -> dict[str, str]:
         outbound.Purpose.REPLY: pgettext("outbox purpose", "Reply"),
         # Translators: the automatic mail that tells a player their request arrived.
         outbound.Purpose.ACKNOWLEDGEMENT: pgettext("outbox purpose", "Confirmation of receipt"),
+        # Translators: the mail that tells supervisors a conversation was escalated.
+        outbound.Purpose.ESCALATION: pgettext("outbox purpose", "Escalation notice"),
+        # Translators: the desk's own answer in a messenger chat (a greeting, a confirmation).
+        outbound.Purpose.NOTICE: pgettext("outbox purpose", "Automatic answer"),
     }
 
 

@@ -48,6 +48,7 @@ def ticket_json(
         "team_id": ticket.team_id,
         "created_at": ticket.created_at.isoformat(),
         "last_message_at": ticket.last_message_at.isoformat(),
+        "player_delivered_up_to": ticket.player_delivered_up_to,
         "player_read_up_to": ticket.player_read_up_to,
         "agent_read_up_to": ticket.agent_read_up_to,
         "unread": unread,

@@ -34,6 +34,19 @@ def player_context_strings(language: str) -> dict[str, dict[str, str]]:
             # Translators: {time} is a time of day: when the account data was read.
             "checked": _("Checked at {time}"),
             "not_linked": _("An anonymous visitor: no casino account is linked to this chat."),
+            # Linking a messenger chat to a casino account (the form under "not linked").
+            "link_empty": _("Enter the player's casino ID."),
+            "link_invalid": _("This is not a casino player ID the desk can use."),
+            "link_elsewhere": _(
+                "This chat is already linked to another casino account. A supervisor can move it."
+            ),
+            "link_unavailable": _(
+                "The casino's back office did not answer, so the ID could not be checked. "
+                "Try again shortly."
+            ),
+            "link_failed": _("The chat could not be linked. Try again."),
+            # Translators: {external_id} is the casino's id of the player.
+            "linked": _("This chat is now linked to casino account {external_id}."),
             "not_found": _("The casino's back office has no player with this ID."),
             "not_configured": _(
                 "No casino back office is connected: only PlayerDesk's own records are shown."

@@ -37,6 +37,7 @@ from playerdesk.web.console.player_context import player_context_strings
 from playerdesk.web.console.rendering import LANGUAGE_COOKIE, render, request_language
 from playerdesk.web.console.sla import badge
 from playerdesk.web.console.strings import console_strings
+from playerdesk.web.console.whatsapp_strings import whatsapp_strings
 from playerdesk.web.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -353,6 +354,7 @@ def _client_config(
         "strings": console_strings(language),
         "player_context": player_context_strings(language),
         "canned": canned_strings(language),
+        "whatsapp": whatsapp_strings(language),
         "open": open_ticket_ids,
     }
 

@@ -54,6 +54,8 @@ def console_strings(language: str) -> dict[str, str]:
         "new_chat": _("New chat #{number}"),
         "redacted": _("A card number was hidden"),
         "read_by_player": _("Read by the player"),
+        # Under the newest reply the player's widget or messenger app received, not yet read.
+        "delivered_to_player": _("Delivered to the player"),
         # The state of the email copy of an agent's reply, shown under it.
         "original_email": _("Original email"),
         "delivery_pending": _("Email queued"),

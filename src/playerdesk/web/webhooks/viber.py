@@ -29,8 +29,9 @@ async def viber_callback(request: Request, runtime: RuntimeDep) -> Response:
         log.warning("viber_webhook_refused", ip=client_ip(request), reason="wrong signature")
         return problem(403, detail="the callback's signature is wrong")
     try:
-        await viber.take_callback(runtime, raw=raw)
+        taken = await viber.take_callback(runtime, raw=raw)
     except viber.MalformedCallback as error:
         log.warning("viber_callback_malformed", message_token=error.message_token, error=str(error))
         return problem(400, detail=str(error))
-    return JSONResponse({})
+    # A welcome message, when there is one (conversation_started), is the response's body.
+    return JSONResponse(taken.response or {})

@@ -14,10 +14,12 @@ from playerdesk.web.api.v1 import (
     floor,
     kb,
     player_context,
+    player_links,
     players,
     routing_admin,
     tickets,
     tokens,
+    whatsapp_templates,
 )
 from playerdesk.web.deps import Admitted
 from playerdesk.web.schemas.common import PROBLEM_RESPONSES
@@ -30,6 +32,7 @@ for module in (
     tickets,
     attachments,
     players,
+    player_links,
     agents,
     tokens,
     audit,
@@ -41,5 +44,6 @@ for module in (
     bot,
     cti,
     callbacks,
+    whatsapp_templates,
 ):
     router.include_router(module.router, dependencies=[Admitted])

@@ -6,6 +6,7 @@ import { el, fillSelect, format, uuid } from "./dom.js";
 import { KnowledgePanel } from "./knowledge.js";
 import { PlayerContextPanel } from "./player_context.js";
 import { SocketUnavailable } from "./socket.js";
+import { WhatsAppTemplates } from "./whatsapp_templates.js";
 
 const DRAFT_KEY = "playerdesk.console.draft.";
 const TYPING_IDLE_MS = 3000;
@@ -26,6 +27,7 @@ export class Conversation {
     this.lastId = 0;
     this.readSent = 0;
     this.playerReadUpTo = 0;
+    this.playerDeliveredUpTo = 0;
     this.mode = "reply";
     this.sending = false;
     this.pendingClientId = null;
@@ -133,6 +135,7 @@ export class Conversation {
     });
     this.whatsappWindowTimer = null;
     this.composer.before(this.whatsappWindow);
+    this.whatsappTemplates = new WhatsAppTemplates(this);
     this.buttons = {
       assignMe: find('[data-action="assign-me"]'),
       resolve: find('[data-action="resolve"]'),
@@ -196,6 +199,7 @@ export class Conversation {
       this.showAddressFailing(data.address_failing);
       this.showWhatsAppWindow(data.whatsapp_window_closes_at);
       this.playerReadUpTo = data.ticket.player_read_up_to ?? 0;
+      this.playerDeliveredUpTo = data.ticket.player_delivered_up_to ?? 0;
       for (const message of data.messages) this.addMessage(message, { live: false });
       if (data.messages.length === 0) this.showState(this.strings.empty_conversation);
       this.updateReceipts();
@@ -265,6 +269,7 @@ export class Conversation {
     const closed = status === "closed";
     this.input.disabled = closed;
     this.sendButton.disabled = closed || this.sending;
+    this.whatsappTemplates?.refresh();
     const done = status === "resolved" || closed;
     this.buttons.escalate.hidden = done;
     this.buttons.transfer.hidden = done;
@@ -389,6 +394,7 @@ export class Conversation {
     };
     if ("bot_state" in (frame.changes ?? {})) changes.bot_state = frame.changes.bot_state[1];
     this.applyTicket(changes);
+    if ("player_id" in (frame.changes ?? {})) this.playerContext.playerChanged();
   }
 
   /** A public reply by a person ends the bot's part in the conversation (as the server
@@ -476,7 +482,7 @@ export class Conversation {
       attachments.length ? el("ul", { class: "message-attachments" }, attachments) : null,
       message.redacted ? el("p", { class: "message-flag", text: this.strings.redacted }) : null,
       message.author === "agent" && !note
-        ? el("p", { class: "message-receipt", text: this.strings.read_by_player, hidden: true })
+        ? el("p", { class: "message-receipt", "data-testid": "message-receipt", hidden: true })
         : null,
       message.delivery ? this.renderDelivery(message.delivery) : null,
       message.from_email
@@ -533,10 +539,13 @@ export class Conversation {
     clearTimeout(this.whatsappWindowTimer);
     if (this.ticket?.channel !== "whatsapp") {
       this.whatsappWindow.hidden = true;
+      this.whatsappTemplates.refresh();
       return;
     }
     const left = closesAt ? Date.parse(closesAt) - this.app.clock.now() : 0;
     this.whatsappWindow.hidden = left > 0;
+    // Outside the window the composer offers the approved templates instead of a reply.
+    this.whatsappTemplates.refresh();
     if (left > 0) {
       this.whatsappWindowTimer = setTimeout(
         () => this.showWhatsAppWindow(closesAt),
@@ -595,22 +604,40 @@ export class Conversation {
     this.markRead();
   }
 
+  /** The player's widget or messenger app received or showed our messages up to an id. */
   onReceipt(frame) {
-    if (frame.side !== "player" || !frame.read_up_to) return;
-    this.playerReadUpTo = Math.max(this.playerReadUpTo, frame.read_up_to);
+    if (frame.side !== "player") return;
+    this.playerReadUpTo = Math.max(this.playerReadUpTo, frame.read_up_to ?? 0);
+    this.playerDeliveredUpTo = Math.max(this.playerDeliveredUpTo, frame.delivered_up_to ?? 0);
     this.updateReceipts();
   }
 
-  /** "Read by the player" under the last agent reply the player has seen. */
+  /**
+   * "Read by the player" under the last agent reply the player has seen, and "Delivered to
+   * the player" under a later one that reached them but is not read yet.
+   */
   updateReceipts() {
-    let last = null;
+    const delivered = Math.max(this.playerDeliveredUpTo, this.playerReadUpTo);
+    let read = null;
+    let received = null;
     for (const [id, node] of this.messages) {
       const receipt = node.querySelector(".message-receipt");
       if (!receipt) continue;
       receipt.hidden = true;
-      if (id <= this.playerReadUpTo && (!last || id > last[0])) last = [id, receipt];
+      if (id <= this.playerReadUpTo && (!read || id > read[0])) read = [id, receipt];
+      else if (id > this.playerReadUpTo && id <= delivered && (!received || id > received[0])) {
+        received = [id, receipt];
+      }
     }
-    if (last) last[1].hidden = false;
+    for (const [mark, key] of [
+      [read, "read"],
+      [received, "delivered"],
+    ]) {
+      if (!mark) continue;
+      mark[1].hidden = false;
+      mark[1].dataset.receipt = key;
+      mark[1].textContent = key === "read" ? this.strings.read_by_player : this.strings.delivered_to_player;
+    }
   }
 
   setUnread(count) {
@@ -683,6 +710,7 @@ export class Conversation {
     this.composer.classList.toggle("is-note", note);
     this.input.placeholder = note ? this.strings.note_placeholder : this.strings.reply_placeholder;
     this.sendButton.textContent = note ? this.strings.send_note : this.strings.send_reply;
+    this.whatsappTemplates?.refresh();
     if (focus) this.focusComposer();
   }
 

@@ -5,6 +5,10 @@
 // GET /api/v1/tickets/{id}/player-context. The back office being down, slow or broken is a
 // state of the answer, never an error of the page: the panel says "Account data unavailable"
 // with a retry button, and the conversation works as before.
+//
+// A messenger conversation (Telegram, WhatsApp, Viber) whose chat has no casino account
+// linked shows a form where the agent types the player's casino ID to link the chat
+// (POST /api/v1/tickets/{id}/player-link); the panel then shows that account.
 
 import { ApiError, api } from "./api.js";
 import { el, format } from "./dom.js";
@@ -12,6 +16,9 @@ import { el, format } from "./dom.js";
 // States in which the answer carries (some of) the account.
 const WITH_ACCOUNT = new Set(["available", "partial"]);
 const ALERT_ORDER = ["self_excluded", "national_register", "cooling_off"];
+// Conversations whose chat can be linked to a casino account.
+const MESSENGERS = new Set(["telegram", "whatsapp", "viber"]);
+const PROBLEM = "urn:playerdesk:problem:";
 
 export class PlayerContextPanel {
   constructor(conversation, root) {
@@ -30,6 +37,14 @@ export class PlayerContextPanel {
     this.tickets = find("[data-pc-tickets]");
     this.checked = find("[data-pc-checked]");
     this.refreshButton = find("[data-pc-refresh]");
+    this.linkForm = find("[data-pc-link-form]");
+    this.linkInput = find("[data-pc-link-input]");
+    this.linkError = find("[data-pc-link-error]");
+    this.linkSubmit = find("[data-pc-link-submit]");
+    this.linkForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.link();
+    });
     this.retryButton.addEventListener("click", () => this.load());
     this.refreshButton.addEventListener("click", () => this.load());
     const language = this.app.config.language;
@@ -96,6 +111,59 @@ export class PlayerContextPanel {
     }
   }
 
+  /** The conversation moved to another player (its chat was linked): an open panel follows. */
+  playerChanged() {
+    if (!this.root.hidden) this.load();
+  }
+
+  // Linking the chat to a casino account ----------------------------------------------------
+
+  async link() {
+    const externalId = this.linkInput.value.trim();
+    if (!externalId) {
+      this.showLinkError(this.text.link_empty);
+      this.linkInput.focus();
+      return;
+    }
+    this.linkSubmit.disabled = true;
+    this.showLinkError(null);
+    try {
+      await api.post(`/api/v1/tickets/${Number(this.conversation.id)}/player-link`, {
+        external_id: externalId,
+      });
+    } catch (error) {
+      this.showLinkError(this.linkErrorText(error));
+      return;
+    } finally {
+      this.linkSubmit.disabled = false;
+    }
+    this.linkInput.value = "";
+    this.app.toast(format(this.text.linked, { external_id: externalId }));
+    await this.load();
+  }
+
+  linkErrorText(error) {
+    if (!(error instanceof ApiError)) return this.text.link_failed;
+    const type = error.problem?.type ?? "";
+    if (type === `${PROBLEM}unknown_player`) return this.text.not_found;
+    if (type === `${PROBLEM}linked_elsewhere`) return this.text.link_elsewhere;
+    if (error.status === 403) return this.app.strings.forbidden;
+    if (error.status === 422) return this.text.link_invalid;
+    if (error.status === 503) return this.text.link_unavailable;
+    return this.text.link_failed;
+  }
+
+  showLinkError(message) {
+    this.linkError.hidden = !message;
+    this.linkError.textContent = message ?? "";
+  }
+
+  renderLinkForm(account) {
+    const linkable = account.state === "not_linked" && MESSENGERS.has(this.conversation.ticket?.channel);
+    this.linkForm.hidden = !linkable;
+    if (!linkable) this.showLinkError(null);
+  }
+
   // Rendering -----------------------------------------------------------------------------
 
   render(context) {
@@ -104,6 +172,7 @@ export class PlayerContextPanel {
     this.renderAlerts(context);
     this.renderIdentity(context.player, account.profile);
     this.renderState(account);
+    this.renderLinkForm(account);
     this.account.replaceChildren(...(WITH_ACCOUNT.has(account.state) ? this.accountSections(account) : []));
     this.renderTickets(context);
     this.checked.textContent = format(this.text.checked, { time: this.app.time.short(context.checked_at) });

@@ -129,6 +129,10 @@
     file: ["M14 3.5H7.5a2 2 0 0 0-2 2v13a2 2 0 0 0 2 2h9a2 2 0 0 0 2-2V8z", "M14 3.5V8h4.5"],
     retry: ["M4.5 12a7.5 7.5 0 1 0 2.2-5.3", "M4.5 4.5v4h4"],
     check: ["M5 12.5l4.5 4.5L19 7.5"],
+    phone: [
+      "M20.5 16.4v2.6a1.8 1.8 0 0 1-2 1.8 17.6 17.6 0 0 1-7.7-2.7 17.3 17.3 0 0 1-5.3-5.3A17.6 17.6 0 0 1 2.8 5a1.8 1.8 0 0 1 1.8-2h2.6a1.8 1.8 0 0 1 1.8 1.5c.1.9.3 1.7.6 2.5a1.8 1.8 0 0 1-.4 1.9L8.1 10a14.2 14.2 0 0 0 5.3 5.3l1.1-1.1a1.8 1.8 0 0 1 1.9-.4c.8.3 1.6.5 2.5.6a1.8 1.8 0 0 1 1.6 2z",
+    ],
+    back: ["M14.5 6l-6 6 6 6"],
   };
 
   function pageLanguage() {
@@ -140,6 +144,15 @@
       "";
     var primary = String(raw).trim().toLowerCase().split(/[-_]/)[0];
     return /^[a-z]{2,8}$/.test(primary) ? primary : null;
+  }
+
+  /** The player's own time zone (IANA name), for the times of a call back; null if unknown. */
+  function timeZone() {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+    } catch (e) {
+      return null;
+    }
   }
 
   function formatBytes(bytes, language) {
@@ -223,8 +236,9 @@
     ".subtitle{margin:2px 0 0;font-size:13px;line-height:1.35;opacity:.9;display:flex;align-items:flex-start;gap:6px}",
     ".dot{width:8px;height:8px;margin-top:5px;border-radius:50%;background:#47cd89;flex:none;box-shadow:0 0 0 2px rgba(255,255,255,.35)}",
     ".dot.off{background:#98a2b3}",
-    ".close{flex:none;width:36px;height:36px;border-radius:8px;display:flex;align-items:center;justify-content:center}",
-    ".close:hover{background:rgba(255,255,255,.16)}",
+    ".close,.head-tool{flex:none;width:36px;height:36px;border-radius:8px;display:flex;align-items:center;justify-content:center}",
+    ".close:hover,.head-tool:hover{background:rgba(255,255,255,.16)}",
+    ".head-tool .icon{width:21px;height:21px}",
     ".banner{padding:8px 16px;background:#fffaeb;color:#93370d;font-size:13px;border-bottom:1px solid #fedf89}",
 
     /* messages */
@@ -302,6 +316,29 @@
     ".primary:disabled{opacity:.6;cursor:default}",
     ".thanks{display:flex;gap:12px;align-items:flex-start;padding:14px;border-radius:12px;background:#ecfdf3;color:#05603a;font-size:14px}",
     ".thanks .icon{flex:none;width:22px;height:22px}",
+    ".secondary{display:flex;align-items:center;justify-content:center;gap:8px;align-self:stretch;border:1.5px solid var(--pd-accent);",
+    "color:var(--pd-accent);border-radius:10px;padding:9px 14px;font-weight:600;font-size:14px;background:#fff}",
+    ".secondary:hover{background:var(--pd-bg)}",
+    ".secondary .icon,.back .icon{width:18px;height:18px;flex:none}",
+
+    /* call me back */
+    ".back{align-self:flex-start;display:inline-flex;align-items:center;gap:4px;margin:-6px 0 -4px -4px;padding:4px 8px 4px 2px;",
+    "border-radius:8px;font-size:13.5px;font-weight:600;color:var(--pd-accent)}",
+    ".back:hover{background:var(--pd-bg)}",
+    ".offline .hint{font-size:12.5px;color:var(--pd-muted)}",
+    ".offline .field-error{font-size:13px;font-weight:500;color:var(--pd-danger)}",
+    "fieldset.field{border:0;margin:0;padding:0;min-width:0}",
+    "fieldset.field legend{padding:0;margin:0 0 6px;font-size:13px;font-weight:600;color:var(--pd-ink-2)}",
+    ".choices{display:flex;flex-wrap:wrap;gap:6px}",
+    ".choice{position:relative;display:block;cursor:pointer}",
+    ".choice input{position:absolute;opacity:0;width:1px;height:1px;margin:0}",
+    ".choice span{display:block;padding:6px 12px;border:1px solid #d0d5dd;border-radius:17px;font-size:14px;color:var(--pd-ink-2)}",
+    ".choice input:checked+span{border-color:var(--pd-accent);background:var(--pd-accent);color:var(--pd-accent-ink)}",
+    ".choice input:focus-visible+span{outline:2px solid var(--pd-accent);outline-offset:2px}",
+    ".times{display:flex;flex-direction:column;gap:8px;margin-top:10px}",
+    ".time-range{display:flex;gap:10px}",
+    ".time-range .field{flex:1;min-width:0}",
+    ".optional{font-weight:400;color:var(--pd-muted)}",
 
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100%;max-height:none;border-radius:0;border:0}",
     ".launcher.open{display:none}}",
@@ -373,6 +410,9 @@
 
     this.isOpen = false;
     this.offlineDone = false;
+    this.view = "chat"; // what the panel shows: "chat", "offline" (leave a message) or "callback"
+    this.callbackShown = false; // the "call me back" form is in the panel
+    this.callbackBusy = false;
     this.attachmentUrls = new Map();
   }
 
@@ -1244,6 +1284,277 @@
     return undefined;
   };
 
+  // -- call me back --
+
+  var CALLBACK_FIELDS = ["phone", "when", "from_time", "until_time", "reason"];
+
+  /** The "call me back" form in place of the chat (or of the message form), or back again. */
+  Widget.prototype.showCallback = function (shown) {
+    if (shown && !this.callbackShown) {
+      // A new request after one was sent: the form again, with the number kept.
+      this.callbackForm.hidden = false;
+      this.callbackIntro.hidden = false;
+      this.callbackThanks.hidden = true;
+      this.clearCallbackErrors();
+    }
+    this.callbackShown = !!shown;
+    this.refreshMode();
+  };
+
+  Widget.prototype.callbackWhen = function () {
+    var checked = this.callbackForm.querySelector('input[name="pd-cb-when"]:checked');
+    return checked ? checked.value : "asap";
+  };
+
+  Widget.prototype.refreshCallbackTimes = function () {
+    this.callbackTimes.hidden = this.callbackWhen() === "asap";
+  };
+
+  Widget.prototype.clearCallbackErrors = function () {
+    var self = this;
+    CALLBACK_FIELDS.forEach(function (name) {
+      var field = self.callbackFields[name];
+      field.error.hidden = true;
+      field.error.textContent = "";
+      field.control.removeAttribute("aria-invalid");
+      if (field.describedBy) field.control.setAttribute("aria-describedby", field.describedBy);
+      else field.control.removeAttribute("aria-describedby");
+    });
+  };
+
+  /** The server's refusals (problem+json `errors`), each under its field; others as a notice. */
+  Widget.prototype.showCallbackErrors = function (errors) {
+    var self = this;
+    var first = null;
+    var elsewhere = [];
+    errors.forEach(function (error) {
+      var field = error && self.callbackFields[error.field];
+      if (!field) {
+        if (error && error.message) elsewhere.push(String(error.message));
+        return;
+      }
+      field.error.textContent = String(error.message || self.t("error"));
+      field.error.hidden = false;
+      field.control.setAttribute("aria-invalid", "true");
+      field.control.setAttribute("aria-describedby", (field.describedBy + " " + field.error.id).trim());
+      if (!first) first = field;
+    });
+    this.refreshCallbackTimes();
+    if (elsewhere.length) this.showNotice(elsewhere.join(" "));
+    if (first) first.focusTarget.focus();
+    else if (!elsewhere.length) this.showNotice(this.t("error"));
+  };
+
+  Widget.prototype.submitCallback = function (event) {
+    var self = this;
+    event.preventDefault();
+    if (this.callbackBusy) return;
+    this.clearCallbackErrors();
+    var when = this.callbackWhen();
+    var payload = {
+      phone: this.callbackPhone.value.trim(),
+      when: when,
+      reason: this.callbackReason.value.trim(),
+    };
+    if (when !== "asap") {
+      payload.from_time = this.callbackFrom.value;
+      payload.until_time = this.callbackUntil.value;
+    }
+    // The times are the player's; the hint above them names the same zone.
+    payload.time_zone = timeZone() || "UTC";
+    this.callbackBusy = true;
+    this.callbackSend.disabled = true;
+    this.authFetch("/widget/v1/callbacks", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(payload),
+    })
+      .then(function (response) {
+        return response.json().then(
+          function (body) {
+            return { status: response.status, body: body || {} };
+          },
+          function () {
+            return { status: response.status, body: {} };
+          }
+        );
+      })
+      .then(
+        function (answer) {
+          self.callbackBusy = false;
+          self.callbackSend.disabled = false;
+          var body = answer.body;
+          if (answer.status === 201) {
+            self.callbackThanksText.textContent = String(body.confirmation || "");
+            self.callbackForm.hidden = true;
+            self.callbackIntro.hidden = true;
+            self.callbackThanks.hidden = false;
+            self.callbackReason.value = "";
+            self.callbackThanks.focus();
+          } else if (answer.status === 422 && Array.isArray(body.errors) && body.errors.length) {
+            self.showCallbackErrors(body.errors);
+          } else if (answer.status === 429 && body.detail) {
+            self.showNotice(String(body.detail)); // when to try again, in the player's language
+          } else {
+            self.showNotice(self.t("error"));
+          }
+        },
+        function () {
+          self.callbackBusy = false;
+          self.callbackSend.disabled = false;
+          self.showNotice(self.t("error"));
+        }
+      );
+  };
+
+  Widget.prototype.buildCallback = function () {
+    var self = this;
+    var view = el("div", "offline callback", { "data-testid": "widget-callback" });
+    view.hidden = true;
+    this.callbackBack = el("button", "back", { type: "button", "data-testid": "widget-callback-back" });
+    this.callbackBack.appendChild(icon(ICONS.back));
+    this.callbackBackText = el("span");
+    this.callbackBack.appendChild(this.callbackBackText);
+    this.callbackBack.addEventListener("click", function () {
+      self.showCallback(false);
+    });
+    view.appendChild(this.callbackBack);
+    this.callbackIntro = el("p");
+    view.appendChild(this.callbackIntro);
+
+    var form = el("form", "offline-form", { novalidate: "", "data-testid": "widget-callback-form" });
+    this.callbackFields = {};
+    var register = function (name, control, focusTarget, describedBy) {
+      var error = el("p", "field-error", {
+        id: "pd-cb-" + name + "-error",
+        "data-testid": "widget-callback-error-" + name,
+      });
+      error.hidden = true;
+      self.callbackFields[name] = {
+        control: control,
+        focusTarget: focusTarget || control,
+        error: error,
+        describedBy: describedBy || "",
+      };
+      return error;
+    };
+    var field = function (name, control, testid, hint) {
+      var wrap = el("div", "field");
+      var label = el("label", null, { for: "pd-cb-" + name });
+      control.id = "pd-cb-" + name;
+      control.setAttribute("data-testid", testid);
+      wrap.appendChild(label);
+      var hintNode = null;
+      if (hint) {
+        hintNode = el("p", "hint", { id: "pd-cb-" + name + "-hint" });
+        wrap.appendChild(hintNode);
+      }
+      var error = register(name, control, null, hintNode ? hintNode.id : "");
+      wrap.appendChild(error);
+      wrap.appendChild(control);
+      return { wrap: wrap, label: label, hint: hintNode };
+    };
+
+    this.callbackPhone = el("input", null, {
+      type: "tel",
+      autocomplete: "tel",
+      inputmode: "tel",
+      spellcheck: "false",
+      maxlength: "40",
+      required: "",
+    });
+    var phone = field("phone", this.callbackPhone, "widget-callback-phone", true);
+    this.callbackPhoneLabel = phone.label;
+    this.callbackPhoneHint = phone.hint;
+    form.appendChild(phone.wrap);
+
+    var when = el("fieldset", "field", { id: "pd-cb-when" });
+    this.callbackWhenLegend = el("legend");
+    when.appendChild(this.callbackWhenLegend);
+    var whenError = register("when", when, null, "");
+    when.appendChild(whenError);
+    var choices = el("div", "choices");
+    this.callbackChoiceTexts = {};
+    ["asap", "today", "tomorrow"].forEach(function (value) {
+      var choice = el("label", "choice", { "data-testid": "widget-callback-when-" + value });
+      var radio = el("input", null, { type: "radio", name: "pd-cb-when", value: value });
+      if (value === "asap") radio.checked = true;
+      radio.addEventListener("change", function () {
+        self.refreshCallbackTimes();
+      });
+      var text = el("span");
+      choice.appendChild(radio);
+      choice.appendChild(text);
+      choices.appendChild(choice);
+      self.callbackChoiceTexts[value] = text;
+      if (value === "asap") self.callbackFields.when.focusTarget = radio;
+    });
+    when.appendChild(choices);
+    this.callbackTimes = el("div", "times", { "data-testid": "widget-callback-times" });
+    this.callbackTimes.hidden = true;
+    this.callbackTimesHint = el("p", "hint", { id: "pd-cb-times-hint" });
+    this.callbackTimes.appendChild(this.callbackTimesHint);
+    var range = el("div", "time-range");
+    this.callbackFrom = el("input", null, { type: "time", step: "900" });
+    var from = field("from_time", this.callbackFrom, "widget-callback-from", false);
+    this.callbackFields.from_time.describedBy = "pd-cb-times-hint";
+    this.callbackFromLabel = from.label;
+    range.appendChild(from.wrap);
+    this.callbackUntil = el("input", null, { type: "time", step: "900" });
+    var until = field("until_time", this.callbackUntil, "widget-callback-until", false);
+    this.callbackFields.until_time.describedBy = "pd-cb-times-hint";
+    this.callbackUntilLabel = until.label;
+    range.appendChild(until.wrap);
+    this.callbackTimes.appendChild(range);
+    when.appendChild(this.callbackTimes);
+    form.appendChild(when);
+
+    this.callbackReason = el("input", null, { type: "text", maxlength: "500" });
+    var reason = field("reason", this.callbackReason, "widget-callback-reason", false);
+    this.callbackReasonLabel = reason.label;
+    form.appendChild(reason.wrap);
+
+    this.callbackSend = el("button", "primary", { type: "submit", "data-testid": "widget-callback-send" });
+    form.appendChild(this.callbackSend);
+    form.addEventListener("submit", function (event) {
+      self.submitCallback(event);
+    });
+    this.callbackForm = form;
+    view.appendChild(form);
+
+    this.callbackThanks = el("div", "thanks", { role: "status", tabindex: "-1", "data-testid": "widget-callback-thanks" });
+    this.callbackThanks.appendChild(icon(ICONS.check));
+    this.callbackThanksText = el("span");
+    this.callbackThanks.appendChild(this.callbackThanksText);
+    this.callbackThanks.hidden = true;
+    view.appendChild(this.callbackThanks);
+    this.callbackView = view;
+    return view;
+  };
+
+  Widget.prototype.refreshCallbackTexts = function () {
+    var t = this.t.bind(this);
+    this.callbackButton.setAttribute("aria-label", t("callback_open"));
+    this.callbackButton.setAttribute("title", t("callback_open"));
+    this.offlineCallbackText.textContent = t("callback_open");
+    this.callbackBackText.textContent = t("callback_back");
+    this.callbackIntro.textContent = t("callback_intro");
+    this.callbackPhoneLabel.textContent = t("callback_phone");
+    this.callbackPhoneHint.textContent = t("callback_phone_hint");
+    this.callbackWhenLegend.textContent = t("callback_when");
+    this.callbackChoiceTexts.asap.textContent = t("callback_asap");
+    this.callbackChoiceTexts.today.textContent = t("callback_today");
+    this.callbackChoiceTexts.tomorrow.textContent = t("callback_tomorrow");
+    this.callbackTimesHint.textContent = t("callback_times").replace("{zone}", timeZone() || "UTC");
+    this.callbackFromLabel.textContent = t("callback_from");
+    this.callbackUntilLabel.textContent = t("callback_until");
+    this.callbackReasonLabel.textContent = t("callback_reason") + " ";
+    var optional = el("span", "optional");
+    optional.textContent = t("callback_optional");
+    this.callbackReasonLabel.appendChild(optional);
+    this.callbackSend.textContent = t("callback_send");
+  };
+
   // -- the DOM --
 
   Widget.prototype.build = function () {
@@ -1314,6 +1625,12 @@
     this.closeButton.addEventListener("click", function () {
       self.close();
     });
+    this.callbackButton = el("button", "head-tool", { type: "button", "data-testid": "widget-callback-open" });
+    this.callbackButton.appendChild(icon(ICONS.phone));
+    this.callbackButton.addEventListener("click", function () {
+      self.showCallback(true);
+    });
+    header.appendChild(this.callbackButton);
     header.appendChild(this.closeButton);
     panel.appendChild(header);
 
@@ -1423,7 +1740,17 @@
     this.thanks.appendChild(this.thanksText);
     this.thanks.hidden = true;
     this.offlineView.appendChild(this.thanks);
+    // Rather talk than write: the same "call me back" as in the header.
+    this.offlineCallback = el("button", "secondary", { type: "button", "data-testid": "widget-offline-callback" });
+    this.offlineCallback.appendChild(icon(ICONS.phone));
+    this.offlineCallbackText = el("span");
+    this.offlineCallback.appendChild(this.offlineCallbackText);
+    this.offlineCallback.addEventListener("click", function () {
+      self.showCallback(true);
+    });
+    this.offlineView.appendChild(this.offlineCallback);
     panel.appendChild(this.offlineView);
+    panel.appendChild(this.buildCallback());
     if (this.player) {
       if (this.player.email) this.offlineEmail.value = this.player.email;
       if (this.player.name) this.offlineName.value = this.player.name;
@@ -1458,19 +1785,26 @@
     this.offlineNameLabel.textContent = t("offline_name");
     this.offlineMessageLabel.textContent = t("offline_message");
     this.offlineSend.textContent = t("offline_send");
+    this.refreshCallbackTexts();
     this.host.setAttribute("lang", this.language || "");
   };
 
-  /** Chat, or (nobody online and no conversation going on) the leave-a-message form. */
+  /** Chat, or (nobody online and no conversation going on) the leave-a-message form; the
+   *  "call me back" form over either while the player has it open. */
   Widget.prototype.refreshMode = function () {
     if (!this.panel) return;
     var offline = !this.agentsAvailable && (this.offlineDone || (!this.conversation && this.byId.size === 0));
+    var callback = this.callbackShown;
     this.subtitleText.textContent = this.t(this.agentsAvailable ? "subtitle_online" : "subtitle_offline");
     this.dot.classList.toggle("off", !this.agentsAvailable);
-    var wasOffline = !this.offlineView.hidden;
-    this.offlineView.hidden = !offline;
-    this.chatView.style.display = offline ? "none" : "contents";
-    if (this.isOpen && wasOffline !== offline) this.focusFirst();
+    var before = this.view;
+    this.view = callback ? "callback" : offline ? "offline" : "chat";
+    this.callbackView.hidden = !callback;
+    this.callbackButton.hidden = callback;
+    this.offlineView.hidden = this.view !== "offline";
+    this.chatView.style.display = this.view === "chat" ? "contents" : "none";
+    if (before !== this.view) this.notice.hidden = true; // it was about the other view
+    if (this.isOpen && before !== this.view) this.focusFirst();
   };
 
   Widget.prototype.refreshBanner = function () {
@@ -1510,7 +1844,8 @@
     this.noticeTimer = setTimeout(function () {
       self.notice.hidden = true;
     }, NOTICE_MS);
-    if (!this.offlineView.hidden) this.offlineView.appendChild(this.notice);
+    if (!this.callbackView.hidden) this.callbackView.appendChild(this.notice);
+    else if (!this.offlineView.hidden) this.offlineView.appendChild(this.notice);
     else this.chatView.insertBefore(this.notice, this.composer);
   };
 
@@ -1524,7 +1859,10 @@
   };
 
   Widget.prototype.focusFirst = function () {
-    if (!this.offlineView.hidden) {
+    if (!this.callbackView.hidden) {
+      if (!this.callbackThanks.hidden) this.callbackThanks.focus();
+      else this.callbackPhone.focus();
+    } else if (!this.offlineView.hidden) {
       if (!this.thanks.hidden) this.thanks.focus();
       else (this.offlineEmail.value ? this.offlineMessage : this.offlineEmail).focus();
     } else {
