@@ -411,8 +411,17 @@ async def test_an_agent_replies_over_the_console_socket(
         refused = await receive(console, "error")
         assert refused["client_msg_id"] == "a-4" and refused["field"] == "body"
 
+        # Replies are stored beside the socket's other frames, but in one conversation
+        # in the order they were sent.
+        for index in range(5):
+            quick = {**note, "client_msg_id": f"q-{index}", "body": f"part {index}"}
+            await console.send(json.dumps(quick))
+        acks = [await receive(console, "message.ack") for _ in range(5)]
+        assert [ack["client_msg_id"] for ack in acks] == [f"q-{index}" for index in range(5)]
+
     async with runtime.read_uow() as uow:
         bodies = await uow.session.scalars(
             select(Message.body).where(Message.ticket_id == ticket_id).order_by(Message.id)
         )
-        assert list(bodies) == ["Hej?", "check the PSP", "Już sprawdzam!"]
+        parts = [f"part {index}" for index in range(5)]
+        assert list(bodies) == ["Hej?", "check the PSP", "Już sprawdzam!", *parts]

@@ -56,6 +56,8 @@ FRAME_BURST = 60
 MAX_WATCHED = 50
 USES_DATABASE = frozenset({"hello", "heartbeat", "presence", "watch", "read", "message.send"})
 MAX_CLIENT_MSG_ID_CHARS = 100
+# Replies of one console stored side by side at most; beyond, the socket waits for each.
+MAX_POSTING = 16
 MAX_ATTACHMENTS = 10
 
 
@@ -71,6 +73,8 @@ class ConsoleConnection:
         self.outbox = Outbox(websocket, render=self.render)
         self.bucket = TokenBucket(rate=FRAMES_PER_SECOND, capacity=FRAME_BURST)
         self.activity = ActivityCoalescer(self.inbox_activity)
+        # Replies and notes being stored, the newest per conversation (see post_in_order).
+        self.posting: dict[int, asyncio.Task[None]] = {}
 
     def inbox_activity(self, batch: list[Activity]) -> None:
         items = [
@@ -372,6 +376,47 @@ class ConsoleConnection:
         else:
             self.outbox.send({"type": "error", "code": "invalid"})
 
+    async def run_frame(self, frame: Frame) -> None:
+        # A refusal names the message it refuses, so the console can send it again.
+        client_msg_id = frame.get("client_msg_id")
+        echo = {"client_msg_id": client_msg_id} if isinstance(client_msg_id, str) else {}
+        try:
+            if frame["type"] in USES_DATABASE:
+                # An overloaded process refuses with `unavailable` (db/admission.py).
+                async with self.runtime.admission.slot():
+                    await self.handle(frame)
+            else:
+                await self.handle(frame)
+        except DomainError as exc:
+            self.outbox.send({"type": "error", "code": exc.code, "detail": exc.detail, **echo})
+        except Exception:
+            # E.g. no database connection free under overload: refuse this frame, keep the
+            # socket (the console retries), and leave a trace.
+            log.exception("console_frame_failed", frame_type=frame["type"])
+            self.outbox.send({"type": "error", "code": "unavailable", **echo})
+
+    def post_in_order(self, frame: Frame) -> None:
+        """A reply or note runs beside the socket's other frames, as concurrent HTTP
+        requests would: an agent answering many chats does not wait for each reply to be
+        stored before the next starts. Within one conversation they keep their order."""
+        conversation = frame.get("ticket_id")
+        before = self.posting.get(conversation) if isinstance(conversation, int) else None
+
+        async def post() -> None:
+            if before is not None:
+                await asyncio.wait([before])
+            await self.run_frame(frame)
+
+        task = asyncio.create_task(post())
+        key = conversation if isinstance(conversation, int) else id(task)
+        self.posting[key] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            if self.posting.get(key) is finished:
+                del self.posting[key]
+
+        task.add_done_callback(done)
+
     async def serve(self) -> None:
         self.runtime.hub.subscribe(self.outbox, INBOX)
         if self.actor.agent_id is not None:
@@ -389,21 +434,10 @@ class ConsoleConnection:
                 frame = parse_frame(text)
                 if frame is None:
                     self.outbox.send({"type": "error", "code": "invalid"})
-                    continue
-                try:
-                    if frame["type"] in USES_DATABASE:
-                        # An overloaded process refuses with `unavailable` (db/admission.py).
-                        async with self.runtime.admission.slot():
-                            await self.handle(frame)
-                    else:
-                        await self.handle(frame)
-                except DomainError as exc:
-                    self.outbox.send({"type": "error", "code": exc.code, "detail": exc.detail})
-                except Exception:
-                    # E.g. no database connection free under overload: refuse this frame,
-                    # keep the socket (the console retries), and leave a trace.
-                    log.exception("console_frame_failed", frame_type=frame["type"])
-                    self.outbox.send({"type": "error", "code": "unavailable"})
+                elif frame["type"] == "message.send" and len(self.posting) < MAX_POSTING:
+                    self.post_in_order(frame)
+                else:
+                    await self.run_frame(frame)
         except WebSocketDisconnect:
             pass
         finally:
