@@ -22,6 +22,7 @@ from playerdesk.db.models import (
     EmailRecord,
     Message,
     OutboxItem,
+    OutboxProviderId,
     Player,
     SlaClockRow,
     Ticket,
@@ -57,6 +58,9 @@ MAX_RETRY_DELAY = timedelta(hours=6)
 # WhatsApp's customer-service window: a free-form reply only this long after the player's
 # last message; later, only an approved template message reaches them.
 WHATSAPP_SERVICE_WINDOW = timedelta(hours=24)
+
+
+PROVIDER_ID_CHARS = 200  # outbox_provider_ids.provider_message_id
 
 
 class Purpose:
@@ -585,6 +589,15 @@ async def record_sent(uow: UnitOfWork, *, item_id: int, provider_message_id: str
     row.sent_at = uow.clock.now()
     row.lease_until = None
     row.provider_message_id = provider_message_id
+    # A reply sent in parts has one id per part, comma-separated: each can be reported on.
+    # (Messenger ids are short; a longer one, an email server's, is never reported on.)
+    for part in (provider_message_id or "").split(","):
+        if part.strip() and len(part.strip()) <= PROVIDER_ID_CHARS:
+            uow.session.add(
+                OutboxProviderId(
+                    outbox_id=row.id, channel=row.channel, provider_message_id=part.strip()
+                )
+            )
     _changed(uow, row)
     await uow.commit()
     return True
@@ -694,24 +707,18 @@ async def _reported_row(
     uow: UnitOfWork, *, channel: str, provider_message_id: str
 ) -> OutboxItem | None:
     """The outbox row that sent this provider message (locked)."""
-    candidates = await uow.session.scalars(
+    found = await uow.session.scalars(
         select(OutboxItem)
+        .join(OutboxProviderId, OutboxProviderId.outbox_id == OutboxItem.id)
         .where(
-            OutboxItem.channel == channel,
-            OutboxItem.provider_message_id.contains(provider_message_id, autoescape=True),
+            OutboxProviderId.channel == channel,
+            OutboxProviderId.provider_message_id == provider_message_id,
         )
-        .limit(5)
-        .with_for_update()
+        .order_by(OutboxItem.id.desc())
+        .limit(1)
+        .with_for_update(of=OutboxItem)
     )
-    # A reply sent in parts keeps its ids comma-separated.
-    return next(
-        (
-            item
-            for item in candidates
-            if provider_message_id in (item.provider_message_id or "").split(",")
-        ),
-        None,
-    )
+    return found.first()
 
 
 async def record_provider_status(

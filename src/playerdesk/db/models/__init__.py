@@ -15,7 +15,13 @@ from playerdesk.db.models.kb import (
     KbSearchDocument,
 )
 from playerdesk.db.models.leases import WorkerLease
-from playerdesk.db.models.mail import EmailRecord, FormSubmission, Mailbox, OutboxItem
+from playerdesk.db.models.mail import (
+    EmailRecord,
+    FormSubmission,
+    Mailbox,
+    OutboxItem,
+    OutboxProviderId,
+)
 from playerdesk.db.models.players import ChannelIdentity, Player
 from playerdesk.db.models.routing import (
     AgentShift,
@@ -60,6 +66,7 @@ __all__ = [
     "Mailbox",
     "Message",
     "OutboxItem",
+    "OutboxProviderId",
     "Player",
     "RoutingRuleRow",
     "ShiftRow",

@@ -91,6 +91,19 @@ class OutboxItem(Base):
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class OutboxProviderId(Base):
+    """An id a provider gave a message we sent through it (a reply sent in parts has one per
+    part), so its later reports (delivered, read, failed) find the outbox row by index."""
+
+    __tablename__ = "outbox_provider_ids"
+    __table_args__ = (Index("ix_outbox_provider_ids_channel_id", "channel", "provider_message_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    provider_message_id: Mapped[str] = mapped_column(String(200))
+
+
 class Mailbox(Base):
     """An IMAP mailbox PlayerDesk polls; the password is encrypted with the secret key."""
 
