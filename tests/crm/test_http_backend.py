@@ -396,7 +396,9 @@ async def make_backend(base_url: str, monotonic: ManualMonotonic) -> AsyncIterat
         settings: dict[str, Any] = {
             "base_url": base_url,
             "bearer_token": BEARER_TOKEN,
-            "timeout_seconds": 1.0,
+            # Generous: a busy test machine must not turn an answer into a timeout. The tests
+            # of timeouts set their own.
+            "timeout_seconds": 5.0,
             "retries": 2,
             "backoff_seconds": 0.01,
             "cache_seconds": 0,
@@ -890,7 +892,7 @@ async def demo() -> AsyncIterator[DemoBackOffice]:
 async def demo_backend(demo: DemoBackOffice, **overrides: Any) -> AsyncIterator[HttpCasinoBackend]:
     settings: dict[str, Any] = {
         "base_url": demo.base_url,
-        "timeout_seconds": 1.0,
+        "timeout_seconds": 5.0,
         "backoff_seconds": 0.01,
         "cache_seconds": 0,
         **overrides,
