@@ -282,6 +282,11 @@ async def _take_text(runtime: Runtime, *, event: ViberMessageEvent, text: str) -
             received = await messengers.receive_messenger_message(
                 uow, sender=sender, body=text, provider_message_key=key, policies=policies
             )
+    return _taken(event, kind=kind, received=received)
+
+
+def _taken(event: ViberMessageEvent, *, kind: str, received: MessengerReceived) -> ViberTaken:
+    """A player's message the desk took (or recognised as taken before), logged."""
     log.info(
         "viber_message_taken",
         message_token=event.message_token,
@@ -340,19 +345,7 @@ async def _take_note(runtime: Runtime, *, event: ViberMessageEvent) -> ViberTake
             provider_message_key=message_key(event.message_token),
             policies=messenger_policies(runtime),
         )
-    log.info(
-        "viber_message_taken",
-        message_token=event.message_token,
-        kind=kind,
-        outcome=received.outcome.value,
-        ticket_id=received.ticket_id,
-    )
-    return ViberTaken(
-        event=kind,
-        message_token=event.message_token,
-        outcome=received.outcome,
-        ticket_id=received.ticket_id,
-    )
+    return _taken(event, kind=kind, received=received)
 
 
 class MediaUnavailable(Exception):
@@ -449,19 +442,7 @@ async def _take_media(runtime: Runtime, *, event: ViberMessageEvent) -> ViberTak
             policies=messenger_policies(runtime),
             files=files,
         )
-    log.info(
-        "viber_message_taken",
-        message_token=event.message_token,
-        kind=kind,
-        outcome=received.outcome.value,
-        ticket_id=received.ticket_id,
-    )
-    return ViberTaken(
-        event=kind,
-        message_token=event.message_token,
-        outcome=received.outcome,
-        ticket_id=received.ticket_id,
-    )
+    return _taken(event, kind=kind, received=received)
 
 
 def welcome_message(*, text: str, sender_name: str) -> dict[str, Any]:
