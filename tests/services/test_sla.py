@@ -3,6 +3,7 @@ breaches recorded by the floor tick, escalation, business calendars."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,7 +28,7 @@ from playerdesk.services import escalation, floor, routing_admin, sla
 from playerdesk.services import messages as message_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
-from tests.conftest import AgentFactory, AgentLogin, RecordingBus
+from tests.conftest import PG_URL, AgentFactory, AgentLogin, RecordingBus
 
 
 async def open_ticket(
@@ -405,16 +406,36 @@ async def test_deadlines_live_in_the_database_across_restarts(
     assert sorted(kinds) == ["breach", "breach", "warning", "warning"]
 
 
+@pytest.mark.skipif(not PG_URL, reason="row locks: runs in the PostgreSQL + Redis suite")
+async def test_a_tick_leaves_a_ticket_someone_holds_for_the_next_pass(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    """An agent's transaction locks a ticket and then its clocks. A tick that took those
+    clocks and then waited for the ticket would close a deadlock (seen under load)."""
+    busy = await open_ticket(runtime, player="P-busy")
+    free = await open_ticket(runtime, player="P-free")
+    clock.advance(timedelta(minutes=20))
+    async with runtime.uow() as agent_uow:
+        await agent_uow.session.scalar(select(Ticket).where(Ticket.id == busy.id).with_for_update())
+        # Only a guard against hanging: a tick that waits for the ticket never returns.
+        first = await asyncio.wait_for(tick(runtime), timeout=60)
+    second = await tick(runtime)
+    async with runtime.uow() as uow:
+        recorded = (await uow.session.scalars(select(SlaEventRow.ticket_id))).all()
+    assert first.sla_events == second.sla_events == 4  # first response, resolution: warn, breach
+    assert sorted(recorded) == sorted([busy.id] * 4 + [free.id] * 4)
+
+
 async def test_two_workers_ticking_at_once_record_each_event_once(
     runtime: Runtime, clock: FrozenClock
 ) -> None:
-    """With PostgreSQL the ticks really overlap: SKIP LOCKED gives each a different share."""
-    import asyncio
-
+    """With PostgreSQL the ticks really overlap: SKIP LOCKED gives each a different share
+    of the tickets, and a clock whose ticket another tick holds waits for the next pass."""
     for index in range(30):
         await open_ticket(runtime, player=f"P-{index}")
     clock.advance(timedelta(minutes=20))  # every clock of every ticket is past due
     results = await asyncio.gather(tick(runtime), tick(runtime), tick(runtime))
+    results.append(await tick(runtime))
     async with runtime.uow() as uow:
         rows = (
             await uow.session.execute(

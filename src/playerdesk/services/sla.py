@@ -296,26 +296,24 @@ async def check_due_clocks(uow: UnitOfWork, *, batch: int = CHECK_BATCH) -> list
     """Record the warnings and breaches whose time has come, inside the caller's
     transaction; returns them so the caller can escalate."""
     now = uow.clock.now()
+    # A clock is claimed together with its ticket, both skipping rows another transaction
+    # holds (SQLite ignores the clause). Everywhere else a ticket is locked before its
+    # clocks: a replying agent, an escalation repricing them. Holding clocks here while
+    # waiting for their ticket would close that circle into a deadlock; a clock whose ticket
+    # is busy is simply checked on the next pass.
     query = (
-        select(SlaClockRow)
+        select(SlaClockRow, Ticket)
+        .join(Ticket, Ticket.id == SlaClockRow.ticket_id)
         .where(SlaClockRow.next_check_at <= now)
         .order_by(SlaClockRow.next_check_at)
         .limit(batch)
+        .with_for_update(skip_locked=True)
     )
-    # Several workers: each takes clocks nobody else holds (SQLite ignores the clause).
-    query = query.with_for_update(skip_locked=True)
-    rows = (await uow.session.scalars(query)).all()
-    if not rows:
+    claimed = (await uow.session.execute(query)).all()
+    if not claimed:
         return []
-    # Locked (in id order, so two workers never deadlock): escalation may change these
-    # tickets, and another worker may hold other clocks of the same ticket.
-    ticket_query = (
-        select(Ticket)
-        .where(Ticket.id.in_({row.ticket_id for row in rows}))
-        .order_by(Ticket.id)
-        .with_for_update()
-    )
-    tickets = {ticket.id: ticket for ticket in await uow.session.scalars(ticket_query)}
+    tickets = {ticket.id: ticket for _, ticket in claimed}
+    rows = [row for row, _ in claimed]
     recorded: list[RecordedSlaEvent] = []
     for row in rows:
         clock, events = check_clock(clock_of(row), now=now)
