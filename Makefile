@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# The suite runs in this many processes (pytest-xdist); each PostgreSQL worker has its own
+# database (test_gw0, test_gw1, ...), created on first use.
+TEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -38,11 +41,11 @@ layers: install-dev
 	$(BIN)/lint-imports
 
 test-sqlite: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 test-pg: install-dev
 	@if $(BIN)/python scripts/check_services.py --database-url '$(PG_TEST_URL)' --redis-url '$(REDIS_TEST_URL)'; then \
-		PLAYERDESK_TEST_DATABASE_URL='$(PG_TEST_URL)' PLAYERDESK_TEST_REDIS_URL='$(REDIS_TEST_URL)' $(BIN)/pytest; \
+		PLAYERDESK_TEST_DATABASE_URL='$(PG_TEST_URL)' PLAYERDESK_TEST_REDIS_URL='$(REDIS_TEST_URL)' $(BIN)/pytest -n $(TEST_WORKERS); \
 	elif [ -n "$$PLAYERDESK_REQUIRE_PG" ]; then \
 		echo "PostgreSQL + Redis are required here (PLAYERDESK_REQUIRE_PG is set) but not reachable"; exit 1; \
 	else \

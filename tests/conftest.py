@@ -2,7 +2,8 @@
 
 By default each test gets a fresh SQLite file copied from a template migrated once per run.
 With PLAYERDESK_TEST_DATABASE_URL set (make test-pg), the same tests run on PostgreSQL,
-migrated once per run and truncated before each test.
+migrated once per run and truncated before each test. `make test` runs the suite in
+several processes (pytest-xdist); each has its own PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import event, insert, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from playerdesk.bot.language import LanguageIdentifier
@@ -54,7 +56,18 @@ def _logging_stays_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(playerdesk.cli, "configure_logging", lambda **_: None)
 
 
-PG_URL = os.environ.get("PLAYERDESK_TEST_DATABASE_URL")
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist each worker has its own PostgreSQL database (`test_gw0`, ...),
+    created on first use: the tests truncate every table between them."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+SHARED_PG_URL = os.environ.get("PLAYERDESK_TEST_DATABASE_URL")
+PG_URL = _database_of_this_worker(SHARED_PG_URL)
 REDIS_URL = os.environ.get("PLAYERDESK_TEST_REDIS_URL")
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -89,12 +102,30 @@ SEEDED_TABLES = ("sla_policies", "escalation_rules")
 SeedRows = dict[str, list[dict[str, Any]]]
 
 
+async def _create_database_if_missing(*, server_url: str, url: str) -> None:
+    name = make_url(url).database
+    engine = create_engine(server_url)
+    try:
+        async with engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            exists = await connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_migrated() -> SeedRows | None:
     if not PG_URL:
         return None
 
     async def reset_and_migrate() -> SeedRows:
+        assert SHARED_PG_URL is not None and PG_URL is not None
+        if PG_URL != SHARED_PG_URL:
+            await _create_database_if_missing(server_url=SHARED_PG_URL, url=PG_URL)
         engine = create_engine(PG_URL)
         try:
             async with engine.begin() as connection:
