@@ -438,6 +438,40 @@ async def test_capacity_is_never_exceeded_by_concurrent_assignment(
     await assert_loads_match_tickets(runtime)
 
 
+async def test_chats_swapped_between_two_agents_at_once_all_move(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    """Moving chats A -> B and B -> A at the same time: each move changes both agents'
+    loads, and on PostgreSQL two moves taking the agents in opposite orders deadlocked."""
+    first, second = [await make_agent(max_chats=6) for _ in range(2)]
+    supervisor = await make_agent(role=AgentRole.SUPERVISOR)
+    for agent in (first, second):
+        await go_online(runtime, agent)
+    chats = [await open_chat(runtime, player=f"P-{index}") for index in range(8)]
+    other = {first.id: second.id, second.id: first.id}
+
+    async def move(conversation: Ticket) -> Ticket:
+        assert conversation.assignee_id is not None
+        async with runtime.uow() as uow:
+            return await ticket_service.update_ticket(
+                uow,
+                actor=supervisor.actor,
+                ticket_id=conversation.id,
+                changes=ticket_service.TicketChanges(assignee_id=other[conversation.assignee_id]),
+                supported_languages=runtime.policies.players.languages,
+                routing_policy=runtime.policies.routing,
+            )
+
+    before = {item.id: item.assignee_id for item in chats}
+    assert set(before.values()) == {first.id, second.id}
+    moved = await asyncio.gather(*(move(item) for item in chats), return_exceptions=True)
+    failures = [item for item in moved if not isinstance(item, Ticket)]
+    assert failures == []
+    for item in chats:
+        assert (await ticket(runtime, item.id)).assignee_id == other[before[item.id]]
+    await assert_loads_match_tickets(runtime)
+
+
 async def test_concurrent_queue_drains_never_push_an_agent_past_capacity(
     runtime: Runtime, make_agent: AgentFactory
 ) -> None:

@@ -123,22 +123,18 @@ async def settle_load(
     if previous_assignee_id == ticket.assignee_id and counted == now_units:
         return None
     freed: int | None = None
+    changes: list[tuple[int, ColumnElement[int]]] = []
     if previous_assignee_id is not None and counted:
-        await uow.session.execute(
-            update(Agent)
-            .where(Agent.id == previous_assignee_id)
-            .values(
-                load_units=case((Agent.load_units > counted, Agent.load_units - counted), else_=0)
-            )
-        )
+        lowered = case((Agent.load_units > counted, Agent.load_units - counted), else_=0)
+        changes.append((previous_assignee_id, lowered))
         if now_units < counted or previous_assignee_id != ticket.assignee_id:
             freed = previous_assignee_id
     if ticket.assignee_id is not None and now_units:
-        await uow.session.execute(
-            update(Agent)
-            .where(Agent.id == ticket.assignee_id)
-            .values(load_units=Agent.load_units + now_units)
-        )
+        changes.append((ticket.assignee_id, Agent.load_units + now_units))
+    # In agent id order: two chats moving in opposite directions at once (A to B, B to A)
+    # would otherwise each hold one agent's row and wait for the other's.
+    for agent_id, load in sorted(changes, key=lambda change: change[0]):
+        await uow.session.execute(update(Agent).where(Agent.id == agent_id).values(load_units=load))
     ticket.load_units = now_units
     return freed
 
