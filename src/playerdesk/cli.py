@@ -18,7 +18,7 @@ from playerdesk.domain.enums import AgentRole
 from playerdesk.domain.errors import DomainError
 from playerdesk.domain.permissions import Actor
 from playerdesk.logging import configure_logging
-from playerdesk.runtime import Runtime, build_runtime
+from playerdesk.runtime import Runtime, build_runtime, freeze_long_lived_objects
 from playerdesk.services import agents as agent_service
 from playerdesk.services import auth
 from playerdesk.settings import Settings
@@ -212,6 +212,7 @@ async def _worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(task(runtime)) for task in background_tasks(settings)]
+    freeze_long_lived_objects()
     try:
         await stop.wait()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from pathlib import Path
 from typing import Any
@@ -319,3 +320,21 @@ async def test_every_response_has_a_request_id_and_security_headers(
         assert response.headers["referrer-policy"] == "same-origin"
     assert len(ids) == len(responses)
     assert responses[3].headers["content-type"] == PROBLEM
+
+
+async def test_a_server_process_freezes_what_it_loaded_at_start(
+    settings: Settings, runtime: Runtime
+) -> None:
+    """A server builds its own runtime and then moves what it loaded out of the collector's
+    way; an app around a runtime it was handed (as here in tests) leaves the collector be."""
+    gc.unfreeze()
+    try:
+        shared = create_app(settings, runtime=runtime)
+        async with shared.router.lifespan_context(shared):
+            assert gc.get_freeze_count() == 0
+        own = create_app(settings)
+        async with own.router.lifespan_context(own):
+            frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+    assert frozen > 10_000  # modules, routes, mappers: far more than a handful

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import structlog
 
-from playerdesk.runtime import Runtime
+from playerdesk.runtime import Runtime, freeze_long_lived_objects
 from playerdesk.services import bot as bot_service
 from playerdesk.services.bot import BotContext, TurnWork
 from playerdesk.services.floor_config import floor_config
@@ -60,6 +60,7 @@ async def warm_up_bot(runtime: Runtime) -> None:
             answers_somewhere = bool((await floor_config(uow)).bot_channels)
         if answers_somewhere:
             await runtime.support_bot()
+            freeze_long_lived_objects()
             log.info("bot_ready")
     except Exception:
         # Not fatal: the bot job loads the model when it first has a turn to answer.

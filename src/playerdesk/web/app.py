@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from playerdesk import __version__
-from playerdesk.runtime import Runtime, build_runtime
+from playerdesk.runtime import Runtime, build_runtime, freeze_long_lived_objects
 from playerdesk.settings import Settings
 from playerdesk.web import console, health, helpcenter, webhooks
 from playerdesk.web.api.v1 import router as api_v1
@@ -52,6 +52,8 @@ def create_app(
         tasks = [asyncio.create_task(active.hub.pump(active.bus, ready=hub_ready))]
         tasks += [asyncio.create_task(task(active)) for task in background]
         await hub_ready.wait()
+        if owned:  # a server process, not a test's app around a shared runtime
+            freeze_long_lived_objects()
         try:
             yield
         finally:
