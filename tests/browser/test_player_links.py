@@ -118,3 +118,38 @@ async def test_the_agent_links_the_chat_and_sees_the_casino_account(
             assert console.errors == [] and console.dialogs == []
         finally:
             runtime.casino = None
+
+
+async def test_the_link_form_appears_when_the_panel_answers_before_the_conversation(
+    browser: Any,
+    live_server: LiveServer,
+    runtime: Runtime,
+    make_agent: AgentFactory,
+    casino: DemoCasino,
+) -> None:
+    """The player panel can answer before the conversation's ticket is loaded (a busy
+    server): whether the chat can be linked depends on its channel, so the form must
+    appear once the ticket arrives, not stay hidden."""
+    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
+    ticket_id = await telegram_conversation(runtime)
+    async with http_backend(casino.base_url) as backend:
+        runtime.casino = backend
+        try:
+            console = await sign_in(browser, live_server, agent, locale="en-GB")
+            page = console.page
+            held: list[Any] = []
+            await page.route(
+                f"**/console/tickets/{ticket_id}/conversation", lambda route: held.append(route)
+            )
+            await page.goto(f"{live_server.base_url}/console/tickets/{ticket_id}")
+            conversation = pane(page, ticket_id)
+            await conversation.get_by_test_id("player-details").click()
+            state = conversation.get_by_test_id("player-account-state")
+            await expect(state).to_contain_text("no casino account is linked")
+            assert len(held) == 1  # the ticket is still on its way
+            await held[0].continue_()
+            await expect(conversation.get_by_test_id("conversation-message")).to_have_count(1)
+            await expect(conversation.get_by_test_id("player-link-form")).to_be_visible()
+            assert console.errors == [] and console.dialogs == []
+        finally:
+            runtime.casino = None

@@ -235,6 +235,7 @@ export class Conversation {
     if (ticket.channel) {
       this.fields.channel.className = `channel channel-${ticket.channel}`;
       this.fields.channel.textContent = labels.channel[ticket.channel] ?? ticket.channel;
+      this.playerContext.channelKnown();
     }
     if (ticket.language) {
       this.fields.language.textContent = labels.language[ticket.language] ?? ticket.language;

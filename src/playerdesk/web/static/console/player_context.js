@@ -26,6 +26,7 @@ export class PlayerContextPanel {
     this.app = conversation.app;
     this.root = root;
     this.loadSeq = 0;
+    this.shownAccount = null; // the account last rendered, see channelKnown()
     const find = (selector) => root.querySelector(selector);
     this.alerts = find("[data-pc-alerts]");
     this.identity = find("[data-pc-identity]");
@@ -158,7 +159,14 @@ export class PlayerContextPanel {
     this.linkError.textContent = message ?? "";
   }
 
+  /** The panel may have answered before the conversation's ticket (and so its channel) was
+   * loaded: whether the chat can be linked is decided again once the channel is known. */
+  channelKnown() {
+    if (this.shownAccount) this.renderLinkForm(this.shownAccount);
+  }
+
   renderLinkForm(account) {
+    this.shownAccount = account;
     const linkable = account.state === "not_linked" && MESSENGERS.has(this.conversation.ticket?.channel);
     this.linkForm.hidden = !linkable;
     if (!linkable) this.showLinkError(null);
