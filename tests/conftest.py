@@ -224,6 +224,18 @@ async def backend(casino: DemoCasino) -> AsyncIterator[HttpCasinoBackend]:
 
 
 @pytest.fixture
+async def connected(
+    runtime: Runtime, casino: DemoCasino, backend: HttpCasinoBackend
+) -> AsyncIterator[DemoCasino]:
+    """The app's runtime talks to the demo back office, as `make demo` sets it up."""
+    runtime.casino = backend
+    try:
+        yield casino
+    finally:
+        runtime.casino = None
+
+
+@pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(START)
 

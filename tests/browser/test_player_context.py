@@ -76,7 +76,7 @@ async def test_the_agent_sees_the_players_account_beside_the_conversation(
     live_server: LiveServer,
     runtime: Runtime,
     make_agent: AgentFactory,
-    casino: DemoCasino,
+    connected: DemoCasino,
     screenshot_dir: Path,
 ) -> None:
     agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
@@ -102,73 +102,66 @@ async def test_the_agent_sees_the_players_account_beside_the_conversation(
         agent=agent,
         vip_tier="silver",
     )
-    async with http_backend(casino.base_url) as backend:
-        runtime.casino = backend
-        try:
-            console = await sign_in(browser, live_server, agent, locale="en-GB")
-            page = console.page
+    console = await sign_in(browser, live_server, agent, locale="en-GB")
+    page = console.page
 
-            # A player listed in GAMSTOP with his closing balance being paid out.
-            conversation = await open_details(page, live_server, withdrawal)
-            alert = conversation.get_by_test_id("player-alert")
-            await expect(alert).to_have_count(1)
-            await expect(alert).to_have_attribute("data-alert", "national_register")
-            await expect(alert).to_contain_text("GAMSTOP (United Kingdom)")
-            await expect(alert).to_contain_text("national self-exclusion register")
-            balance = conversation.get_by_test_id("player-balance")
-            await expect(balance).to_contain_text("£64.20")
-            payment = conversation.get_by_test_id("player-payment").first
-            await expect(payment).to_have_attribute("data-status", "pending")
-            await expect(payment).to_have_attribute("data-kind", "withdrawal")
-            await expect(payment).to_contain_text("Withdrawal")
-            await expect(payment).to_contain_text("Pending")
-            await expect(payment).to_contain_text("closing balance paid out after a GAMSTOP match")
-            identity = conversation.get_by_test_id("player-identity")
-            await expect(identity).to_contain_text("Gareth Evans")
-            await expect(identity).to_contain_text("Self-excluded")  # the account's status
-            earlier_link = conversation.get_by_test_id("player-earlier-ticket")
-            await expect(earlier_link).to_have_count(1)
-            await expect(earlier_link).to_contain_text(f"#{earlier.number} Please close my account")
-            await page.set_viewport_size({"width": 1440, "height": 1700})
-            await page.screenshot(path=str(screenshot_dir / "console-player-context-gamstop.png"))
-            await page.set_viewport_size(VIEWPORT)
+    # A player listed in GAMSTOP with his closing balance being paid out.
+    conversation = await open_details(page, live_server, withdrawal)
+    alert = conversation.get_by_test_id("player-alert")
+    await expect(alert).to_have_count(1)
+    await expect(alert).to_have_attribute("data-alert", "national_register")
+    await expect(alert).to_contain_text("GAMSTOP (United Kingdom)")
+    await expect(alert).to_contain_text("national self-exclusion register")
+    balance = conversation.get_by_test_id("player-balance")
+    await expect(balance).to_contain_text("£64.20")
+    payment = conversation.get_by_test_id("player-payment").first
+    await expect(payment).to_have_attribute("data-status", "pending")
+    await expect(payment).to_have_attribute("data-kind", "withdrawal")
+    await expect(payment).to_contain_text("Withdrawal")
+    await expect(payment).to_contain_text("Pending")
+    await expect(payment).to_contain_text("closing balance paid out after a GAMSTOP match")
+    identity = conversation.get_by_test_id("player-identity")
+    await expect(identity).to_contain_text("Gareth Evans")
+    await expect(identity).to_contain_text("Self-excluded")  # the account's status
+    earlier_link = conversation.get_by_test_id("player-earlier-ticket")
+    await expect(earlier_link).to_have_count(1)
+    await expect(earlier_link).to_contain_text(f"#{earlier.number} Please close my account")
+    await page.set_viewport_size({"width": 1440, "height": 1700})
+    await page.screenshot(path=str(screenshot_dir / "console-player-context-gamstop.png"))
+    await page.set_viewport_size(VIEWPORT)
 
-            # An earlier ticket opens in the console, beside the current one.
-            await earlier_link.click()
-            await expect(pane(page, earlier.id)).to_be_visible()
-            await expect(page.get_by_test_id("conversation-tab")).to_have_count(2)
+    # An earlier ticket opens in the console, beside the current one.
+    await earlier_link.click()
+    await expect(pane(page, earlier.id)).to_be_visible()
+    await expect(page.get_by_test_id("conversation-tab")).to_have_count(2)
 
-            # A player mid-wagering: the bonus with an accessible progress bar.
-            conversation = await open_details(page, live_server, bonus)
-            progress = conversation.get_by_test_id("player-bonus-progress")
-            await expect(progress).to_have_attribute("role", "progressbar")
-            await expect(progress).to_have_attribute("aria-valuenow", "36")
-            await expect(progress).to_have_attribute("aria-valuemin", "0")
-            await expect(progress).to_have_attribute("aria-valuemax", "100")
-            await expect(progress).to_have_attribute(
-                "aria-valuetext", "£1,265.50 of £3,500.00 wagered (36%)"
-            )
-            width = await progress.locator(".pc-progress-bar").evaluate(
-                "bar => bar.offsetWidth / bar.parentElement.offsetWidth"
-            )
-            assert width == pytest.approx(0.36, abs=0.02)
-            bonus_item = conversation.get_by_test_id("player-bonus")
-            await expect(bonus_item).to_contain_text("Welcome bonus 100% up to £200")
-            await expect(bonus_item).to_contain_text("Max bet £5.00")
-            await expect(conversation.get_by_test_id("player-alert")).to_have_count(0)
-            await expect(conversation.get_by_test_id("player-verification")).to_contain_text(
-                "Verified"
-            )
-            await expect(conversation.get_by_test_id("player-identity")).to_contain_text("silver")
-            await page.set_viewport_size({"width": 1440, "height": 1700})
-            await page.screenshot(path=str(screenshot_dir / "console-player-context-bonus.png"))
-            await page.set_viewport_size(VIEWPORT)
+    # A player mid-wagering: the bonus with an accessible progress bar.
+    conversation = await open_details(page, live_server, bonus)
+    progress = conversation.get_by_test_id("player-bonus-progress")
+    await expect(progress).to_have_attribute("role", "progressbar")
+    await expect(progress).to_have_attribute("aria-valuenow", "36")
+    await expect(progress).to_have_attribute("aria-valuemin", "0")
+    await expect(progress).to_have_attribute("aria-valuemax", "100")
+    await expect(progress).to_have_attribute(
+        "aria-valuetext", "£1,265.50 of £3,500.00 wagered (36%)"
+    )
+    width = await progress.locator(".pc-progress-bar").evaluate(
+        "bar => bar.offsetWidth / bar.parentElement.offsetWidth"
+    )
+    assert width == pytest.approx(0.36, abs=0.02)
+    bonus_item = conversation.get_by_test_id("player-bonus")
+    await expect(bonus_item).to_contain_text("Welcome bonus 100% up to £200")
+    await expect(bonus_item).to_contain_text("Max bet £5.00")
+    await expect(conversation.get_by_test_id("player-alert")).to_have_count(0)
+    await expect(conversation.get_by_test_id("player-verification")).to_contain_text("Verified")
+    await expect(conversation.get_by_test_id("player-identity")).to_contain_text("silver")
+    await page.set_viewport_size({"width": 1440, "height": 1700})
+    await page.screenshot(path=str(screenshot_dir / "console-player-context-bonus.png"))
+    await page.set_viewport_size(VIEWPORT)
 
-            assert console.dialogs == []
-            assert console.errors == []
-            await page.context.close()
-        finally:
-            runtime.casino = None
+    assert console.dialogs == []
+    assert console.errors == []
+    await page.context.close()
 
 
 async def test_with_the_back_office_down_the_agent_still_replies(

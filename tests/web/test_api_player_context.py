@@ -4,7 +4,6 @@ back office over real HTTP behind it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -26,18 +25,6 @@ API = "/api/v1"
 HELD_WITHDRAWAL = "290677"  # Priya Shah: €2,500 withdrawal held for a source-of-funds check
 MID_WAGERING = "204117"  # James Whitfield: a welcome bonus mid-wagering
 GAMSTOP = "401377"  # Gareth Evans: listed in GAMSTOP, closing balance being paid out
-
-
-@pytest.fixture
-async def connected(runtime: Runtime, casino: DemoCasino) -> AsyncIterator[DemoCasino]:
-    """The app's runtime talks to the demo back office, as `make demo` sets it up."""
-    backend = http_backend(casino.base_url)
-    runtime.casino = backend
-    try:
-        yield casino
-    finally:
-        runtime.casino = None
-        await backend.close()
 
 
 async def open_ticket(

@@ -3,8 +3,6 @@ to a casino account (the demo back office over real HTTP checks the id)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from sqlalchemy import select
@@ -18,23 +16,12 @@ from playerdesk.services.messengers import (
     MessengerSender,
     receive_messenger_message,
 )
-from tests.casino_backoffice import DemoCasino, http_backend
+from tests.casino_backoffice import DemoCasino
 from tests.conftest import AgentFactory
 
 PROBLEM = "application/problem+json"
 PRIYA = "290677"  # Priya Shah in the demo back office
 JAMES = "204117"  # James Whitfield
-
-
-@pytest.fixture
-async def connected(runtime: Runtime, casino: DemoCasino) -> AsyncIterator[DemoCasino]:
-    backend = http_backend(casino.base_url)
-    runtime.casino = backend
-    try:
-        yield casino
-    finally:
-        runtime.casino = None
-        await backend.close()
 
 
 async def telegram_message(

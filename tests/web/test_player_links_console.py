@@ -5,7 +5,6 @@ REST API with the page's CSRF token), after which the panel's data is the casino
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -21,7 +20,7 @@ from playerdesk.services.messengers import (
     MessengerSender,
     receive_messenger_message,
 )
-from tests.casino_backoffice import DemoCasino, http_backend
+from tests.casino_backoffice import DemoCasino
 from tests.conftest import AgentFactory
 from tests.web.test_console_workspace import CSRF_META, config_of, sign_in
 
@@ -34,17 +33,6 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     monkeypatch.setattr(auth, "_hasher", hasher)
     monkeypatch.setattr(auth, "_DUMMY_HASH", hasher.hash("not a password"))
-
-
-@pytest.fixture
-async def connected(runtime: Runtime, casino: DemoCasino) -> AsyncIterator[DemoCasino]:
-    backend = http_backend(casino.base_url)
-    runtime.casino = backend
-    try:
-        yield casino
-    finally:
-        runtime.casino = None
-        await backend.close()
 
 
 async def viber_conversation(runtime: Runtime) -> int:
