@@ -592,11 +592,10 @@ async def record_sent(uow: UnitOfWork, *, item_id: int, provider_message_id: str
     # A reply sent in parts has one id per part, comma-separated: each can be reported on.
     # (Messenger ids are short; a longer one, an email server's, is never reported on.)
     for part in (provider_message_id or "").split(","):
-        if part.strip() and len(part.strip()) <= PROVIDER_ID_CHARS:
+        part_id = part.strip()
+        if part_id and len(part_id) <= PROVIDER_ID_CHARS:
             uow.session.add(
-                OutboxProviderId(
-                    outbox_id=row.id, channel=row.channel, provider_message_id=part.strip()
-                )
+                OutboxProviderId(outbox_id=row.id, channel=row.channel, provider_message_id=part_id)
             )
     _changed(uow, row)
     await uow.commit()

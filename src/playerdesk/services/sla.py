@@ -309,16 +309,10 @@ async def check_due_clocks(uow: UnitOfWork, *, batch: int = CHECK_BATCH) -> list
         .limit(batch)
         .with_for_update(skip_locked=True)
     )
-    claimed = (await uow.session.execute(query)).all()
-    if not claimed:
-        return []
-    tickets = {ticket.id: ticket for _, ticket in claimed}
-    rows = [row for row, _ in claimed]
     recorded: list[RecordedSlaEvent] = []
-    for row in rows:
+    for row, ticket in (await uow.session.execute(query)).all():
         clock, events = check_clock(clock_of(row), now=now)
         _store(row, clock)
-        ticket = tickets[row.ticket_id]
         for event in events:
             uow.session.add(
                 SlaEventRow(
