@@ -143,20 +143,25 @@ def test_a_damaged_model_file_is_not_loaded(tmp_path: Path) -> None:
     assert load_model(path, expected=expected_header(seed=7)) is None
 
 
+# The held-out figures the shipped data gives today (docs/BOT.md), rounded down: a change
+# to the data or the model must not fall below them.
+_HELD_OUT_ACCURACY_FLOORS = {"en": 0.91, "pl": 0.90, "sv": 0.87}
+
+
 def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
-    """The held-out figures (docs/BOT.md) must not fall below what the shipped data gives
-    today. The targets of issue 7 (intent accuracy 90 % per language, RG recall 98 %) are
-    higher and not met yet: see docs/BOT.md for which intents are weak."""
+    """The held-out figures must not fall below what the shipped data gives today. The
+    targets of issue 7 are higher where they are not met yet (Swedish intent accuracy 90 %,
+    RG recall 98 %): see docs/BOT.md."""
     examples = load_split(Split.HELDOUT, MAIN_LANGUAGES)
     report = evaluate(bot, examples, fallback_language="en")
     for code in MAIN_LANGUAGES:
         figures = report["per_language"][code]
-        assert figures["accuracy"] >= 0.86, (code, figures)
+        assert figures["accuracy"] >= _HELD_OUT_ACCURACY_FLOORS[code], (code, figures)
         assert figures["language_accuracy"] >= 0.91, (code, figures)
-    assert report["accuracy"] >= 0.87
+    assert report["accuracy"] >= 0.89
     assert report["rg_recall"] >= 0.92
     assert report["rg_false_positive_rate"] <= 0.025
-    assert report["answered_routine_share"] >= 0.70
+    assert report["answered_routine_share"] >= 0.72
     assert report["answered_wrongly_share"] <= 0.025
     assert report["top_confusions"]
 
@@ -174,20 +179,32 @@ def test_compiled_probabilities_equal_scikit_learns() -> None:
     matrix = features.transform(texts)
     calibrated = CalibratedClassifierCV(LinearSVC(random_state=1), cv=5, method="sigmoid")
     calibrated.fit(matrix, [example.intent.value for example in examples])
-    logistic = LogisticRegression(max_iter=1000).fit(
-        matrix, [example.rg_risk for example in examples]
-    )
+    risks = [example.rg_risk for example in examples]
+    logistic = LogisticRegression(max_iter=1000).fit(matrix, risks)
+    calibrated_risk = CalibratedClassifierCV(
+        LinearSVC(class_weight="balanced", random_state=1), cv=5, method="sigmoid", ensemble=False
+    ).fit(matrix, risks)
     compiled = CompiledCalibratedSvm(calibrated)
-    compiled_risk = CompiledLogistic(logistic, positive=True)
+    compiled_logistic = CompiledLogistic.of_logistic(logistic, positive=True)
+    compiled_svm = CompiledLogistic.of_calibrated_svm(calibrated_risk, positive=True)
+    compiled_svm_safe = CompiledLogistic.of_calibrated_svm(calibrated_risk, positive=False)
     probe = features.transform(
         ["my deposit is missing", "zzz", "hej hej", "I can't stop playing, help"]
     )
     expected = calibrated.predict_proba(probe)
-    expected_risk = logistic.predict_proba(probe)[:, 1]
+    expected_logistic = logistic.predict_proba(probe)[:, 1]
+    expected_svm = calibrated_risk.predict_proba(probe)[:, 1]
+    assert len({round(value, 3) for value in expected_svm}) > 1  # not one constant score
     for index in range(probe.shape[0]):
         row = probe.getrow(index)
         assert compiled.probabilities(row) == pytest.approx(expected[index], abs=1e-5)
-        assert compiled_risk.probability(row) == pytest.approx(expected_risk[index], abs=1e-5)
+        assert compiled_logistic.probability(row) == pytest.approx(
+            expected_logistic[index], abs=1e-5
+        )
+        assert compiled_svm.probability(row) == pytest.approx(expected_svm[index], abs=1e-5)
+        assert compiled_svm_safe.probability(row) == pytest.approx(
+            1 - expected_svm[index], abs=1e-5
+        )
 
 
 def test_one_message_features_equal_scikit_learns(nlu_model: NluModel) -> None:

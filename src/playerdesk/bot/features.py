@@ -173,13 +173,32 @@ class CompiledCalibratedSvm:
 
 
 class CompiledLogistic:
-    """A fitted binary `LogisticRegression` as a weight vector and an intercept."""
+    """A binary linear model squashed by a sigmoid, as a weight vector and an intercept:
+    a `LogisticRegression`, or a linear SVM whose sigmoid calibration is folded into its
+    weights (`of_calibrated_svm`)."""
 
-    def __init__(self, model: Any, *, positive: object) -> None:
-        classes = list(model.classes_)
-        sign = 1.0 if classes.index(positive) == 1 else -1.0
-        self.weights = (sign * np.asarray(model.coef_[0], dtype=np.float32)).reshape(-1, 1)
-        self.intercept = sign * float(model.intercept_[0])
+    def __init__(self, weights: NDArray[Any], intercept: float) -> None:
+        self.weights = np.asarray(weights, dtype=np.float32).reshape(-1, 1)
+        self.intercept = float(intercept)
+
+    @classmethod
+    def of_logistic(cls, model: Any, *, positive: object) -> CompiledLogistic:
+        sign = 1.0 if list(model.classes_).index(positive) == 1 else -1.0
+        return cls(sign * np.asarray(model.coef_[0]), sign * float(model.intercept_[0]))
+
+    @classmethod
+    def of_calibrated_svm(cls, calibrated: Any, *, positive: object) -> CompiledLogistic:
+        """A binary `CalibratedClassifierCV` (sigmoid, `ensemble=False`): P(classes_[1]) =
+        1 / (1 + exp(a * (w.x + c) + b)), i.e. a logistic with weights -a*w and intercept
+        -(a*c + b)."""
+        (fold,) = calibrated.calibrated_classifiers_
+        (calibrator,) = fold.calibrators
+        svm = fold.estimator
+        slope, offset = float(calibrator.a_), float(calibrator.b_)
+        weights = -slope * np.asarray(svm.coef_[0], dtype=np.float64)
+        intercept = -(slope * float(svm.intercept_[0]) + offset)
+        sign = 1.0 if list(calibrated.classes_).index(positive) == 1 else -1.0
+        return cls(sign * weights, sign * intercept)
 
     def contributions(self, row: Any) -> NDArray[np.float64]:
         """Each of the row's non-zero columns' push towards the positive class."""
