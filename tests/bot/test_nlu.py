@@ -168,7 +168,6 @@ def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
 
 def test_compiled_probabilities_equal_scikit_learns() -> None:
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
     from playerdesk.bot.features import CompiledCalibratedSvm, CompiledLogistic, TextFeatures
@@ -180,27 +179,21 @@ def test_compiled_probabilities_equal_scikit_learns() -> None:
     calibrated = CalibratedClassifierCV(LinearSVC(random_state=1), cv=5, method="sigmoid")
     calibrated.fit(matrix, [example.intent.value for example in examples])
     risks = [example.rg_risk for example in examples]
-    logistic = LogisticRegression(max_iter=1000).fit(matrix, risks)
     calibrated_risk = CalibratedClassifierCV(
         LinearSVC(class_weight="balanced", random_state=1), cv=5, method="sigmoid", ensemble=False
     ).fit(matrix, risks)
     compiled = CompiledCalibratedSvm(calibrated)
-    compiled_logistic = CompiledLogistic.of_logistic(logistic, positive=True)
     compiled_svm = CompiledLogistic.of_calibrated_svm(calibrated_risk, positive=True)
     compiled_svm_safe = CompiledLogistic.of_calibrated_svm(calibrated_risk, positive=False)
     probe = features.transform(
         ["my deposit is missing", "zzz", "hej hej", "I can't stop playing, help"]
     )
     expected = calibrated.predict_proba(probe)
-    expected_logistic = logistic.predict_proba(probe)[:, 1]
     expected_svm = calibrated_risk.predict_proba(probe)[:, 1]
     assert len({round(value, 3) for value in expected_svm}) > 1  # not one constant score
     for index in range(probe.shape[0]):
         row = probe.getrow(index)
         assert compiled.probabilities(row) == pytest.approx(expected[index], abs=1e-5)
-        assert compiled_logistic.probability(row) == pytest.approx(
-            expected_logistic[index], abs=1e-5
-        )
         assert compiled_svm.probability(row) == pytest.approx(expected_svm[index], abs=1e-5)
         assert compiled_svm_safe.probability(row) == pytest.approx(
             1 - expected_svm[index], abs=1e-5

@@ -173,18 +173,12 @@ class CompiledCalibratedSvm:
 
 
 class CompiledLogistic:
-    """A binary linear model squashed by a sigmoid, as a weight vector and an intercept:
-    a `LogisticRegression`, or a linear SVM whose sigmoid calibration is folded into its
-    weights (`of_calibrated_svm`)."""
+    """A binary linear model squashed by a sigmoid, as a weight vector and an intercept: a
+    linear SVM whose sigmoid calibration is folded into its weights (`of_calibrated_svm`)."""
 
     def __init__(self, weights: NDArray[Any], intercept: float) -> None:
         self.weights = np.asarray(weights, dtype=np.float32).reshape(-1, 1)
         self.intercept = float(intercept)
-
-    @classmethod
-    def of_logistic(cls, model: Any, *, positive: object) -> CompiledLogistic:
-        sign = 1.0 if list(model.classes_).index(positive) == 1 else -1.0
-        return cls(sign * np.asarray(model.coef_[0]), sign * float(model.intercept_[0]))
 
     @classmethod
     def of_calibrated_svm(cls, calibrated: Any, *, positive: object) -> CompiledLogistic:
