@@ -404,7 +404,9 @@ async def _ask_all(
         await upgrade_database(settings.database_url)
     runtime = build_runtime(settings)
     runtime.bot = bot
-    context = bot_service.BotContext(bot=bot, casino=runtime.casino, public_url=settings.public_url)
+    context = bot_service.BotContext(
+        bot=bot, casino=runtime.casino, public_url=settings.public_url, rephraser=runtime.rephraser
+    )
     answers = []
     try:
         for request in requests:

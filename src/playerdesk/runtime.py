@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from playerdesk.bot.pipeline import Bot
+from playerdesk.bot.rephrase import OpenAiCompatibleRephraser, RephraseConfig
 from playerdesk.clock import Clock, SystemClock
 from playerdesk.crm.base import CasinoBackend
 from playerdesk.crm.http import CasinoApiConfig, HttpCasinoBackend
@@ -113,6 +114,8 @@ class Runtime:
     secret_box: SecretBox = field(init=False)
     # The support bot's models: loaded (or trained) once, on first need (`support_bot`).
     bot: Bot | None = None
+    # The optional model that rewords the bot's answers (`bot_rephrase_url`).
+    rephraser: OpenAiCompatibleRephraser | None = None
     _bot_loading: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
@@ -171,6 +174,8 @@ class Runtime:
     async def close(self) -> None:
         if isinstance(self.casino, HttpCasinoBackend):
             await self.casino.close()
+        if self.rephraser is not None:
+            await self.rephraser.close()
         await self.bus.close()
         await self.engine.dispose()
 
@@ -198,6 +203,19 @@ def casino_backend(settings: Settings) -> CasinoBackend | None:
     )
 
 
+def answer_rephraser(settings: Settings) -> OpenAiCompatibleRephraser | None:
+    if not settings.bot_rephrase_url:
+        return None
+    return OpenAiCompatibleRephraser(
+        RephraseConfig(
+            base_url=settings.bot_rephrase_url,
+            model=settings.bot_rephrase_model,
+            api_key=settings.bot_rephrase_api_key,
+            timeout_seconds=settings.bot_rephrase_timeout_seconds,
+        )
+    )
+
+
 def build_runtime(
     settings: Settings, *, clock: Clock | None = None, bus: EventBus | None = None
 ) -> Runtime:
@@ -220,4 +238,5 @@ def build_runtime(
         clock=clock or SystemClock(),
         attachments=LocalAttachmentStore(settings.attachments_dir),
         casino=casino_backend(settings),
+        rephraser=answer_rephraser(settings),
     )

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     # How often the bot job looks for players' messages to answer: the bot's answer comes
     # at most this much later than it could (issue 7: chat players expect it at once).
     bot_check_seconds: float = Field(default=0.25, gt=0, le=10)
+    # Optional (docs/BOT.md): a self-hosted model behind an OpenAI-compatible API rewords
+    # the bot's grounded answers, kept only when the facts stay the same. Unset: off.
+    bot_rephrase_url: str | None = None
+    bot_rephrase_model: str | None = None
+    bot_rephrase_api_key: str | None = None
+    bot_rephrase_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     # Help-centre forms: submissions allowed per IP and per email address in an hour.
     form_limit_per_ip: int = Field(default=10, ge=1)
     form_limit_per_email: int = Field(default=5, ge=1)

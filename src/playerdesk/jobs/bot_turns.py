@@ -26,6 +26,7 @@ async def answer_bot_turns(runtime: Runtime, *, limit: int = 20) -> dict[str, in
         bot=await runtime.support_bot(),
         casino=runtime.casino,
         public_url=runtime.settings.public_url,
+        rephraser=runtime.rephraser,
     )
     for work in batch:
         try:

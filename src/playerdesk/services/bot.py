@@ -35,6 +35,7 @@ from playerdesk.bot.policy import (
     HandoffReason,
     decide,
 )
+from playerdesk.bot.rephrase import Rephraser
 from playerdesk.bot.replies import ReplyBook, reply_book
 from playerdesk.crm.base import (
     BackOfficeUnavailable,
@@ -152,6 +153,8 @@ class BotContext:
     casino: CasinoBackend | None
     public_url: str | None = None
     replies: ReplyBook = field(default_factory=reply_book)
+    # Optional: rewords a grounded answer, keeping its facts (bot/rephrase.py).
+    rephraser: Rephraser | None = None
 
 
 def question(
@@ -380,6 +383,9 @@ async def plan_turn(uow: UnitOfWork, *, work: TurnWork, context: BotContext) -> 
         answer = await _article_answer(uow, context=context, work=work, plan=plan)
     if answer is None:
         return _handoff(context, language=language, reasons=[HandoffReason.NO_ANSWER], base=plan)
+    if context.rephraser is not None and answer.reply:
+        reworded = await context.rephraser.rephrase(text=answer.reply, language=answer.language)
+        answer = replace(answer, reply=reworded)
     return _with_helpful_question(context, answer, work=work)
 
 
