@@ -22,7 +22,7 @@ from playerdesk.bot.rephrase import (
 from playerdesk.crm.http import HttpCasinoBackend
 from playerdesk.runtime import Runtime, answer_rephraser
 from playerdesk.settings import Settings
-from tests.bot.test_turns import BALANCE_PLAYER, bot_says, start_chat, with_bot  # noqa: F401
+from tests.bot.test_turns import BALANCE_PLAYER, bot_says, start_chat
 from tests.casino_backoffice import serving
 from tests.kb_articles import seed_articles
 
@@ -143,7 +143,7 @@ async def test_anything_but_a_faithful_rewording_keeps_the_answer(
 
 
 async def test_a_chat_answer_from_the_knowledge_base_is_reworded(
-    with_bot: Runtime,  # noqa: F811
+    with_bot: Runtime,
     model_server: tuple[FakeModelServer, str],
     rephraser: OpenAiCompatibleRephraser,
 ) -> None:
@@ -162,7 +162,7 @@ async def test_a_chat_answer_from_the_knowledge_base_is_reworded(
 
 
 async def test_a_back_office_answer_whose_figures_the_model_changed_is_sent_as_built(
-    with_bot: Runtime,  # noqa: F811
+    with_bot: Runtime,
     backend: HttpCasinoBackend,
     model_server: tuple[FakeModelServer, str],
     rephraser: OpenAiCompatibleRephraser,

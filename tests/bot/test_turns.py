@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from playerdesk.bot.pipeline import Bot
@@ -39,17 +38,6 @@ BALANCE_PLAYER = "204117"  # James Whitfield: a welcome bonus a third wagered
 HELD_WITHDRAWAL = "290677"  # Priya Shah: a withdrawal held for a source-of-funds check
 SELF_EXCLUDED = "401509"  # Paweł Lewandowski
 DOCUMENTS_REJECTED = "401846"  # Connor Doyle
-
-
-@pytest.fixture
-async def with_bot(runtime: Runtime, bot: Bot) -> Runtime:
-    """The runtime with the session's bot and the bot switched on for web chat."""
-    runtime.bot = bot
-    async with runtime.uow() as uow:
-        await bot_admin.set_bot_channel(
-            uow, actor=Actor.system(), channel=Channel.WEB_CHAT, enabled=True
-        )
-    return runtime
 
 
 async def start_chat(

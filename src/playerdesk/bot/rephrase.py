@@ -19,6 +19,8 @@ from typing import Any, Protocol
 import httpx
 import structlog
 
+from playerdesk.i18n import language_name
+
 log = structlog.get_logger(__name__)
 
 # Links, e-mail addresses and numbers (with their separators: "1,250.00", "14:30", "3.5").
@@ -27,14 +29,6 @@ _TRAILING = ".,;:!?)"
 # A reworded answer may be somewhat longer than the original, never an essay.
 _MAX_GROWTH = 2.0
 _MAX_EXTRA_CHARACTERS = 200
-
-LANGUAGE_NAMES = {
-    "en": "English",
-    "pl": "Polish",
-    "sv": "Swedish",
-    "de": "German",
-    "es": "Spanish",
-}
 
 
 def facts(text: str) -> set[str]:
@@ -67,7 +61,7 @@ class RephraseConfig:
 
 
 def _instructions(language: str) -> str:
-    name = LANGUAGE_NAMES.get(language, language)
+    name = language_name(language, in_language="en")
     return (
         "You reword customer-support answers of an online casino. Rewrite the answer the "
         f"user gives you in {name}, warm and natural, and keep every number, amount, date, "
@@ -80,16 +74,13 @@ class OpenAiCompatibleRephraser:
     """`POST {base_url}/chat/completions`, as OpenAI's API and the self-hosted servers that
     copy it (vLLM, llama.cpp, Ollama) accept it."""
 
-    def __init__(
-        self, config: RephraseConfig, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, config: RephraseConfig) -> None:
         headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
         self.config = config
         self._client = httpx.AsyncClient(
             base_url=config.base_url.rstrip("/") + "/",
             headers=headers,
             timeout=config.timeout_seconds,
-            transport=transport,
         )
 
     async def rephrase(self, *, text: str, language: str) -> str:
