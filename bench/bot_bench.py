@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from playerdesk.bot.dataset import Split, load_split, shipped_languages
+from playerdesk.bot.encoder import load_encoder
 from playerdesk.bot.nlu import load_or_train
 from playerdesk.bot.pipeline import Bot
 
@@ -65,12 +66,14 @@ def main() -> None:
     parser.add_argument(
         "--data-dir", type=Path, help="where the model is kept (default: a temporary one)"
     )
+    parser.add_argument("--encoder", type=Path, help="a sentence encoder's folder (optional)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
         data_dir = args.data_dir or Path(scratch)
         started = time.perf_counter()
-        model, trained = load_or_train(data_dir)
+        encoder = load_encoder(args.encoder) if args.encoder else None
+        model, trained = load_or_train(data_dir, encoder=encoder)
         model_seconds = time.perf_counter() - started
         languages = shipped_languages()
         started = time.perf_counter()
@@ -92,6 +95,7 @@ def main() -> None:
                 "languages": list(languages),
                 "distinct_messages": len(texts),
                 "model_trained_now": trained,
+                "encoder": model.header.encoder,
                 "model_seconds": round(model_seconds, 2),
                 "language_models_seconds": round(language_seconds, 2),
                 "intent": intent,

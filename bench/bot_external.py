@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from playerdesk.bot.dataset import shipped_languages
+from playerdesk.bot.encoder import load_encoder
 from playerdesk.bot.intents import Intent
 from playerdesk.bot.nlu import load_or_train
 from playerdesk.bot.pipeline import Bot
@@ -105,14 +106,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--data-dir", type=Path, help="where the model is kept")
+    parser.add_argument("--encoder", type=Path, help="a sentence encoder's folder (optional)")
     args = parser.parse_args()
+    encoder = load_encoder(args.encoder) if args.encoder else None
     with tempfile.TemporaryDirectory() as scratch:
-        model, trained = load_or_train(args.data_dir or Path(scratch))
+        model, trained = load_or_train(args.data_dir or Path(scratch), encoder=encoder)
     bot = Bot(model, languages=shipped_languages())
     clinc = json.loads((args.eval_dir / "clinc150" / "data_full.json").read_text("utf-8"))
     result = {
         "benchmark": "bot_external",
         "model_trained_now": trained,
+        "encoder": model.header.encoder,
         "banking77": _banking77(bot, args.eval_dir),
         "clinc150_oos": _out_of_scope(bot, [text for text, _label in clinc["oos_test"]]),
         "clinc150_other_domains": _out_of_scope(bot, [text for text, _label in clinc["test"]]),

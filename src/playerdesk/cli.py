@@ -345,6 +345,7 @@ def _load_bot(settings: Settings) -> Any:
         data_dir=settings.data_dir,
         languages=settings.languages,
         default_language=settings.default_language,
+        encoder_path=settings.bot_encoder_path,
     )
 
 
@@ -353,10 +354,12 @@ def _print_json(value: object, *, indent: int | None = 2) -> None:
 
 
 def cmd_bot_train(args: argparse.Namespace) -> int:
+    from playerdesk.bot.encoder import load_encoder
     from playerdesk.bot.nlu import model_path, save_model, train_shipped
 
     settings = _settings()
-    model = train_shipped(seed=args.seed)
+    path = settings.bot_encoder_path
+    model = train_shipped(seed=args.seed, encoder=load_encoder(path) if path else None)
     path = model_path(settings.data_dir)
     save_model(model, path)
     _print_json(
@@ -366,6 +369,7 @@ def cmd_bot_train(args: argparse.Namespace) -> int:
             "per_language": model.counts,
             "intents": len(model.intents.intents),
             "seed": model.header.seed,
+            "encoder": model.header.encoder,
             "seconds": round(model.seconds, 2),
         }
     )
@@ -643,7 +647,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from playerdesk.bot.encoder import EncoderError
+
     args = build_parser().parse_args(argv)
     handler = args.handler
-    result: int = handler(args)
+    try:
+        result: int = handler(args)
+    except (ValidationError, EncoderError) as exc:
+        # A setting that cannot be used: say which and why, not a traceback.
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return result

@@ -150,6 +150,7 @@ class Runtime:
                     data_dir=settings.data_dir,
                     languages=settings.languages,
                     default_language=settings.default_language,
+                    encoder_path=settings.bot_encoder_path,
                 )
             return self.bot
 

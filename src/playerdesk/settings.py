@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     bot_rephrase_model: str | None = None
     bot_rephrase_api_key: str | None = None
     bot_rephrase_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    # Optional (docs/BOT.md): the folder of a Model2Vec sentence encoder whose vectors join
+    # the bot's features. Unset: TF-IDF features only.
+    bot_encoder_path: Path | None = None
     # Help-centre forms: submissions allowed per IP and per email address in an hour.
     form_limit_per_ip: int = Field(default=10, ge=1)
     form_limit_per_email: int = Field(default=5, ge=1)
@@ -197,6 +200,13 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("bot_encoder_path")
+    @classmethod
+    def _existing_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a folder")
+        return value
 
     @field_validator("routing_channel_weights", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from playerdesk.bot.dataset import DATA_DIR
+from playerdesk.bot.encoder import SentenceEncoder
 from playerdesk.bot.nlu import NluModel, expected_header, model_path, read_header
 from playerdesk.cli import main
 
@@ -114,10 +115,10 @@ def test_train_writes_a_current_model(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # Training itself is the session fixture's (the same `train_shipped`): not twice.
-    trained_with: list[int] = []
+    trained_with: list[tuple[int, SentenceEncoder | None]] = []
 
-    def train_once(*, seed: int) -> NluModel:
-        trained_with.append(seed)
+    def train_once(*, seed: int, encoder: SentenceEncoder | None) -> NluModel:
+        trained_with.append((seed, encoder))
         return nlu_model
 
     monkeypatch.setattr("playerdesk.bot.nlu.train_shipped", train_once)
@@ -130,5 +131,5 @@ def test_train_writes_a_current_model(
     header = read_header(model_path(tmp_path))
     assert header is not None
     assert header.seed == 7
-    assert trained_with == [7]
+    assert trained_with == [(7, None)]  # no encoder configured
     assert header == expected_header(seed=7)

@@ -1,9 +1,10 @@
 """The text features both classifiers share, and linear models compiled for one message.
 
 Word uni- and bigrams of the normalised text with the lexicon's concept tokens, and
-character n-grams (`char_wb`, 2-5), each TF-IDF weighted (sublinear tf). Fitted once on the
-training texts; the intent and risk classifiers read the same matrix, so a message is
-vectorised once.
+character n-grams (`char_wb`, 2-5), each TF-IDF weighted (sublinear tf); with an optional
+sentence-embedding encoder (`encoder.py`), its unit-length sentence vector as further, dense
+columns. Fitted once on the training texts; the intent and risk classifiers read the same
+matrix, so a message is vectorised once.
 
 scikit-learn's `predict_proba` validates its input at every step, which costs more than
 the arithmetic for a single message (a calibrated 20-class model: ~100 validations). The
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from playerdesk.bot.encoder import SentenceEncoder
 from playerdesk.bot.lexicon import concept_text
 from playerdesk.bot.text import WORD_TOKENS, normalise
 
@@ -29,7 +31,7 @@ def concept_words(text: str) -> str:
 
 
 class TextFeatures:
-    def __init__(self) -> None:
+    def __init__(self, *, encoder: SentenceEncoder | None = None) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.words = TfidfVectorizer(
@@ -49,6 +51,21 @@ class TextFeatures:
             dtype=np.float32,
         )
         self.word_terms: list[str] = []
+        # The encoder is not saved with the model (it is the operator's folder); a loaded
+        # model gets it back through `attach_encoder`, checked by its identity.
+        self.encoder = encoder
+        self.encoder_identity = encoder.identity if encoder is not None else None
+
+    def attach_encoder(self, encoder: SentenceEncoder | None) -> None:
+        identity = encoder.identity if encoder is not None else None
+        if identity != self.encoder_identity:
+            raise ValueError("the features were fitted with another sentence encoder")
+        self.encoder = encoder
+
+    def _encoder(self) -> SentenceEncoder | None:
+        if self.encoder_identity is not None and self.encoder is None:
+            raise RuntimeError("the features need their sentence encoder: attach_encoder")
+        return self.encoder
 
     def fit(self, texts: Sequence[str]) -> TextFeatures:
         self.words.fit(texts)
@@ -61,32 +78,43 @@ class TextFeatures:
         return len(self.word_terms)
 
     def transform(self, texts: Sequence[str]) -> Any:
-        """A sparse CSR matrix: the word columns first, then the character columns."""
-        from scipy.sparse import hstack
+        """A sparse CSR matrix: the word columns first, then the character columns, then
+        the sentence vector's when there is an encoder."""
+        from scipy.sparse import csr_matrix, hstack
 
-        return hstack([self.words.transform(texts), self.chars.transform(texts)], format="csr")
+        blocks = [self.words.transform(texts), self.chars.transform(texts)]
+        encoder = self._encoder()
+        if encoder is not None:
+            blocks.append(csr_matrix(encoder.encode(texts)))
+        return hstack(blocks, format="csr")
 
     def transform_one(self, text: str) -> Any:
         """`transform([text])` for one message, the same numbers without scikit-learn's
         per-call validation and matrix plumbing (most of a message's time before): the
         fitted analyzers, vocabularies and idf weights are applied directly."""
+        encoder = self._encoder()
         fast = self.__dict__.get("_fast")
         if fast is None:
             fast = self.__dict__["_fast"] = _FastTfidf.of(self)
-        return fast.row(text)
+        dense = encoder.encode([text])[0] if encoder is not None else None
+        return fast.row(text, dense=dense)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_fast", None)  # rebuilt from the fitted vectorisers after loading
+        state["encoder"] = None
         return state
 
 
 class _FastTfidf:
     """One fitted TfidfVectorizer pair (l2 norm, sublinear tf) applied to a single text."""
 
-    def __init__(self, parts: list[tuple[Any, dict[str, int], NDArray[np.float64], int]]) -> None:
+    def __init__(
+        self, parts: list[tuple[Any, dict[str, int], NDArray[np.float64], int]], *, dense: int
+    ) -> None:
         self.parts = parts  # (analyzer, vocabulary, idf, column offset)
-        self.width = sum(len(vocabulary) for _, vocabulary, _, _ in parts)
+        self.sparse_width = sum(len(vocabulary) for _, vocabulary, _, _ in parts)
+        self.width = self.sparse_width + dense
 
     @classmethod
     def of(cls, features: TextFeatures) -> _FastTfidf:
@@ -97,9 +125,10 @@ class _FastTfidf:
             idf = np.asarray(vectorizer.idf_, dtype=np.float64)
             parts.append((vectorizer.build_analyzer(), vocabulary, idf, offset))
             offset += len(vocabulary)
-        return cls(parts)
+        encoder = features.encoder
+        return cls(parts, dense=encoder.dimensions if encoder is not None else 0)
 
-    def row(self, text: str) -> Any:
+    def row(self, text: str, *, dense: NDArray[np.float32] | None = None) -> Any:
         from scipy.sparse import csr_matrix
 
         indices: list[NDArray[np.int64]] = []
@@ -117,6 +146,11 @@ class _FastTfidf:
             weights /= np.sqrt(np.dot(weights, weights))
             indices.append(columns + offset)
             values.append(weights)
+        if dense is not None:
+            # The vector's non-zero columns, as `csr_matrix` keeps them in `transform`.
+            kept = np.flatnonzero(dense)
+            indices.append(kept + self.sparse_width)
+            values.append(dense[kept].astype(np.float64))
         data = np.concatenate(values).astype(np.float32) if values else np.zeros(0, np.float32)
         columns_all = np.concatenate(indices) if indices else np.zeros(0, np.int64)
         return csr_matrix(

@@ -3,13 +3,15 @@
 One model over all languages (measured against one model per language in
 docs/BOT.md; players mix languages, and a shared model needs no language first): TF-IDF
 word uni- and bigrams of the normalised text plus the concept tokens of `bot/lexicon.py`,
-character n-grams (`char_wb`, 2-5), a linear SVM with probabilities calibrated by
-cross-validation (sigmoid). Training is deterministic for a seed and takes seconds.
+character n-grams (`char_wb`, 2-5) and the vector of an optional sentence encoder; a linear
+SVM with probabilities calibrated by cross-validation (sigmoid). Training is deterministic
+for a seed and takes seconds.
 
 The trained models (intent and risk classifiers) are kept in one file under the data
 directory, with a header: a model built by another format version, another scikit-learn,
-from other training data or other feature code is stale, and `load_or_train` builds a new
-one. The file is a pickle of our own objects, only ever read from our own data directory.
+from other training data, other feature code or another sentence encoder is stale, and
+`load_or_train` builds a new one. The file is a pickle of our own objects, only ever read
+from our own data directory.
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ from playerdesk.bot.dataset import (
     shipped_languages,
     split_files,
 )
+from playerdesk.bot.encoder import SentenceEncoder
 from playerdesk.bot.features import CompiledCalibratedSvm, TextFeatures
 from playerdesk.bot.intents import Intent
 from playerdesk.bot.protection import RiskClassifier
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 DEFAULT_SEED = 7
 MODEL_FILE = "bot-model.pkl"
 _MAGIC = b"PLAYERDESK-BOT\n"
@@ -107,6 +110,8 @@ class ModelHeader:
     data_digest: str
     seed: int
     languages: tuple[str, ...]
+    # The sentence encoder's identity (`SentenceEncoder.identity`), None without one.
+    encoder: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +120,7 @@ class ModelHeader:
             "data_digest": self.data_digest,
             "seed": self.seed,
             "languages": list(self.languages),
+            "encoder": self.encoder,
         }
 
 
@@ -147,11 +153,20 @@ def _sklearn_version() -> str:
 
 
 # The modules that shape the features: a change to one of them makes a saved model stale.
-_FEATURE_SOURCES = ("text.py", "lexicon.py", "features.py", "nlu.py", "protection.py")
+_FEATURE_SOURCES = (
+    "text.py",
+    "lexicon.py",
+    "encoder.py",
+    "features.py",
+    "nlu.py",
+    "protection.py",
+)
 
 
-def expected_header(*, seed: int = DEFAULT_SEED) -> ModelHeader:
-    """The header a model trained now on the shipped data would have."""
+def expected_header(
+    *, seed: int = DEFAULT_SEED, encoder: SentenceEncoder | None = None
+) -> ModelHeader:
+    """The header a model trained now on the shipped data (and `encoder`) would have."""
     codes = shipped_languages()
     here = Path(__file__).resolve().parent
     sources = [here / name for name in _FEATURE_SOURCES]
@@ -161,6 +176,7 @@ def expected_header(*, seed: int = DEFAULT_SEED) -> ModelHeader:
         data_digest=files_digest([*split_files(Split.TRAIN, codes), *sources]),
         seed=seed,
         languages=codes,
+        encoder=encoder.identity if encoder is not None else None,
     )
 
 
@@ -170,13 +186,15 @@ def train(
     languages: Sequence[str],
     seed: int = DEFAULT_SEED,
     header: ModelHeader | None = None,
+    encoder: SentenceEncoder | None = None,
 ) -> NluModel:
-    """Trains the intent and risk classifiers on `examples`."""
+    """Trains the intent and risk classifiers on `examples` (with `encoder`'s vectors
+    among the features when there is one)."""
     if not examples:
         raise ValueError("no training examples")
     started = time.perf_counter()
     texts = [example.text for example in examples]
-    features = TextFeatures().fit(texts)
+    features = TextFeatures(encoder=encoder).fit(texts)
     matrix = features.transform(texts)
     intents = IntentClassifier(features, seed=seed).fit(
         matrix, [example.intent for example in examples]
@@ -190,7 +208,14 @@ def train(
         counts[key] = counts.get(key, 0) + 1
     if header is None:
         digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()
-        header = ModelHeader(FORMAT_VERSION, _sklearn_version(), digest, seed, tuple(languages))
+        header = ModelHeader(
+            FORMAT_VERSION,
+            _sklearn_version(),
+            digest,
+            seed,
+            tuple(languages),
+            encoder.identity if encoder is not None else None,
+        )
     return NluModel(
         header=header,
         features=features,
@@ -201,12 +226,12 @@ def train(
     )
 
 
-def train_shipped(*, seed: int = DEFAULT_SEED) -> NluModel:
+def train_shipped(*, seed: int = DEFAULT_SEED, encoder: SentenceEncoder | None = None) -> NluModel:
     """Trains on all shipped training files: every language the bot has data for, so a
     message in a language the desk does not serve is still understood and handed over."""
-    header = expected_header(seed=seed)
+    header = expected_header(seed=seed, encoder=encoder)
     examples = load_split(Split.TRAIN, header.languages)
-    return train(examples, languages=header.languages, seed=seed, header=header)
+    return train(examples, languages=header.languages, seed=seed, header=header, encoder=encoder)
 
 
 def save_model(model: NluModel, path: Path) -> None:
@@ -236,13 +261,17 @@ def read_header(path: Path) -> ModelHeader | None:
             data_digest=str(raw["data_digest"]),
             seed=int(raw["seed"]),
             languages=tuple(raw["languages"]),
+            encoder=None if raw["encoder"] is None else str(raw["encoder"]),
         )
     except (KeyError, TypeError, ValueError):
         return None
 
 
-def load_model(path: Path, *, expected: ModelHeader) -> NluModel | None:
-    """The saved model if it is current (same header as `expected`), else None."""
+def load_model(
+    path: Path, *, expected: ModelHeader, encoder: SentenceEncoder | None = None
+) -> NluModel | None:
+    """The saved model if it is current (same header as `expected`), else None; `encoder`
+    is the one `expected` names, given back to the model's features."""
     if read_header(path) != expected:
         return None
     try:
@@ -252,21 +281,26 @@ def load_model(path: Path, *, expected: ModelHeader) -> NluModel | None:
             model = pickle.load(source)  # noqa: S301 - our own file in our own data directory
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         return None
-    return model if isinstance(model, NluModel) else None
+    if not isinstance(model, NluModel):
+        return None
+    model.features.attach_encoder(encoder)
+    return model
 
 
 def model_path(data_dir: Path) -> Path:
     return data_dir / "bot" / MODEL_FILE
 
 
-def load_or_train(data_dir: Path, *, seed: int = DEFAULT_SEED) -> tuple[NluModel, bool]:
+def load_or_train(
+    data_dir: Path, *, seed: int = DEFAULT_SEED, encoder: SentenceEncoder | None = None
+) -> tuple[NluModel, bool]:
     """The saved model when current, else a newly trained and saved one; the flag says
     whether it was trained now."""
     path = model_path(data_dir)
-    expected = expected_header(seed=seed)
-    model = load_model(path, expected=expected)
+    expected = expected_header(seed=seed, encoder=encoder)
+    model = load_model(path, expected=expected, encoder=encoder)
     if model is not None:
         return model, False
-    model = train_shipped(seed=seed)
+    model = train_shipped(seed=seed, encoder=encoder)
     save_model(model, path)
     return model, True
