@@ -1171,7 +1171,7 @@ _FAMILY = [
     r"\bmin (?:man|fru|son|dotter|sambo) spelar\b",
     r"\bsa (?:att )?jag inte (?:ska |kan )?(?:kunna )?spela\b",
     r"\binnan (?:hon|han|min \w+|frun|familjen) (?:ser|marker|kommer pa|far veta)\w*",
-    r"\b(?:sambo|fru|frun|man|mannen|familj\w*|flickvan|pojkvan|foraldrar\w*) (?:skulle|kommer "
+    r"\b(?:sambo|fru|frun|man|mannen|familj\w*|flickvan|pojkvan|foraldrar\w*) (?:skulle |kommer "
     r"(?:att )?)(?:se|fa veta|fa reda)\b",
     r"\bgomm\w*|\bdol(?:j|jer)\b",
     r"\bforhallande\w*|\bmitt aktenskap\b",
