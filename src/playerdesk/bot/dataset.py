@@ -2,6 +2,8 @@
 
 One JSON object per line: `{"text": ..., "intent": ..., "rg_risk": ...}`, optionally
 `"lang"`; a file named after a language code (`pl.jsonl`) gives its lines that language.
+`"translated_from": "en"` marks a line translated from a line of that language's file; it
+is a note on where the line came from and changes nothing in training.
 """
 
 from __future__ import annotations
