@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from playerdesk.bot.dataset import Split, load_split, shipped_languages
-from playerdesk.bot.encoder import load_encoder
+from playerdesk.bot.encoder import configured_encoder
 from playerdesk.bot.nlu import load_or_train
 from playerdesk.bot.pipeline import Bot
 
@@ -72,8 +72,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         data_dir = args.data_dir or Path(scratch)
         started = time.perf_counter()
-        encoder = load_encoder(args.encoder) if args.encoder else None
-        model, trained = load_or_train(data_dir, encoder=encoder)
+        model, trained = load_or_train(data_dir, encoder=configured_encoder(args.encoder))
         model_seconds = time.perf_counter() - started
         languages = shipped_languages()
         started = time.perf_counter()

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from playerdesk.bot.dataset import shipped_languages
-from playerdesk.bot.encoder import load_encoder
+from playerdesk.bot.encoder import configured_encoder
 from playerdesk.bot.intents import Intent
 from playerdesk.bot.nlu import load_or_train
 from playerdesk.bot.pipeline import Bot
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, help="where the model is kept")
     parser.add_argument("--encoder", type=Path, help="a sentence encoder's folder (optional)")
     args = parser.parse_args()
-    encoder = load_encoder(args.encoder) if args.encoder else None
+    encoder = configured_encoder(args.encoder)
     with tempfile.TemporaryDirectory() as scratch:
         model, trained = load_or_train(args.data_dir or Path(scratch), encoder=encoder)
     bot = Bot(model, languages=shipped_languages())

@@ -354,12 +354,12 @@ def _print_json(value: object, *, indent: int | None = 2) -> None:
 
 
 def cmd_bot_train(args: argparse.Namespace) -> int:
-    from playerdesk.bot.encoder import load_encoder
+    from playerdesk.bot.encoder import configured_encoder
     from playerdesk.bot.nlu import model_path, save_model, train_shipped
 
     settings = _settings()
-    path = settings.bot_encoder_path
-    model = train_shipped(seed=args.seed, encoder=load_encoder(path) if path else None)
+    encoder = configured_encoder(settings.bot_encoder_path)
+    model = train_shipped(seed=args.seed, encoder=encoder)
     path = model_path(settings.data_dir)
     save_model(model, path)
     _print_json(

@@ -72,3 +72,8 @@ def load_encoder(path: Path) -> SentenceEncoder:
         raise EncoderError(f"{path}: not a Model2Vec model folder ({exc})") from exc
     files = [item for item in path.rglob("*") if item.is_file()]
     return SentenceEncoder(model, identity="model2vec:" + files_digest(files))
+
+
+def configured_encoder(path: Path | None) -> SentenceEncoder | None:
+    """The encoder in the folder a setting names, or None when it names none."""
+    return load_encoder(path) if path is not None else None

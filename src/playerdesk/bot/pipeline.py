@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playerdesk.bot.encoder import load_encoder
+from playerdesk.bot.encoder import configured_encoder
 from playerdesk.bot.language import (
     SUPPORTED_CODES,
     LanguageIdentifier,
@@ -69,8 +69,7 @@ class Bot:
         """The saved model when current, else trained now (seconds) and saved; lingua's
         detector for the desk's languages the bot knows (the default one at least).
         `encoder_path`: the optional sentence encoder's folder (`bot/encoder.py`)."""
-        encoder = load_encoder(encoder_path) if encoder_path is not None else None
-        model, _trained = load_or_train(data_dir, encoder=encoder)
+        model, _trained = load_or_train(data_dir, encoder=configured_encoder(encoder_path))
         known = [code for code in languages if code in SUPPORTED_CODES]
         return cls(model, languages=known or [default_language])
 
