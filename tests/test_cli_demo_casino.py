@@ -117,7 +117,9 @@ def test_demo_points_playerdesk_at_the_demo_back_office(settings: Settings, tmp_
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
+        # The first start trains the bot's model: about a minute here, more while the other
+        # test worker keeps the second core busy.
+        deadline = time.monotonic() + 240
         while True:
             try:
                 if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
