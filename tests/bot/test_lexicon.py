@@ -38,6 +38,19 @@ from playerdesk.bot.text import normalise
         ),
         ("c_deposit", ["jag har satt in 200 kr", "pengarna jag lagt in", "wpłaciłem 50 zł"]),
         ("c_withdraw", ["jag vill plocka ut vinsten", "kann ich Geld abheben"]),
+        (
+            "c_chase",
+            [
+                "I need to win it back",
+                "muszę to odrobić",
+                "måste vinna tillbaka",
+                "quiero recuperarlo",
+            ],
+        ),
+        (
+            "c_borrow",
+            ["I borrowed 500", "pożyczyłem 500", "tog ett sms-lån", "ich habe Geld geliehen"],
+        ),
     ],
 )
 def test_one_concept_for_every_wording(concept: str, wordings: list[str]) -> None:
