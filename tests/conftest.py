@@ -9,6 +9,7 @@ several processes (pytest-xdist); each has its own PostgreSQL database.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -24,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from playerdesk.bot.language import LanguageIdentifier
-from playerdesk.bot.nlu import NluModel, train_shipped
+from playerdesk.bot.nlu import NluModel, load_or_train, train_shipped
 from playerdesk.bot.pipeline import Bot
 from playerdesk.clock import FrozenClock
 from playerdesk.crm.http import HttpCasinoBackend
@@ -194,9 +195,19 @@ BOT_LANGUAGES = ("en", "pl", "sv", "de", "es")
 
 
 @pytest.fixture(scope="session")
-def nlu_model() -> NluModel:
-    """The bot's model, trained once per test session on the shipped data."""
-    return train_shipped(seed=7)
+def nlu_model(request: pytest.FixtureRequest) -> NluModel:
+    """The bot's model on the shipped data. Training takes a minute and half a gigabyte, so
+    the first worker of a run trains and saves it in pytest's cache while the others wait,
+    and they (and the PostgreSQL run after it) load it. The saved header names the data and
+    feature code it was trained from: after any change to them it is trained again."""
+    cache = request.config.cache
+    if cache is None:  # run with -p no:cacheprovider
+        return train_shipped(seed=7)
+    directory = cache.mkdir("playerdesk-bot")
+    with (directory / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        model, _ = load_or_train(directory, seed=7)
+    return model
 
 
 @pytest.fixture(scope="session")

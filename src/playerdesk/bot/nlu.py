@@ -152,8 +152,11 @@ def _sklearn_version() -> str:
     return str(sklearn.__version__)
 
 
-# The modules that shape the features: a change to one of them makes a saved model stale.
+# The modules that shape the model (how data lines become examples, the labels, the
+# features, the classifiers): a change to one of them makes a saved model stale.
 _FEATURE_SOURCES = (
+    "dataset.py",
+    "intents.py",
     "text.py",
     "lexicon.py",
     "encoder.py",
