@@ -64,6 +64,14 @@ def test_concepts_match_whole_words_only() -> None:
     assert "c_identity" in concepts(normalise("they want my ID"))
 
 
+def test_swedish_man_is_family_only_as_a_husband() -> None:
+    # "man" alone is "one" in Swedish and German: no family cue in "how does one".
+    for impersonal in ("hur gör man ett uttag", "kan man ta ut", "wie macht man das"):
+        assert "c_family" not in concepts(normalise(impersonal)), impersonal
+    for husband in ("min man får inte veta", "mannen kollar kontot", "maken ser allt"):
+        assert "c_family" in concepts(normalise(husband)), husband
+
+
 def test_concept_tokens_follow_the_text() -> None:
     assert concept_text("withdrawal declined") == "withdrawal declined c_withdraw c_rejected"
     assert concept_text("hello there") == "hello there c_greeting"

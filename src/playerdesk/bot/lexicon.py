@@ -666,7 +666,11 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         r"dziec\w*",
         r"rodzin\w*",
         r"fru(?:n)?",
-        r"man(?:nen)?",
+        # Swedish "man" is a husband only after a possessive; alone it is "one" ("hur gör
+        # man"), as it is in German.
+        r"(?:min|din|hennes|sin) man",
+        r"mannen",
+        r"maken",
         r"sambo\w*",
         r"flickvan\w*",
         r"pojkvan\w*",
