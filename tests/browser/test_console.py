@@ -314,6 +314,42 @@ async def test_agent_answers_a_live_chat_from_the_console(
     await page.context.close()
 
 
+async def test_a_chat_shown_live_stays_when_an_older_inbox_page_arrives(
+    browser: Any, live_server: LiveServer, make_agent: AgentFactory
+) -> None:
+    """On a busy server the inbox page the console fetches on (re)connecting can be rendered
+    before a new chat and arrive after the chat's live frame: the row must not vanish with
+    the old panel."""
+    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
+    console = await sign_in(browser, live_server, agent, locale="en-GB")
+    page = console.page
+    panel_url = await page.locator("[data-inbox-panel]").get_attribute("data-url")
+    assert panel_url
+    rendered, release = asyncio.Event(), asyncio.Event()
+
+    async def deliver_late(route: Any) -> None:
+        response = await route.fetch()  # rendered now, before the chat exists
+        rendered.set()
+        await release.wait()
+        await route.fulfill(response=response)
+
+    await page.route(lambda url: url == live_server.base_url + panel_url, deliver_late)
+    await page.evaluate("void window.playerdesk.inbox.refresh()")
+    await asyncio.wait_for(rendered.wait(), timeout=10)
+    await page.evaluate("document.querySelector('[data-inbox-panel]').dataset.old = 'yes'")
+
+    async with await player_socket(live_server) as socket:
+        player = Player(socket)
+        await player.receive("welcome")
+        ticket_id = (await player.say("Where is my withdrawal?"))["ticket_id"]
+        await expect(inbox_item(page, ticket_id)).to_be_visible()  # live, in the old panel
+        release.set()
+        await expect(page.locator("[data-inbox-panel][data-old]")).to_have_count(0)
+        await expect(inbox_item(page, ticket_id)).to_be_visible()
+    assert console.errors == []
+    await page.context.close()
+
+
 async def test_two_chats_at_once_in_polish_with_presence_and_sign_out(
     browser: Any,
     live_server: LiveServer,

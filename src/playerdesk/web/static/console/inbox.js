@@ -19,6 +19,7 @@ export class Inbox {
     this.app = app;
     this.section = document.querySelector(".inbox");
     this.loading = new Map(); // ticket id -> pending summary fetch
+    this.touchedWhileLoading = null; // ticket ids live frames touched while the panel loads
     this.section.addEventListener("click", (event) => this.onClick(event));
     this.section.addEventListener("change", (event) => {
       const form = event.target.closest("form[data-filters]");
@@ -96,6 +97,11 @@ export class Inbox {
   async navigate(url) {
     const target = new URL(url, location.origin);
     this.panel.setAttribute("aria-busy", "true");
+    // The page may have been rendered before live frames that arrive while it loads: the
+    // rows they touched are fetched again once it is in place, or a new conversation shown
+    // live would vanish with the old panel.
+    const touched = new Set();
+    this.touchedWhileLoading = touched;
     try {
       const page = await fetchPage(target.pathname + target.search);
       const fresh = page.querySelector("[data-inbox-panel]");
@@ -103,9 +109,17 @@ export class Inbox {
       this.panel.replaceWith(document.adoptNode(fresh));
       this.hydrate();
       this.app.updateUrl();
+      for (const ticketId of touched) this.fetchRow(ticketId);
     } catch (error) {
       if (error?.status !== 401) location.assign(target.href);
+    } finally {
+      if (this.touchedWhileLoading === touched) this.touchedWhileLoading = null;
     }
+  }
+
+  /** A live frame changed this conversation's row. */
+  touch(ticketId) {
+    this.touchedWhileLoading?.add(Number(ticketId));
   }
 
   refresh() {
@@ -180,6 +194,7 @@ export class Inbox {
   /** Add or update a row from a ticket (all or some fields); a row that no longer belongs
    * in this view leaves it, unless it is the conversation on screen. */
   upsert(ticket) {
+    this.touch(ticket.id);
     let item = this.item(ticket.id);
     const merged = item ? { ...this.ticketFromItem(item), ...ticket } : ticket;
     if (!this.matches(merged)) {
@@ -219,6 +234,7 @@ export class Inbox {
 
   /** sla.alert: a conversation that just became at risk joins the At risk view. */
   slaAlert(frame) {
+    this.touch(frame.ticket_id);
     if (this.view === "at_risk" && !this.item(frame.ticket_id)) this.fetchRow(frame.ticket_id);
   }
 
@@ -337,6 +353,7 @@ export class Inbox {
   /** A new message in a conversation: the row shows it (and counts it when the player wrote
    * and nobody has read it yet); a conversation not in the list comes in. */
   activity(ticketId, { author, at = new Date(), read = false, playerMessages }) {
+    this.touch(ticketId);
     const item = this.item(ticketId);
     if (!item) {
       this.fetchRow(ticketId);
@@ -349,6 +366,7 @@ export class Inbox {
 
   /** ticket.updated: the row follows; a conversation may join or leave this view. */
   updated(frame) {
+    this.touch(frame.ticket_id);
     const ticket = {
       id: frame.ticket_id,
       status: frame.status,
