@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from playerdesk import cli
+from playerdesk.bot.nlu import NluModel, model_path, save_model
 from playerdesk.settings import Settings
 from tests.test_cli import run_cli
 
@@ -87,9 +88,14 @@ async def test_the_demo_back_office_runs_as_a_background_task(settings: Settings
 
 
 @pytest.mark.skipif(PG, reason="the demo runs embedded (SQLite) here")
-def test_demo_points_playerdesk_at_the_demo_back_office(settings: Settings, tmp_path: Path) -> None:
+def test_demo_points_playerdesk_at_the_demo_back_office(
+    settings: Settings, tmp_path: Path, nlu_model: NluModel
+) -> None:
     """The real command, as `make demo` runs it: the console's player context comes from the
     demo back office over HTTP."""
+    # The session's model, current for the shipped data, where the demo looks for it: the
+    # demo loads it instead of spending a minute training the same one.
+    save_model(nlu_model, model_path(settings.data_dir))
     port = free_port()
     env = {
         **os.environ,
@@ -117,8 +123,6 @@ def test_demo_points_playerdesk_at_the_demo_back_office(settings: Settings, tmp_
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        # The first start trains the bot's model: about a minute here, more while the other
-        # test worker keeps the second core busy.
         deadline = time.monotonic() + 240
         while True:
             try:
