@@ -154,7 +154,7 @@ def _sklearn_version() -> str:
 
 # The modules that shape the model (how data lines become examples, the labels, the
 # features, the classifiers): a change to one of them makes a saved model stale.
-_FEATURE_SOURCES = (
+_MODEL_SOURCES = (
     "dataset.py",
     "intents.py",
     "text.py",
@@ -172,7 +172,7 @@ def expected_header(
     """The header a model trained now on the shipped data (and `encoder`) would have."""
     codes = shipped_languages()
     here = Path(__file__).resolve().parent
-    sources = [here / name for name in _FEATURE_SOURCES]
+    sources = [here / name for name in _MODEL_SOURCES]
     return ModelHeader(
         format_version=FORMAT_VERSION,
         sklearn_version=_sklearn_version(),
