@@ -19,9 +19,10 @@ from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
 from playerdesk.db.models import Agent, Ticket
-from playerdesk.domain.enums import AgentRole
+from playerdesk.domain.enums import AgentRole, Priority
 from playerdesk.runtime import Runtime
 from playerdesk.services import auth
+from playerdesk.services import tickets as ticket_service
 from tests.conftest import AgentFactory, AgentLogin, LiveServer
 
 PASSWORD = "correct horse battery"
@@ -346,6 +347,48 @@ async def test_a_chat_shown_live_stays_when_an_older_inbox_page_arrives(
         release.set()
         await expect(page.locator("[data-inbox-panel][data-old]")).to_have_count(0)
         await expect(inbox_item(page, ticket_id)).to_be_visible()
+    assert console.errors == []
+    await page.context.close()
+
+
+async def test_a_change_made_while_a_conversation_loads_is_not_undone_by_the_load(
+    browser: Any, live_server: LiveServer, runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    """The server can answer the conversation's request before a change whose live frame
+    then arrives first: the older answer must not put the pane back."""
+    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
+    console = await sign_in(browser, live_server, agent, locale="en-GB")
+    page = console.page
+    async with await player_socket(live_server) as socket:
+        player = Player(socket)
+        await player.receive("welcome")
+        ticket_id = (await player.say("Where is my withdrawal?"))["ticket_id"]
+        answered, release = asyncio.Event(), asyncio.Event()
+
+        async def deliver_late(route: Any) -> None:
+            response = await route.fetch()  # answered now, before the change
+            answered.set()
+            await release.wait()
+            await route.fulfill(response=response)
+
+        await page.route(f"**/console/tickets/{ticket_id}/conversation", deliver_late)
+        await inbox_item(page, ticket_id).locator("a").click()
+        await asyncio.wait_for(answered.wait(), timeout=10)
+        async with runtime.uow() as uow:
+            await ticket_service.update_ticket(
+                uow,
+                actor=agent.actor,
+                ticket_id=ticket_id,
+                changes=ticket_service.TicketChanges(priority=Priority.URGENT),
+                supported_languages=runtime.policies.players.languages,
+                routing_policy=runtime.policies.routing,
+            )
+        conversation = pane(page, ticket_id)
+        priority = conversation.get_by_test_id("priority-select")
+        await expect(priority).to_have_value("urgent")  # the live frame
+        release.set()
+        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(1)
+        await expect(priority).to_have_value("urgent")
     assert console.errors == []
     await page.context.close()
 

@@ -23,6 +23,7 @@ export class Conversation {
     this.app = app;
     this.id = ticketId;
     this.ticket = null;
+    this.liveWhileLoading = null; // what live frames changed while the conversation loads
     this.messages = new Map(); // id -> element
     this.lastId = 0;
     this.readSent = 0;
@@ -191,11 +192,16 @@ export class Conversation {
   // Loading -------------------------------------------------------------------------------
 
   async load() {
+    // The server may have answered before live frames that arrive while this loads: they
+    // are applied again on top of its answer, or the pane would show the older state.
+    const live = [];
+    this.liveWhileLoading = live;
     try {
       const data = await api.get(`/console/tickets/${this.id}/conversation`);
       this.app.clock.sync(data.now);
       this.applyTicket(data.ticket);
       this.showEscalations(data.escalations);
+      for (const again of live) again();
       this.showAddressFailing(data.address_failing);
       this.showWhatsAppWindow(data.whatsapp_window_closes_at);
       this.playerReadUpTo = data.ticket.player_read_up_to ?? 0;
@@ -208,7 +214,15 @@ export class Conversation {
     } catch (error) {
       this.showState(error?.status === 404 ? this.strings.not_found : this.strings.load_failed);
       this.root.classList.add("is-broken");
+    } finally {
+      if (this.liveWhileLoading === live) this.liveWhileLoading = null;
     }
+  }
+
+  /** A live frame's effect: now, and again after a load under way. */
+  applyLive(effect) {
+    effect();
+    this.liveWhileLoading?.push(effect);
   }
 
   showState(text) {
@@ -325,8 +339,10 @@ export class Conversation {
   }
 
   onEscalated(frame) {
-    this.applyTicket({ escalation_level: frame.level, priority: frame.priority, team_id: frame.team_id });
-    this.loadEscalations();
+    this.applyLive(() => {
+      this.applyTicket({ escalation_level: frame.level, priority: frame.priority, team_id: frame.team_id });
+      this.loadEscalations();
+    });
   }
 
   async loadEscalations() {
@@ -394,7 +410,7 @@ export class Conversation {
       assignee_name: undefined,
     };
     if ("bot_state" in (frame.changes ?? {})) changes.bot_state = frame.changes.bot_state[1];
-    this.applyTicket(changes);
+    this.applyLive(() => this.applyTicket(changes));
     if ("player_id" in (frame.changes ?? {})) this.playerContext.playerChanged();
   }
 
