@@ -129,6 +129,27 @@ async def sign_in(browser: Any, server: LiveServer, agent: AgentLogin, *, locale
     return console
 
 
+class LateAnswer:
+    """Holds back the server's answer to a request the page makes: fetched at once (so it
+    shows the state of now), it reaches the page only on `release`."""
+
+    def __init__(self) -> None:
+        self._answered = asyncio.Event()
+        self._released = asyncio.Event()
+
+    async def route(self, route: Any) -> None:
+        response = await route.fetch()
+        self._answered.set()
+        await self._released.wait()
+        await route.fulfill(response=response)
+
+    async def answered(self) -> None:
+        await asyncio.wait_for(self._answered.wait(), timeout=10)
+
+    def release(self) -> None:
+        self._released.set()
+
+
 def inbox_item(page: Page, ticket_id: int) -> Any:
     return page.locator(f'[data-testid="inbox-item"][data-ticket-id="{ticket_id}"]')
 
@@ -326,17 +347,10 @@ async def test_a_chat_shown_live_stays_when_an_older_inbox_page_arrives(
     page = console.page
     panel_url = await page.locator("[data-inbox-panel]").get_attribute("data-url")
     assert panel_url
-    rendered, release = asyncio.Event(), asyncio.Event()
-
-    async def deliver_late(route: Any) -> None:
-        response = await route.fetch()  # rendered now, before the chat exists
-        rendered.set()
-        await release.wait()
-        await route.fulfill(response=response)
-
-    await page.route(lambda url: url == live_server.base_url + panel_url, deliver_late)
+    late = LateAnswer()
+    await page.route(lambda url: url == live_server.base_url + panel_url, late.route)
     await page.evaluate("void window.playerdesk.inbox.refresh()")
-    await asyncio.wait_for(rendered.wait(), timeout=10)
+    await late.answered()  # the page is rendered now, before the chat exists
     await page.evaluate("document.querySelector('[data-inbox-panel]').dataset.old = 'yes'")
 
     async with await player_socket(live_server) as socket:
@@ -344,7 +358,7 @@ async def test_a_chat_shown_live_stays_when_an_older_inbox_page_arrives(
         await player.receive("welcome")
         ticket_id = (await player.say("Where is my withdrawal?"))["ticket_id"]
         await expect(inbox_item(page, ticket_id)).to_be_visible()  # live, in the old panel
-        release.set()
+        late.release()
         await expect(page.locator("[data-inbox-panel][data-old]")).to_have_count(0)
         await expect(inbox_item(page, ticket_id)).to_be_visible()
     assert console.errors == []
@@ -363,17 +377,10 @@ async def test_a_change_made_while_a_conversation_loads_is_not_undone_by_the_loa
         player = Player(socket)
         await player.receive("welcome")
         ticket_id = (await player.say("Where is my withdrawal?"))["ticket_id"]
-        answered, release = asyncio.Event(), asyncio.Event()
-
-        async def deliver_late(route: Any) -> None:
-            response = await route.fetch()  # answered now, before the change
-            answered.set()
-            await release.wait()
-            await route.fulfill(response=response)
-
-        await page.route(f"**/console/tickets/{ticket_id}/conversation", deliver_late)
+        late = LateAnswer()
+        await page.route(f"**/console/tickets/{ticket_id}/conversation", late.route)
         await inbox_item(page, ticket_id).locator("a").click()
-        await asyncio.wait_for(answered.wait(), timeout=10)
+        await late.answered()  # the answer is made now, before the change
         async with runtime.uow() as uow:
             await ticket_service.update_ticket(
                 uow,
@@ -386,7 +393,7 @@ async def test_a_change_made_while_a_conversation_loads_is_not_undone_by_the_loa
         conversation = pane(page, ticket_id)
         priority = conversation.get_by_test_id("priority-select")
         await expect(priority).to_have_value("urgent")  # the live frame
-        release.set()
+        late.release()
         await expect(conversation.get_by_test_id("conversation-message")).to_have_count(1)
         await expect(priority).to_have_value("urgent")
     assert console.errors == []
