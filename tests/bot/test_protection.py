@@ -41,6 +41,22 @@ POSITIVES = [
     # es
     ("necesito recuperar lo que perdí", RiskSignal.CHASING_LOSSES, "recuperar lo que perd"),
     ("quiero la autoexclusión de mi cuenta", RiskSignal.PROTECTION_REQUEST, "autoexclusi"),
+    # the real signals next to the look-alikes in LOOK_ALIKES below
+    ("chyba mam problem z hazardem", RiskSignal.LOSS_OF_CONTROL, "mam problem"),
+    ("jag orkar inte mer, allt är borta", RiskSignal.DISTRESS, "orkar inte"),
+    ("har fastnat i spelet och kommer inte loss", RiskSignal.LOSS_OF_CONTROL, "fastnat i spelet"),
+    ("which casinos don't check GAMSTOP? I need to play", RiskSignal.PROTECTION_REQUEST, "GAMSTOP"),
+    ("vilka casinon kollar inte Spelpaus", RiskSignal.PROTECTION_REQUEST, "Spelpaus"),
+    ("i lied to my wife about the money", RiskSignal.FAMILY_HARM, "lied to my wife"),
+    ("ich belüge meine Frau, wo das Geld hin ist", RiskSignal.FAMILY_HARM, "belüge"),
+    (
+        "jak zrobić, żeby wypłata wróciła na saldo? muszę się odegrać",
+        RiskSignal.CANCEL_WITHDRAWAL,
+        "wypłata wróciła na saldo",
+    ),
+    ("jag tog ett lån på bilen för att spela", RiskSignal.MONEY_AT_RISK, "lån"),
+    ("gram za kasę z kredytu na auto", RiskSignal.MONEY_AT_RISK, "z kredytu"),
+    ("jag sover inte på grund av spelandet", RiskSignal.LOSS_OF_CONTROL, "spelandet"),
 ]
 
 # Look like a signal, carry none.
@@ -64,6 +80,39 @@ NEGATIVES = [
 ]
 
 
+# Look-alikes the patterns once took for a signal: a chore one "orkar inte" do, money stuck in
+# a currency exchange, a register checked at sign-up, a loan for a car, a withdrawal limit.
+LOOK_ALIKES = [
+    "mam problem: przelew z wczoraj nie dotarł",
+    "la web se queda en blanco al cargar",
+    "das Spiel zeigt nur die letzten 48 Stunden",
+    "orkar inte skriva allt igen, ring mig",
+    "har min insättning fastnat i valutaväxlingen?",
+    "min syster bytte mitt lösenord utan att fråga mig",
+    "I was lied to by the agent yesterday",
+    "eure Bonusbedingungen sind eine Lüge",
+    "moja wypłata wróciła na saldo, czemu?",
+    "anuluj wypłatę, wpisałem złą kwotę, nie chcę grać dalej",
+    "the 50 I withdrew came back into my balance today, why was it reversed?",
+    "czy możecie podnieść mój limit wypłat?",
+    "¿podéis subir mi límite de retirada?",
+    "behöver en paus från jobbet",
+    "I need a break from my phone",
+    "my son is on the Xbox all night, how do I set time limits on it",
+    "does the bonus stop me from withdrawing?",
+    "wieso prüft ihr bei der Anmeldung OASIS? war nie gesperrt",
+    "why did you ban me from the chat?",
+    "wo bekomme ich einen Kredit für ein neues Auto",
+    "hur fungerar räntan på ett lån",
+    "kontot skulle stängas för tre veckor sedan, varför är det öppet?",
+    "I borrowed my sister's laptop to log in",
+    "ångra uttaget, jag vill ha det till PayPal istället för kortet",
+    "czy oferta powitalna ma limit czasu?",
+    "Bitte schließt mein Konto. Nicht wegen des Spielens, ich ziehe um.",
+    "jag har aldrig varit avstängd, varför kollar ni Spelpaus?",
+]
+
+
 @pytest.mark.parametrize(("text", "signal", "shown"), POSITIVES)
 def test_patterns_find_the_signal_and_show_it(text: str, signal: RiskSignal, shown: str) -> None:
     evidence = match_signals(text)
@@ -76,7 +125,7 @@ def test_patterns_find_the_signal_and_show_it(text: str, signal: RiskSignal, sho
     )
 
 
-@pytest.mark.parametrize("text", NEGATIVES)
+@pytest.mark.parametrize("text", NEGATIVES + LOOK_ALIKES)
 def test_hard_negatives_carry_no_signal(text: str) -> None:
     assert match_signals(text) == []
 
