@@ -38,10 +38,12 @@ def main() -> None:
     for fitted, scored in folds.split(texts, strata):
         features = TextFeatures().fit([texts[i] for i in fitted])
         classifier = RiskClassifier(features, seed=7).fit(
-            features.transform([texts[i] for i in fitted]), [risky[i] for i in fitted]
+            features.transform([texts[i] for i in fitted]),
+            [risky[i] for i in fitted],
+            intents=[examples[i].intent.value for i in fitted],
         )
         scores[scored] = classifier.scores([texts[i] for i in scored])
-    for step in range(50, 100):
+    for step in range(1, 100):
         threshold = step / 100
         flagged = matched | (scores >= threshold)
         false_positives = float(flagged[~risky].mean())

@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -149,8 +150,9 @@ _HELD_OUT_ACCURACY_FLOORS = {"en": 0.90, "pl": 0.91, "sv": 0.90}
 
 
 def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
-    """The held-out figures must not fall below what the shipped data gives today. Issue 7's
-    target is higher where it is not met yet (RG recall 98 %): see docs/BOT.md."""
+    """The held-out figures must not fall below what the shipped data gives today. In these
+    three languages RG recall meets issue 7's 98 % (0.984); over all five it is 0.977, one
+    message short (docs/BOT.md)."""
     examples = load_split(Split.HELDOUT, MAIN_LANGUAGES)
     report = evaluate(bot, examples, fallback_language="en")
     for code in MAIN_LANGUAGES:
@@ -158,7 +160,7 @@ def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
         assert figures["accuracy"] >= _HELD_OUT_ACCURACY_FLOORS[code], (code, figures)
         assert figures["language_accuracy"] >= 0.91, (code, figures)
     assert report["accuracy"] >= 0.90
-    assert report["rg_recall"] >= 0.94
+    assert report["rg_recall"] >= 0.98
     assert report["rg_false_positive_rate"] <= 0.02
     assert report["answered_routine_share"] >= 0.76
     assert report["answered_wrongly_share"] <= 0.021
@@ -169,7 +171,7 @@ def test_compiled_probabilities_equal_scikit_learns() -> None:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.svm import LinearSVC
 
-    from playerdesk.bot.features import CompiledCalibratedSvm, CompiledLogistic, TextFeatures
+    from playerdesk.bot.features import CompiledCalibratedSvm, TextFeatures
 
     examples = _small_training_set()
     texts = [example.text for example in examples]
@@ -177,25 +179,96 @@ def test_compiled_probabilities_equal_scikit_learns() -> None:
     matrix = features.transform(texts)
     calibrated = CalibratedClassifierCV(LinearSVC(random_state=1), cv=5, method="sigmoid")
     calibrated.fit(matrix, [example.intent.value for example in examples])
-    risks = [example.rg_risk for example in examples]
-    calibrated_risk = CalibratedClassifierCV(
-        LinearSVC(class_weight="balanced", random_state=1), cv=5, method="sigmoid", ensemble=False
-    ).fit(matrix, risks)
     compiled = CompiledCalibratedSvm(calibrated)
-    compiled_svm = CompiledLogistic.of_calibrated_svm(calibrated_risk, positive=True)
-    compiled_svm_safe = CompiledLogistic.of_calibrated_svm(calibrated_risk, positive=False)
     probe = features.transform(
         ["my deposit is missing", "zzz", "hej hej", "I can't stop playing, help"]
     )
     expected = calibrated.predict_proba(probe)
-    expected_svm = calibrated_risk.predict_proba(probe)[:, 1]
-    assert len({round(value, 3) for value in expected_svm}) > 1  # not one constant score
+    for index in range(probe.shape[0]):
+        assert compiled.probabilities(probe.getrow(index)) == pytest.approx(
+            expected[index], abs=1e-5
+        )
+
+
+def _risk_models(examples: list[Example], kinds: list[str]) -> tuple[Any, Any, Any, Any]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    from playerdesk.bot.features import TextFeatures
+
+    texts = [example.text for example in examples]
+    risky = [example.rg_risk for example in examples]
+    features = TextFeatures().fit(texts)
+    matrix = features.transform(texts)
+    binary = LinearSVC(class_weight="balanced", random_state=1).fit(matrix, risky)
+    kind_model = LinearSVC(random_state=1).fit(matrix, kinds)
+    rng = np.random.default_rng(0)
+    joiner = LogisticRegression().fit(rng.normal(size=(len(risky), 2)) + np.c_[risky, risky], risky)
+    return features, binary, kind_model, joiner
+
+
+@pytest.mark.parametrize("kinds_of", ["intent and risk", "risk alone"])
+def test_the_compiled_risk_model_equals_scikit_learns_arithmetic(kinds_of: str) -> None:
+    """P(risk) = sigmoid(joiner over [binary decision, best risky kind - best harmless
+    kind]); with only two kinds scikit-learn keeps one row of weights, which must be read
+    as both."""
+    from playerdesk.bot.features import CompiledRiskModel
+
+    examples = _small_training_set()
+    kinds = [
+        f"{example.intent.value}|{int(example.rg_risk)}"
+        if kinds_of == "intent and risk"
+        else f"x|{int(example.rg_risk)}"
+        for example in examples
+    ]
+    features, binary, kind_model, joiner = _risk_models(examples, kinds)
+    risky_kinds = [str(kind).endswith("|1") for kind in kind_model.classes_]
+    compiled = CompiledRiskModel(
+        binary=binary,
+        kinds=kind_model,
+        risky_kinds=risky_kinds,
+        slopes=(float(joiner.coef_[0][0]), float(joiner.coef_[0][1])),
+        offset=float(joiner.intercept_[0]),
+    )
+    probe = features.transform(
+        ["my deposit is missing", "zzz", "I can't stop playing, help", "I borrowed money to play"]
+    )
+    decisions = kind_model.decision_function(probe)
+    kind_intercepts = kind_model.intercept_
+    if decisions.ndim == 1:
+        decisions = np.c_[-decisions, decisions]
+        kind_intercepts = np.r_[-kind_intercepts, kind_intercepts]
+    mask = np.array(risky_kinds)
+    margins = decisions[:, mask].max(axis=1) - decisions[:, ~mask].max(axis=1)
+    parts = np.c_[binary.decision_function(probe), margins]
+    expected = joiner.predict_proba(parts)[:, list(joiner.classes_).index(True)]
+    assert len({round(float(value), 3) for value in expected}) > 1  # not one constant score
+    assert compiled.parts(probe) == pytest.approx(parts, abs=1e-4)
     for index in range(probe.shape[0]):
         row = probe.getrow(index)
-        assert compiled.probabilities(row) == pytest.approx(expected[index], abs=1e-5)
-        assert compiled_svm.probability(row) == pytest.approx(expected_svm[index], abs=1e-5)
-        assert compiled_svm_safe.probability(row) == pytest.approx(
-            1 - expected_svm[index], abs=1e-5
+        assert compiled.probability(row) == pytest.approx(expected[index], abs=1e-5)
+        # The pushes of the row's columns and the intercepts make up the logit.
+        risky_best = np.flatnonzero(mask)[np.argmax(decisions[index, mask])]
+        harmless_best = np.flatnonzero(~mask)[np.argmax(decisions[index, ~mask])]
+        intercepts = kind_intercepts[risky_best] - kind_intercepts[harmless_best]
+        logit = (
+            compiled.contributions(row).sum()
+            + compiled.slopes[0] * binary.intercept_[0]
+            + compiled.slopes[1] * intercepts
+            + compiled.offset
+        )
+        assert logit == pytest.approx(np.log(expected[index] / (1 - expected[index])), abs=1e-4)
+
+
+def test_a_risk_model_needs_risky_and_harmless_kinds() -> None:
+    from playerdesk.bot.features import CompiledRiskModel
+
+    examples = _small_training_set()
+    kinds = [f"{example.intent.value}|{int(example.rg_risk)}" for example in examples]
+    _, binary, kind_model, _ = _risk_models(examples, kinds)
+    with pytest.raises(ValueError, match="both risky and harmless"):
+        CompiledRiskModel(
+            binary=binary, kinds=kind_model, risky_kinds=[False] * len(kind_model.classes_)
         )
 
 

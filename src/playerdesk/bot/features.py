@@ -9,7 +9,7 @@ matrix, so a message is vectorised once.
 scikit-learn's `predict_proba` validates its input at every step, which costs more than
 the arithmetic for a single message (a calibrated 20-class model: ~100 validations). The
 trained models are therefore compiled to plain arrays (`CompiledCalibratedSvm`,
-`CompiledLogistic`) that compute the same probabilities from the sparse row directly.
+`CompiledRiskModel`) that compute the same probabilities from the sparse row directly.
 """
 
 from __future__ import annotations
@@ -206,34 +206,76 @@ class CompiledCalibratedSvm:
         return result
 
 
-class CompiledLogistic:
-    """A binary linear model squashed by a sigmoid, as a weight vector and an intercept: a
-    linear SVM whose sigmoid calibration is folded into its weights (`of_calibrated_svm`)."""
+class CompiledRiskModel:
+    """The risk classifier's two linear SVMs and the logistic regression that joins them,
+    as arrays (`protection.RiskClassifier`).
 
-    def __init__(self, weights: NDArray[Any], intercept: float) -> None:
-        self.weights = np.asarray(weights, dtype=np.float32).reshape(-1, 1)
-        self.intercept = float(intercept)
+    - `binary`: risk or not; its decision is `w.x + c`.
+    - `kinds`: one-vs-rest over the kinds of line (an intent with or without a risk); its
+      margin is the best risky kind's decision minus the best harmless kind's.
 
-    @classmethod
-    def of_calibrated_svm(cls, calibrated: Any, *, positive: object) -> CompiledLogistic:
-        """A binary `CalibratedClassifierCV` (sigmoid, `ensemble=False`): P(classes_[1]) =
-        1 / (1 + exp(a * (w.x + c) + b)), i.e. a logistic with weights -a*w and intercept
-        -(a*c + b)."""
-        (fold,) = calibrated.calibrated_classifiers_
-        (calibrator,) = fold.calibrators
-        svm = fold.estimator
-        slope, offset = float(calibrator.a_), float(calibrator.b_)
-        weights = -slope * np.asarray(svm.coef_[0], dtype=np.float64)
-        intercept = -(slope * float(svm.intercept_[0]) + offset)
-        sign = 1.0 if list(calibrated.classes_).index(positive) == 1 else -1.0
-        return cls(sign * weights, sign * intercept)
+    P(risk) = 1 / (1 + exp(-(a * binary + b * margin + offset))): `slopes` (a, b) and
+    `offset` are the joining logistic regression's coefficients and intercept."""
 
-    def contributions(self, row: Any) -> NDArray[np.float64]:
-        """Each of the row's non-zero columns' push towards the positive class."""
-        weights = self.weights[row.indices, 0].astype(np.float64)
-        result: NDArray[np.float64] = weights * np.asarray(row.data, dtype=np.float64)
-        return result
+    def __init__(
+        self,
+        *,
+        binary: Any,
+        kinds: Any,
+        risky_kinds: Sequence[bool],
+        slopes: tuple[float, float] = (1.0, 0.0),
+        offset: float = 0.0,
+    ) -> None:
+        kind_weights = np.asarray(kinds.coef_, dtype=np.float64)
+        kind_intercepts = np.asarray(kinds.intercept_, dtype=np.float64)
+        if kind_weights.shape[0] == 1:
+            # Two kinds: scikit-learn keeps one row, the second kind's decision.
+            kind_weights = np.vstack([-kind_weights, kind_weights])
+            kind_intercepts = np.concatenate([-kind_intercepts, kind_intercepts])
+        risky = np.asarray(risky_kinds, dtype=bool)
+        if len(risky) != kind_weights.shape[0] or risky.all() or not risky.any():
+            raise ValueError("the kinds must be both risky and harmless, one flag per kind")
+        # features x (1 + kinds): one gather per message for both models
+        self.weights = np.ascontiguousarray(
+            np.hstack([np.asarray(binary.coef_, dtype=np.float64).T, kind_weights.T]),
+            dtype=np.float32,
+        )
+        self.intercepts = np.concatenate(
+            [np.asarray(binary.intercept_, dtype=np.float64), kind_intercepts]
+        )
+        self.risky = risky
+        self.slopes = np.array(slopes, dtype=np.float64)
+        self.offset = float(offset)
+
+    def parts(self, matrix: Any) -> NDArray[np.float64]:
+        """Per row of a sparse matrix: the binary decision and the kinds' margin, what the
+        joining logistic regression reads."""
+        decisions = np.asarray(matrix @ self.weights, dtype=np.float64) + self.intercepts
+        kinds = decisions[:, 1:]
+        margins = kinds[:, self.risky].max(axis=1) - kinds[:, ~self.risky].max(axis=1)
+        return np.column_stack([decisions[:, 0], margins])
+
+    def _best_kinds(self, row: Any) -> tuple[NDArray[np.float64], int, int]:
+        """The row's decisions and the columns of its best risky and best harmless kind."""
+        decisions = _row_dot(self.weights, row) + self.intercepts
+        kinds = decisions[1:]
+        risky_best = int(np.flatnonzero(self.risky)[np.argmax(kinds[self.risky])])
+        harmless_best = int(np.flatnonzero(~self.risky)[np.argmax(kinds[~self.risky])])
+        return decisions, risky_best + 1, harmless_best + 1
 
     def probability(self, row: Any) -> float:
-        logit = float(_row_dot(self.weights, row)[0]) + self.intercept
+        decisions, risky_column, harmless_column = self._best_kinds(row)
+        margin = decisions[risky_column] - decisions[harmless_column]
+        logit = self.slopes[0] * decisions[0] + self.slopes[1] * margin + self.offset
         return float(1.0 / (1.0 + np.exp(-logit)))
+
+    def contributions(self, row: Any) -> NDArray[np.float64]:
+        """Each of the row's non-zero columns' push towards a risk: exact for the logit,
+        which is linear once the best risky and harmless kinds are known."""
+        _, risky_column, harmless_column = self._best_kinds(row)
+        picked = self.weights[row.indices].astype(np.float64)
+        weights = self.slopes[0] * picked[:, 0] + self.slopes[1] * (
+            picked[:, risky_column] - picked[:, harmless_column]
+        )
+        result: NDArray[np.float64] = weights * np.asarray(row.data, dtype=np.float64)
+        return result

@@ -37,7 +37,7 @@ from playerdesk.bot.features import CompiledCalibratedSvm, TextFeatures
 from playerdesk.bot.intents import Intent
 from playerdesk.bot.protection import RiskClassifier
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 DEFAULT_SEED = 7
 MODEL_FILE = "bot-model.pkl"
 _MAGIC = b"PLAYERDESK-BOT\n"
@@ -203,7 +203,9 @@ def train(
         matrix, [example.intent for example in examples]
     )
     risk = RiskClassifier(features, seed=seed).fit(
-        matrix, [example.rg_risk for example in examples]
+        matrix,
+        [example.rg_risk for example in examples],
+        intents=[example.intent.value for example in examples],
     )
     counts: dict[str, int] = {}
     for example in examples:
