@@ -90,6 +90,22 @@ def test_training_is_deterministic_for_a_seed() -> None:
     assert first.risk.scores(probe) == second.risk.scores(probe)
 
 
+def test_fits_side_by_side_give_the_same_model_as_one_after_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The folds fit in worker processes; the model must be the one a single core gives."""
+    from playerdesk.bot import features as features_module
+
+    examples = _small_training_set()
+    probe = ["where is my money", "I want a break from gambling", "borrowed money to play"]
+    monkeypatch.setattr(features_module, "fitting_workers", lambda: 1)
+    alone = train(examples, languages=["en"], seed=3)
+    monkeypatch.setattr(features_module, "fitting_workers", lambda: 3)
+    side_by_side = train(examples, languages=["en"], seed=3)
+    assert side_by_side.risk.scores(probe) == alone.risk.scores(probe)
+    assert len(set(alone.risk.scores(probe))) > 1
+
+
 def test_classify_gives_a_calibrated_ranking(nlu_model: NluModel) -> None:
     result = nlu_model.classify("I forgot my password and can't log in", "en")
     assert result.intent is Intent.ACCOUNT_ACCESS

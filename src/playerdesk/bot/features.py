@@ -14,8 +14,9 @@ trained models are therefore compiled to plain arrays (`CompiledCalibratedSvm`,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +24,8 @@ from numpy.typing import NDArray
 from playerdesk.bot.encoder import SentenceEncoder
 from playerdesk.bot.lexicon import concept_text
 from playerdesk.bot.text import WORD_TOKENS, normalise
+
+_Fitted = TypeVar("_Fitted")
 
 
 def concept_words(text: str) -> str:
@@ -165,6 +168,26 @@ def _row_dot(weights: NDArray[np.float32], row: Any) -> NDArray[np.float64]:
     picked = weights[row.indices].astype(np.float64)
     result: NDArray[np.float64] = np.asarray(row.data, dtype=np.float64) @ picked
     return result
+
+
+def fitting_workers() -> int:
+    """The cores this process may use: how many model fits run side by side."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def fit_side_by_side(fits: Sequence[Callable[[], _Fitted]]) -> list[_Fitted]:
+    """Runs independent model fits in worker processes, one per core, and returns their
+    results in the order given. Processes, not threads: liblinear seeds one random number
+    generator per process, so fits on threads would draw from each other's sequence and
+    training would no longer be the same for a seed. joblib hands the workers the training
+    matrix as a shared memory map, not a copy."""
+    from joblib import Parallel, delayed
+
+    workers = min(len(fits), fitting_workers())
+    if workers <= 1:
+        return [fit() for fit in fits]
+    results: list[_Fitted] = Parallel(n_jobs=workers)(delayed(fit)() for fit in fits)
+    return results
 
 
 class CompiledCalibratedSvm:

@@ -16,13 +16,14 @@ in a message lingua calls English must still be seen.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from playerdesk.bot.features import CompiledRiskModel, TextFeatures
+from playerdesk.bot.features import CompiledRiskModel, TextFeatures, fit_side_by_side
 from playerdesk.bot.text import MappedText, mapped
 
 
@@ -1447,6 +1448,33 @@ _EVIDENCE_TERMS = 3
 _JOINING_FOLDS = 5
 
 
+def _risk_model(
+    binary: Any,
+    kind_model: Any,
+    *,
+    slopes: tuple[float, float] = (1.0, 0.0),
+    offset: float = 0.0,
+) -> CompiledRiskModel:
+    return CompiledRiskModel(
+        binary=binary,
+        kinds=kind_model,
+        risky_kinds=[str(kind).endswith("|1") for kind in kind_model.classes_],
+        slopes=slopes,
+        offset=offset,
+    )
+
+
+def _fit_svms(matrix: Any, risky: Any, kinds: Any, *, rows: Any, seed: int) -> tuple[Any, Any]:
+    """The binary SVM and the kinds' SVM, fitted on `rows` of `matrix` (None: all)."""
+    from sklearn.svm import LinearSVC
+
+    if rows is not None:
+        matrix, risky, kinds = matrix[rows], risky[rows], kinds[rows]
+    binary = LinearSVC(C=0.5, class_weight="balanced", random_state=seed)
+    kind_model = LinearSVC(C=1.0, random_state=seed)
+    return binary.fit(matrix, risky), kind_model.fit(matrix, kinds)
+
+
 class RiskClassifier:
     """Two linear SVMs over the shared text features (`bot/features.py`), joined by a
     logistic regression fitted on their 5-fold out-of-fold scores:
@@ -1474,42 +1502,33 @@ class RiskClassifier:
             [f"{intent}|{int(risk)}" for intent, risk in zip(intents, risky, strict=True)]
         )
         parts = np.zeros((len(risky), 2))
-        folds = StratifiedKFold(_JOINING_FOLDS, shuffle=True, random_state=self.seed)
-        for fitted, scored in folds.split(parts, risky):
-            unjoined = self._svms(matrix[fitted], risky[fitted], kinds[fitted])
-            parts[scored] = unjoined.parts(matrix[scored])
+        folds = list(
+            StratifiedKFold(_JOINING_FOLDS, shuffle=True, random_state=self.seed).split(
+                parts, risky
+            )
+        )
+        # The folds' SVMs (for the joiner's out-of-fold scores) and the final ones on every
+        # line are independent fits; each takes its rows when it starts, so only the running
+        # fits hold a copy of them.
+        rows = [fitted for fitted, _ in folds] + [None]
+        fitted_svms = fit_side_by_side(
+            [
+                functools.partial(_fit_svms, matrix, risky, kinds, rows=chosen, seed=self.seed)
+                for chosen in rows
+            ]
+        )
+        for (_, scored), (binary, kind_model) in zip(folds, fitted_svms[:-1], strict=True):
+            parts[scored] = _risk_model(binary, kind_model).parts(matrix[scored])
         joiner = LogisticRegression().fit(parts, risky)
         binary_slope, margin_slope = (float(value) for value in joiner.coef_[0])
-        self._model = self._svms(
-            matrix,
-            risky,
-            kinds,
+        binary, kind_model = fitted_svms[-1]
+        self._model = _risk_model(
+            binary,
+            kind_model,
             slopes=(binary_slope, margin_slope),
             offset=float(joiner.intercept_[0]),
         )
         return self
-
-    def _svms(
-        self,
-        matrix: Any,
-        risky: Any,
-        kinds: Any,
-        *,
-        slopes: tuple[float, float] = (1.0, 0.0),
-        offset: float = 0.0,
-    ) -> CompiledRiskModel:
-        """Both SVMs fitted on `matrix`, compiled with the joining coefficients."""
-        from sklearn.svm import LinearSVC
-
-        binary = LinearSVC(C=0.5, class_weight="balanced", random_state=self.seed)
-        kind_model = LinearSVC(C=1.0, random_state=self.seed).fit(matrix, kinds)
-        return CompiledRiskModel(
-            binary=binary.fit(matrix, risky),
-            kinds=kind_model,
-            risky_kinds=[str(kind).endswith("|1") for kind in kind_model.classes_],
-            slopes=slopes,
-            offset=offset,
-        )
 
     def _compiled(self) -> CompiledRiskModel:
         if self._model is None:
