@@ -93,7 +93,8 @@ def test_training_is_deterministic_for_a_seed() -> None:
 def test_fits_side_by_side_give_the_same_model_as_one_after_another(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The folds fit in worker processes; the model must be the one a single core gives."""
+    """The risk classifier's folds fit in worker processes; its model must be the one a
+    single core gives."""
     from playerdesk.bot import features as features_module
 
     examples = _small_training_set()

@@ -14,7 +14,6 @@ trained models are therefore compiled to plain arrays (`CompiledCalibratedSvm`,
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -171,8 +170,11 @@ def _row_dot(weights: NDArray[np.float32], row: Any) -> NDArray[np.float64]:
 
 
 def fitting_workers() -> int:
-    """The cores this process may use: how many model fits run side by side."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """How many model fits run side by side: the cores this process may use, as joblib
+    counts them (CPU affinity and a container's CPU quota included)."""
+    from joblib import cpu_count
+
+    return int(cpu_count())
 
 
 def fit_side_by_side(fits: Sequence[Callable[[], _Fitted]]) -> list[_Fitted]:

@@ -1449,6 +1449,15 @@ _EVIDENCE_TERMS = 3
 _JOINING_FOLDS = 5
 
 
+def _kind(intent: str, risky: bool) -> str:
+    """A class of the kinds' SVM: an intent with or without a risk."""
+    return f"{intent}|{int(risky)}"
+
+
+def _is_risky_kind(kind: str) -> bool:
+    return kind.endswith("|1")
+
+
 def _risk_model(
     binary: Any,
     kind_model: Any,
@@ -1459,7 +1468,7 @@ def _risk_model(
     return CompiledRiskModel(
         binary=binary,
         kinds=kind_model,
-        risky_kinds=[str(kind).endswith("|1") for kind in kind_model.classes_],
+        risky_kinds=[_is_risky_kind(str(kind)) for kind in kind_model.classes_],
         slopes=slopes,
         offset=offset,
     )
@@ -1500,7 +1509,7 @@ class RiskClassifier:
 
         risky = np.array([bool(label) for label in labels])
         kinds = np.array(
-            [f"{intent}|{int(risk)}" for intent, risk in zip(intents, risky, strict=True)]
+            [_kind(intent, bool(risk)) for intent, risk in zip(intents, risky, strict=True)]
         )
         parts = np.zeros((len(risky), 2))
         folds = list(
