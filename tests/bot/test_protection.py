@@ -57,6 +57,20 @@ POSITIVES = [
     ("jag tog ett lån på bilen för att spela", RiskSignal.MONEY_AT_RISK, "lån"),
     ("gram za kasę z kredytu na auto", RiskSignal.MONEY_AT_RISK, "z kredytu"),
     ("jag sover inte på grund av spelandet", RiskSignal.LOSS_OF_CONTROL, "spelandet"),
+    # asking the site to hold them back in everyday words
+    ("please don't let me log in until Monday", RiskSignal.PROTECTION_REQUEST, "let me log in"),
+    (
+        "can I set it so my withdrawals can't be cancelled?",
+        RiskSignal.PROTECTION_REQUEST,
+        "can't be cancelled",
+    ),
+    ("proszę, nie pozwólcie mi już grać", RiskSignal.PROTECTION_REQUEST, "nie pozwólcie mi"),
+    ("låt mig inte logga in på en månad", RiskSignal.PROTECTION_REQUEST, "låt mig inte"),
+    ("könnt ihr es mir unmöglich machen?", RiskSignal.PROTECTION_REQUEST, "unmöglich machen"),
+    ("nach 2 Stunden soll mich die Seite rauswerfen", RiskSignal.PROTECTION_REQUEST, "rauswerfen"),
+    ("vetadme del casino", RiskSignal.PROTECTION_REQUEST, "vetadme"),
+    ("haced que me sea imposible depositar", RiskSignal.PROTECTION_REQUEST, "imposible"),
+    ("no me dejéis entrar hasta mañana", RiskSignal.PROTECTION_REQUEST, "no me dejéis"),
 ]
 
 # Look like a signal, carry none.
@@ -110,6 +124,14 @@ LOOK_ALIKES = [
     "czy oferta powitalna ma limit czasu?",
     "Bitte schließt mein Konto. Nicht wegen des Spielens, ich ziehe um.",
     "jag har aldrig varit avstängd, varför kollar ni Spelpaus?",
+    # a fault reported in the words of a request to be held back
+    "the app doesn't let me log in since the update",
+    "they don't let me deposit with my Revolut card, why?",
+    "nie pozwala mi wpłacić BLIKIEM",
+    "sidan låter mig inte logga in",
+    "die Seite lässt mich nicht einzahlen",
+    "la app no me deja depositar con Bizum",
+    "no me dejan entrar desde el móvil",
 ]
 
 

@@ -575,7 +575,8 @@ _LOSS_OF_CONTROL = [
     r"\bdon'?t trust myself\b",
     r"\b(?:gambl|play)\w* (?:all night|every night|for \d+ hours|until \d)",
     r"\bgambled (?:away|my)\b",
-    r"\bdon'?t let me (?:play|deposit|gamble)\b",
+    # "they / you don't let me deposit" reports a fault
+    r"\b(?<!they )(?<!you )(?<!why )don'?t let me (?:play|deposit|gamble)\b",
     r"\b(?:my|of my|about my|with my|hiding my) (?:gambling|betting)\b",
     r"\bpromised (?:myself|my \w+)\b",
     r"\bkeep (?:playing|depositing|gambling) (?:until|even though|and)\b",
@@ -908,6 +909,14 @@ _PROTECTION = [
     r"\bcool[- ]?down\b",
     r"\bput (?:a )?limits? on (?:my|me|myself)\b",
     r"\bstop (?:all )?my deposits\b",
+    # asking the site to hold them back in everyday words
+    r"\b(?<!they )(?<!you )(?<!why )(?:don'?t|do not|never) let me (?:log ?in|sign ?in|deposit"
+    r"|play|gamble|back in|bet|top ?up)\b",
+    r"\bmake (?:it )?(?:so )?(?:that )?i (?:can'?t|cannot|can no longer) (?:deposit|play|log ?in"
+    r"|gamble|bet|top ?up)\b",
+    r"\b(?:withdrawals?|cash ?outs?|payouts?) (?:\w+ ){0,2}?(?:can'?t|cannot|can never) be"
+    r" (?:cancell?ed|reversed|undone)\b",
+    r"\b(?:kick|log|throw|lock) me out (?:automatically )?after\b",
     # pl
     r"\bsamowyklucz\w*",
     r"\bwyklucz\w* (?:sie|mnie|na)\b",
@@ -930,6 +939,10 @@ _PROTECTION = [
     r"\bskroc\w* (?:\w+ )?(?:przerw|blokad|wykluczeni)\w*",
     r"\bprzypomnieni\w* o (?:czasie|sesji)\b|\bprzypomnieni\w* co \d",
     r"\bzablokuj\w* (?:\w+ )?wplat\w*",
+    # "nie pozwólcie mi" asks; "nie pozwala mi" (it does not let me) reports a fault
+    r"\bnie pozw(?:alajcie|olcie|alaj|ol) mi\b",
+    r"\buniemozliw\w* mi\b",
+    r"\b(?:wyrzuc|wylogu)\w* mnie (?:automatycznie )?po\b",
     # sv
     r"\bsjalvavstang\w*",
     r"\bstang\w* av mig\b",
@@ -986,6 +999,10 @@ _PROTECTION = [
     r"\bbli (?:sparrad|avstangd|blockerad|utestangd)\b",
     r"\butestang\w*",
     r"\bstoppa (?:mina|alla) insattning\w*",
+    # "låt mig inte" asks; "den låter mig inte" reports a fault
+    r"\blat mig inte (?:spela|logga in|satta in|komma in|fa spela)\b",
+    r"\bomojligt (?:for mig )?att (?:satta in|spela|logga in)\b",
+    r"\b(?:kasta|sparka|logga) ut mig (?:automatiskt )?efter\b",
     # de
     r"\bselbstausschlu\w*",
     r"\bsperr\w* (?:mich|mein konto)\b",
@@ -1021,6 +1038,10 @@ _PROTECTION = [
     r"\bpause (?:\w+ )?einleg\w*",
     r"\bcool[- ]?down\b",
     r"\bstopp\w* (?:alle )?meine einzahlungen\b",
+    r"\b(?:es )?mir unmoglich (?:machen|zu machen)\b",
+    r"\bnach (?:\d+|einer|zwei|drei) (?:stunden?|minuten)\b(?:\W+\w+){0,6}?\W+(?:rauswerf"
+    r"|rausschmei|auslogg|abmeld|rauskick)\w*",
+    r"\b(?:werft|schmeisst|kickt|loggt) mich (?:\w+ )?(?:raus|aus) nach\b",
     # es
     r"\bautoexclu\w*",
     r"\bexclu\w* (?:me|mi cuenta)\b",
@@ -1048,6 +1069,13 @@ _PROTECTION = [
     r"\b(?:cerrar|bloquear|suspender)\w* (?:\w+ ){0,2}?(?:por|durante) (?:\d+|un|una|dos|tres|seis)"
     r" (?:dias?|semanas?|mes(?:es)?|anos?)\b",
     r"\bperiodo de (?:reflexion|enfriamiento)\b",
+    r"\b(?:vet|ban|bane)(?:adme|ame|enme|arme)\b",
+    r"\bimpedi(?:dme|rme)\b|\bimpid(?:anme|eme|ame)\b",
+    r"\b(?:imposible|que no pueda) (?:\w+ ){0,2}?(?:depositar|jugar|entrar|iniciar sesion"
+    r"|apostar)\b",
+    # "no me dejéis" asks; "no me deja" / "no me dejan" (it, they do not let me) reports a fault
+    r"\bno me dej(?:eis|en|es|ais) (?:\w+ )?(?:depositar|jugar|entrar|apostar|iniciar sesion)\b",
+    r"\b(?:echad|sacad|expulsad)me (?:\w+ ){0,2}?(?:despues de|tras|a las) \d",
 ]
 
 _CANCEL_WITHDRAWAL = [
