@@ -71,6 +71,12 @@ POSITIVES = [
     ("vetadme del casino", RiskSignal.PROTECTION_REQUEST, "vetadme"),
     ("haced que me sea imposible depositar", RiskSignal.PROTECTION_REQUEST, "imposible"),
     ("no me dejéis entrar hasta mañana", RiskSignal.PROTECTION_REQUEST, "no me dejéis"),
+    ("hur länge kan man stänga av sig hos er?", RiskSignal.PROTECTION_REQUEST, "stänga av sig"),
+    ("poned un tope de depósito de 100", RiskSignal.PROTECTION_REQUEST, "tope"),
+    ("vad är stödlinjens nummer", RiskSignal.PROTECTION_REQUEST, "stödlinjens"),
+    ("cada vez que veo un bono recaigo", RiskSignal.LOSS_OF_CONTROL, "recaigo"),
+    ("miałem nawrót, wczoraj wpłaciłem 600", RiskSignal.LOSS_OF_CONTROL, "nawrót"),
+    ("jag förlorar för mycket", RiskSignal.LOSS_OF_CONTROL, "förlorar för mycket"),
 ]
 
 # Look like a signal, carry none.
@@ -132,6 +138,14 @@ LOOK_ALIKES = [
     "die Seite lässt mich nicht einzahlen",
     "la app no me deja depositar con Bizum",
     "no me dejan entrar desde el móvil",
+    "autoplay stänger av sig själv efter 10 spins",
+    "finns det nån stödlinje för stress på jobbet",
+    "¿cuál es el tope de depósito con Bizum?",
+    "no puedo dejarlo así, quiero una respuesta",
+    "es imposible depositar con Bizum, me da error",
+    "det är omöjligt att logga in idag",
+    "aplikacja uniemożliwia mi logowanie",
+    "¿cuál es el tope de apuesta en la ruleta?",
 ]
 
 

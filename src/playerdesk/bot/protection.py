@@ -643,6 +643,8 @@ _LOSS_OF_CONTROL = [
     r"\bnie kontroluje\b",
     r"\bgram za duzo\b",
     r"\bza duzo (?:gram|gralem|gralam|przegr\w*|wplac\w*)",
+    r"\bprzegrywam (?:o wiele |zdecydowanie )?za duzo\b",
+    r"\bnawrot\w*",
     r"\bwiecej niz moge\b",
     r"\bpokus\w*",
     r"\bkusi\b",
@@ -698,7 +700,8 @@ _LOSS_OF_CONTROL = [
     r"\bspelproblem\w*",
     r"\btappa\w* kontroll\w*",
     r"\b(?:spela|spelar|spelat|forlorat|spenderat) (?:\w+ )?(?:alldeles )?for mycket\b",
-    r"\baterfall\b",
+    r"\baterfall\w*",
+    r"\bforlor\w* for mycket\b",
     r"\blitar inte pa mig sjalv\b",
     r"\bfrestels\w*",
     r"\bspelat bort\b|\bspela bort\b|\bspelar bort\b",
@@ -767,6 +770,7 @@ _LOSS_OF_CONTROL = [
     r"\bkontrolle verlor\w*",
     r"\b(?:spiele|gespielt|verloren) zu viel\b",
     r"\bruckfall\w*",
+    r"\bverlier\w* (?:viel )?zu viel\b",
     r"\bkomm\w* (?:\w+ ){0,3}?nicht (?:mehr )?los\b",
     r"\bkann (?:\w+ ){0,3}?nicht (?:mehr )?weg\b",
     r"\bverspiel\w*",
@@ -865,6 +869,10 @@ _LOSS_OF_CONTROL = [
     r"\bnecesito parar\b",
     r"\bdejar de jugar\b",
     r"\bperdiendo demasiado\b",
+    # not "no puedo dejarlo así" (I can't leave it like that)
+    r"\bno (?:puedo|puede|pueden|podia) dejar (?:de jugar|de apostar|el casino|las apuestas"
+    r"|las tragaperras)\b",
+    r"\brecai\w*|\bvuelvo a caer\b",
 ]
 
 _LIMIT_NOUN = (
@@ -880,7 +888,8 @@ _PROTECTION = [
     r"\b(?:a|the) time[- ]?out\b",
     r"\breality check\b",
     r"\bsession reminder\b",
-    r"\b(?:spelpaus|gamstop|gamcare|gamblers anonymous|begambleaware|stodlinjen)\b",
+    r"\b(?:spelpaus|gamstop|gamcare|gamblers anonymous|begambleaware)\b",
+    r"\bstodlinjen\w*",  # the Swedish helpline; "stödlinjens nummer"
     r"\b(?:set|put|add|lower|reduce|decrease|remove|increase|raise|lift|change|cancel|shorten)"
     r" (?:me |on )?(?:up )?(?:a |my |the |an? \w+ )?(?:\w+ )?" + _LIMIT_NOUN + r" (?:limit|cap)s?",
     r"\b(?:remove|increase|raise|lift|lower|reduce) my limits?\b",
@@ -917,6 +926,7 @@ _PROTECTION = [
     r"\b(?:withdrawals?|cash ?outs?|payouts?) (?:\w+ ){0,2}?(?:can'?t|cannot|can never) be"
     r" (?:cancell?ed|reversed|undone)\b",
     r"\b(?:kick|log|throw|lock) me out (?:automatically )?after\b",
+    r"\bself[- ]?(?:test|assessment)\b",
     # pl
     r"\bsamowyklucz\w*",
     r"\bwyklucz\w* (?:sie|mnie|na)\b",
@@ -941,7 +951,8 @@ _PROTECTION = [
     r"\bzablokuj\w* (?:\w+ )?wplat\w*",
     # "nie pozwólcie mi" asks; "nie pozwala mi" (it does not let me) reports a fault
     r"\bnie pozw(?:alajcie|olcie|alaj|ol) mi\b",
-    r"\buniemozliw\w* mi\b",
+    r"\buniemozliwcie mi\b",
+    r"\banonimowi hazardzisci\b",
     r"\b(?:wyrzuc|wylogu)\w* mnie (?:automatycznie )?po\b",
     # sv
     r"\bsjalvavstang\w*",
@@ -965,8 +976,8 @@ _PROTECTION = [
     r"\bblock(?:a|era) (?:mig|mitt konto)\b",
     r"\bblockerar jag mig\b",
     r"\bbanna mig\b",
-    r"\b(?:behover|vill ha|lagg mig pa|ta|tar) (?:en )?time ?out\b",
-    r"\btime ?out (?:i|pa) \d+",
+    r"\b(?:behover|vill ha|lagg mig pa|ta|tar) (?:en )?time[- ]?out\b",
+    r"\btime[- ]?out (?:i|pa) \d+",
     r"\bpausa (?:mitt )?konto\w*",
     r"\b(?:korta|forlang|hava|avsluta|forkorta) (?:min|mitt|en) (?:paus|spelpaus|sparr"
     r"|avstangning)\b",
@@ -990,8 +1001,8 @@ _PROTECTION = [
     r"\bneka (?:mina|alla) insattning\w*",
     r"\b(?:stang|stanga|sparra|blockera|pausa|las)\w* (?:\w+ ){0,2}?(?:i|pa|for) (?:ett )?halvar\b",
     r"\b(?:sessions|insats|spel)grans\w*",
-    r"\btime ?out (?:pa|i) (?:en|ett|\d+)\b",
-    r"\b(?:ge|ger) mig en (?:time ?out|paus)\b",
+    r"\btime[- ]?out (?:pa|i) (?:en|ett|\d+)\b",
+    r"\b(?:ge|ger) mig en (?:time[- ]?out|paus)\b",
     r"\b(?:forlang|korta|forkorta)\w* (?:min |mitt |en )?(?:paus|spelpaus|sparr|avstangning)\w*",
     r"\bpausa (?:mitt )?spelande\w*",
     r"\bgrans pa \d",
@@ -1001,8 +1012,14 @@ _PROTECTION = [
     r"\bstoppa (?:mina|alla) insattning\w*",
     # "låt mig inte" asks; "den låter mig inte" reports a fault
     r"\blat mig inte (?:spela|logga in|satta in|komma in|fa spela)\b",
-    r"\bomojligt (?:for mig )?att (?:satta in|spela|logga in)\b",
     r"\b(?:kasta|sparka|logga) ut mig (?:automatiskt )?efter\b",
+    r"\befter (?:\d+|en|ett|tva|tre) (?:timm\w*|minut\w*)\b(?:\W+\w+){0,6}?\W+(?:kasta\w*"
+    r"|sparka\w*|logga\w*) ut\b",
+    # "stänger av sig själv" is an app switching itself off
+    r"\b(?:stang\w*|sparr\w*) av sig\b(?! sjalv)",
+    r"\bbegransa (?:\w+ )?(?:max)?insats\w*",
+    r"\bsa (?:att )?jag inte (?:kan|ska kunna) (?:registrera|spela|logga in|satta in|oppna)\b",
+    r"\bsjalvtest\w*",
     # de
     r"\bselbstausschlu\w*",
     r"\bsperr\w* (?:mich|mein konto)\b",
@@ -1071,11 +1088,16 @@ _PROTECTION = [
     r"\bperiodo de (?:reflexion|enfriamiento)\b",
     r"\b(?:vet|ban|bane)(?:adme|ame|enme|arme)\b",
     r"\bimpedi(?:dme|rme)\b|\bimpid(?:anme|eme|ame)\b",
-    r"\b(?:imposible|que no pueda) (?:\w+ ){0,2}?(?:depositar|jugar|entrar|iniciar sesion"
+    # "que me sea imposible depositar" asks; "es imposible depositar" reports a fault
+    r"\bque (?:me sea imposible|no pueda) (?:\w+ ){0,2}?(?:depositar|jugar|entrar|iniciar sesion"
     r"|apostar)\b",
     # "no me dejéis" asks; "no me deja" / "no me dejan" (it, they do not let me) reports a fault
     r"\bno me dej(?:eis|en|es|ais) (?:\w+ )?(?:depositar|jugar|entrar|apostar|iniciar sesion)\b",
     r"\b(?:echad|sacad|expulsad)me (?:\w+ ){0,2}?(?:despues de|tras|a las) \d",
+    r"\btope (?:de )?(?:deposito|perdidas|gasto)\w*|\b(?:poner|poned|pon|pongan|ponga)"
+    r" (?:un )?tope\b",
+    r"\bsubida de (?:mi |el )?limite\b",
+    r"\bfejar\b|\bjugadores anonimos\b",
 ]
 
 _CANCEL_WITHDRAWAL = [
@@ -1317,7 +1339,7 @@ _HARMLESS = _compile(
         # a payment method's limits, asked about
         r"\b(?:was|welche\w*|wie hoch|gibt es|haben)\b(?:\W+\w+){0,5}?\W+"
         r"(?:einzahlungs|auszahlungs|tages)limit\w*",
-        r"\b(?:que|cual|cuanto)\b(?:\W+\w+){0,3}?\W+limite (?:diario"
+        r"\b(?:que|cual|cuanto)\b(?:\W+\w+){0,3}?\W+(?:limite|tope) (?:diario"
         r"|semanal|mensual|de deposito)\b",
         r"\bdebit (?:och|eller|und|y) kredit\b",
         # said not to be the case: "I have no gambling problem", "never asked for a limit"
