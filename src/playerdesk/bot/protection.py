@@ -140,16 +140,16 @@ _CHASING = [
     # sv: what the English patterns above catch, as Swedish players say it
     r"\b(?:vinn\w*|vann|vunnit) (?:\w+ )?tillbak[as]\b|\b(?:fa|ta|hamta) tillbaks (?:det|allt)"
     r" (?:som )?jag\b",
-    r"\b(?:en|ett) (?:sista )?(?:chans|hand|satsning|bet|spinn|giv) till(?= *(?:[,.!?]|$)| (?:"
-    r"sen|och|bara|innan|sa|jag|da)\b)",
+    r"\b(?:en|ett) (?:sista )?(?:chans|hand|satsning|bet|spinn|giv) till(?= *(?:[,.!?]|$)|"
+    r" (?:sen|och|bara|innan|sa|jag|da)\b)",
     r"\bkanner pa mig (?:att )?(?:\w+ ){0,3}?(?:vinn|vand|lossna|small|jackpott|storvinst)\w*",
     r"\bdet (?:maste|ska|borde) (?:ju )?lossna\b|\bdet lossnar (?:snart|nu|strax)\b|\bdags for"
     r" (?:en )?(?:stor)?vinst\b",
-    r"\b(?:tills (?:jag|vi)|maste|ska|vill) (?:jag )?(?:ar|komma|kommer|ga|gar) (?:upp |ut |ti"
-    r"llbaka )?(?:pa |till )?(?:noll|plus)\b",
+    r"\b(?:tills (?:jag|vi)|maste|ska|vill) (?:jag )?(?:ar|komma|kommer|ga|gar) (?:upp |ut "
+    r"|tillbaka )?(?:pa |till )?(?:noll|plus)\b",
     r"\btjana\w* (?:in )?(?:(?:det|dem|pengarna|allt|forlust\w*) )?(?:tillbak[as]|igen)\b",
-    r"\b(?:for att|jag(?: \w+)?) (?:kompensera\w*|tackar?(?: upp)?) (?:for )?(?:\w+ )?forlust"
-    r"\w*|\baterfa\w* (?:\w+ )?forlust\w*",
+    r"\b(?:for att|jag(?: \w+)?) (?:kompensera\w*|tackar?(?: upp)?) (?:for )?(?:\w+ )?forlust\w*"
+    r"|\baterfa\w* (?:\w+ )?forlust\w*",
     # de
     r"\bzuruck\w*gewinn\w*",
     r"\bzuruck ?zu ?gewinn\w*",
@@ -173,16 +173,16 @@ _CHASING = [
     r"\balles auf (?:eine karte|rot|schwarz|eine zahl)\b",
     r"\bmuss (?:doch )?(?:mal|endlich) (?:wieder )?gewinnen\b",
     # de: what the English patterns above catch, as German players say it
-    r"\bzuruck ?(?:zu ?)?zock\w*|\bzuruck(?:zu)?spiel(?:en|e|t|te)\b|\bwieder ?rein ?(?:zu ?)?"
-    r"zock\w*",
-    r"\b(?:verlust\w*|minus|verlorene\w*) (?:\w+ ){0,2}?(?:aufhol|aufzuhol|rausspiel|rauszuspi"
-    r"el|gutmach|gutzumach)\w*",
-    r"\bbis ich (?:wieder |endlich )?(?:im plus|bei null|auf null|plus minus null)\b|\bwieder "
-    r"ins plus\b",
+    r"\bzuruck ?(?:zu ?)?zock\w*|\bzuruck(?:zu)?spiel(?:en|e|t|te)\b|\bwieder ?rein ?(?:zu"
+    r" ?)?zock\w*",
+    r"\b(?:verlust\w*|minus|verlorene\w*) (?:\w+ ){0,2}?(?:aufhol|aufzuhol|rausspiel|rauszuspiel"
+    r"|gutmach|gutzumach)\w*",
+    r"\bbis ich (?:wieder |endlich )?(?:im plus|bei null|auf null|plus minus null)\b|\bwieder"
+    r" ins plus\b",
     r"\b(?:ein|eine|einen|noch ein\w*|nur noch ein\w*) letzte[nrs]? (?:versuch|runde|spin|dreh"
     r"|einzahlung|einsatz|wette)\b",
-    r"\bmein\w* gluckstag\b|\bheute (?:ist|wird) mein tag\b|\bhab\w* (?:\w+ )?(?:einen|nen) la"
-    r"uf\b|\bglucks?strahne\b",
+    r"\bmein\w* gluckstag\b|\bheute (?:ist|wird) mein tag\b|\bhab\w* (?:\w+ )?(?:einen|nen)"
+    r" lauf\b|\bglucks?strahne\b",
     # es
     r"\brecuper\w* (?:\w+ ){0,2}?(?:lo que perdi|mis perdidas|lo perdido)\b",
     r"\bganar\w* (?:\w+ ){0,2}?(?:de nuevo|otra vez)\b",
@@ -198,20 +198,20 @@ _CHASING = [
     r"\bperseguir (?:\w+ )?perdidas\b",
     r"\bnecesito ganar\b",
     # es: what the English patterns above catch, as Spanish players say it
-    r"\brecuper\w* (?:\w+ ){0,2}?(?:lo|el dinero|la pasta) que (?:me )?(?:he )?(?:perdido|gast"
-    r"ado|gaste|jugado|palmado)\b(?! por)",
+    r"\brecuper\w* (?:\w+ ){0,2}?(?:lo|el dinero|la pasta) que (?:me )?(?:he )?(?:perdido"
+    r"|gastado|gaste|jugado|palmado)\b(?! por)",
     r"\b(?:una?|otr[oa]) (?:tirada|giro|partida|apuesta|mano|intento|jugada)s? mas\b(?! (?:alt"
     r"|baj|grand|pequen|tarde|de\b|que\b))",
-    r"\buna? ultim[oa] (?:tirada|giro|partida|apuesta|mano|jugada)\b|\b(?:solo|venga) (?:una|o"
-    r"tra) mas\b|\bla ultima y lo dejo\b",
-    r"\b(?:me (?:siento|noto)|estoy|ando) (?:\w+ )?(?:con suerte|en racha)\b|\btengo (?:una )?"
-    r"corazonada\b",
+    r"\buna? ultim[oa] (?:tirada|giro|partida|apuesta|mano|jugada)\b|\b(?:solo|venga) (?:una"
+    r"|otra) mas\b|\bla ultima y lo dejo\b",
+    r"\b(?:me (?:siento|noto)|estoy|ando) (?:\w+ )?(?:con suerte|en racha)\b|\btengo (?:una"
+    r" )?corazonada\b",
     r"\b(?:premio|bote|maquina|tragaperras|rojo) (?:\w+ ){0,2}?(?:esta al caer|(?:esta a punto"
     r" de|tiene que) (?:caer|salir|pagar))\b",
-    r"\b(?:quedarme|quedar|ponerme|salir) (?:al menos |solo )?(?:a|en) (?:cero|paz|tablas)\b|"
-    r"\bquedarme a mano\b",
-    r"\b(?:para|necesito|tengo que|quiero) (?:compensar|tapar) (?:\w+ )?(?:perdidas|el agujero"
-    r")\b|\bpersigu\w* (?:\w+ )?perdidas\b",
+    r"\b(?:quedarme|quedar|ponerme|salir) (?:al menos |solo )?(?:a|en) (?:cero|paz|tablas)\b"
+    r"|\bquedarme a mano\b",
+    r"\b(?:para|necesito|tengo que|quiero) (?:compensar|tapar) (?:\w+ )?(?:perdidas|el"
+    r" agujero)\b|\bpersigu\w* (?:\w+ )?perdidas\b",
 ]
 
 _MONEY_AT_RISK = [
@@ -351,20 +351,20 @@ _MONEY_AT_RISK = [
     r"\btog pengar fran (?:jobbet|kassan|foretaget|mamma|pappa|barnen)\b",
     r"\bforetagets pengar\b",
     # sv: what the English patterns above catch, as Swedish players say it
-    r"\b(?:mammas|pappas|morsans|brorsans|kompisens|foraldrarnas|chefens|jobbets|sambons|fruga"
-    r"ns|foreningens) pengar\w*",
-    r"\b(?:allt|pengarna|pengar) (?:som )?(?:jag|vi) (?:hade |har )?(?:sparat|sparade|lagt und"
-    r"an)\b|\bsparade pengar\w*",
-    r"\bbarskrapad\w*|\butblottad\w*|\bhar (?:inte|ej) ett (?:rott )?ore\b|\binte (?:ett (?:ro"
-    r"tt )?ore|en (?:enda )?krona) kvar\b",
-    r"\b(?<!varenda )sista (?:hundralapp|femhundralapp|hundring|femhundring|femtilapp|tjugolap"
-    r"p|slant|kosing|stalar|krona)\w*",
+    r"\b(?:mammas|pappas|morsans|brorsans|kompisens|foraldrarnas|chefens|jobbets|sambons|frugans"
+    r"|foreningens) pengar\w*",
+    r"\b(?:allt|pengarna|pengar) (?:som )?(?:jag|vi) (?:hade |har )?(?:sparat|sparade|lagt"
+    r" undan)\b|\bsparade pengar\w*",
+    r"\bbarskrapad\w*|\butblottad\w*|\bhar (?:inte|ej) ett (?:rott )?ore\b|\binte (?:ett (?:rott"
+    r" )?ore|en (?:enda )?krona) kvar\b",
+    r"\b(?<!varenda )sista (?:hundralapp|femhundralapp|hundring|femhundring|femtilapp|tjugolapp"
+    r"|slant|kosing|stalar|krona)\w*",
     r"\bovertrass\w*|\b(?:bank|lone)kontot (?:ar |ligger )?(?:helt )?(?:tomt|lanst|pa minus)\b"
     r"|\bminus pa (?:bank|lone)kontot\b",
-    r"\b(?:privat|samlings|konsumtions|studie|hus|mikro)lan(?:et|en|ena|a)?\b|\blanepengar\w*|"
-    r"\bamortering(?:en|arna)?\b",
-    r"\bvrak(?:t|ts|ta|as|ning\w*)\b|\b(?:forlorat|forlorade|blev av med) (?:\w+ )?(?:huset|he"
-    r"mmet|lagenheten|bostaden|jobbet)\b",
+    r"\b(?:privat|samlings|konsumtions|studie|hus|mikro)lan(?:et|en|ena|a)?\b|\blanepengar\w*"
+    r"|\bamortering(?:en|arna)?\b",
+    r"\bvrak(?:t|ts|ta|as|ning\w*)\b|\b(?:forlorat|forlorade|blev av med) (?:\w+ )?(?:huset"
+    r"|hemmet|lagenheten|bostaden|jobbet)\b",
     # de
     r"\b(?:ge|aus)?lieh\w*",
     r"\bgeliehen\w*",
@@ -423,20 +423,19 @@ _MONEY_AT_RISK = [
     # de: what the English patterns above catch, as German players say it
     r"\b(?:ver|uber)schuld\w*|\bschulde(?:t)?\b|\bin der kreide\b",
     r"\bersparnis\w*|\bnotgroschen\b|\brucklagen\b|\bsparschwein\w*",
-    r"\bletzte[nrs]? (?:geld|kohle|knete|kroten|zehner|zwanziger|funfziger|hunderter|ersparte"
-    r"\w*)\b",
-    r"\bgeld (?:von |meiner |meines )(?:meiner |meinem |meinen )?(?:kinder\w*|tochter|sohn\w*|"
-    r"frau|firma|chef\w*)\b",
-    r"\bfremde[nms]? geld\w*|\b(?:firmen|vereins)(?:geld|kasse)\w*|\bunterschlag\w*|\bveruntre"
-    r"u\w*",
-    r"\bgeborgt\b|\bborg(?:e|en|t|te|ten)?\b|\bvorgestreckt\b|\bangepumpt\b|\bleih (?:mir|uns)"
-    r"\b",
-    r"\bgerichtsvollzieher\w*|\b\w*vollstreck\w*|\b(?:lohn|konto)pfandung\w*|\bverpfand\w*|\bb"
-    r"ankrott\w*|\bprivatinsolven\w*",
-    r"\b(?:miet|zahlungs|strom)ruckstand\w*|\bim ruckstand\b|\bstromsperre\b|\bstrom (?:\w+ ){"
-    r"0,2}?abgestellt\b",
-    r"\b(?:mein\w*|vom|von) (?:ganze\w* )?(?:burgergeld|hartz ?(?:iv|4)|arbeitslosengeld|sozia"
-    r"lhilfe|bafog|grundsicherung)\b",
+    r"\bletzte[nrs]? (?:geld|kohle|knete|kroten|zehner|zwanziger|funfziger|hunderter"
+    r"|ersparte\w*)\b",
+    r"\bgeld (?:von |meiner |meines )(?:meiner |meinem |meinen )?(?:kinder\w*|tochter|sohn\w*"
+    r"|frau|firma|chef\w*)\b",
+    r"\bfremde[nms]? geld\w*|\b(?:firmen|vereins)(?:geld|kasse)\w*|\bunterschlag\w*"
+    r"|\bveruntreu\w*",
+    r"\bgeborgt\b|\bborg(?:e|en|t|te|ten)?\b|\bvorgestreckt\b|\bangepumpt\b|\bleih (?:mir|uns)\b",
+    r"\bgerichtsvollzieher\w*|\b\w*vollstreck\w*|\b(?:lohn|konto)pfandung\w*|\bverpfand\w*"
+    r"|\bbankrott\w*|\bprivatinsolven\w*",
+    r"\b(?:miet|zahlungs|strom)ruckstand\w*|\bim ruckstand\b|\bstromsperre\b|\bstrom (?:\w+"
+    r" ){0,2}?abgestellt\b",
+    r"\b(?:mein\w*|vom|von) (?:ganze\w* )?(?:burgergeld|hartz ?(?:iv|4)|arbeitslosengeld"
+    r"|sozialhilfe|bafog|grundsicherung)\b",
     r"\bhab\w* (?:\w+ )?(?:keinen|nicht einen) (?:einzigen )?(?:cent|euro) mehr\b(?! (?:auf|im"
     r"|als))|\babgebrannt\b|\bmittellos\b",
     # es
@@ -477,18 +476,18 @@ _MONEY_AT_RISK = [
     # es: what the English patterns above catch, as Spanish players say it
     r"\bprest(?:ame|amelo|enme|eme)\b|\bme (?:puedes|podeis|puede|podrias|pueden) prestar\b(?!"
     r" atencion| ayuda)",
-    r"\b(?:pedi|saque|firme|he (?:pedido|sacado|firmado)) (?:un|otro|dos|varios) (?:mini)?cred"
-    r"itos?\b(?! de (?:juego|regalo|bono))",
-    r"\b(?:pagar|pago de|para) (?:la luz|el agua|el gas|la comunidad|el colegio|la guarderia|l"
-    r"os recibos)\b",
-    r"\b(?:el|mi|del|todo el) paro\b(?! (?:automatico|del autoplay|de la))|\bsubsidio\w*|\bing"
-    r"reso minimo vital\b",
-    r"\b(?:dinero|pasta) (?:que )?(?:no (?:es|era) mi[oa]|ajen[oa]|de la (?:empresa|caja))\b|"
-    r"\bde la caja del trabajo\b",
-    r"\bno me lo puedo permitir\b|\bno (?:me )?puedo permitir(?:me)? (?:perder|gastar|jugar|ap"
-    r"ostar|seguir)\w*",
-    r"\bsin (?:blanca|un duro|un chavo|un centimo)\b(?! de)|\bni (?:un duro|para comer|para pa"
-    r"n|para la compra)\b",
+    r"\b(?:pedi|saque|firme|he (?:pedido|sacado|firmado)) (?:un|otro|dos|varios)"
+    r" (?:mini)?creditos?\b(?! de (?:juego|regalo|bono))",
+    r"\b(?:pagar|pago de|para) (?:la luz|el agua|el gas|la comunidad|el colegio|la guarderia|los"
+    r" recibos)\b",
+    r"\b(?:el|mi|del|todo el) paro\b(?! (?:automatico|del autoplay|de la))|\bsubsidio\w*"
+    r"|\bingreso minimo vital\b",
+    r"\b(?:dinero|pasta) (?:que )?(?:no (?:es|era) mi[oa]|ajen[oa]|de la (?:empresa|caja))\b"
+    r"|\bde la caja del trabajo\b",
+    r"\bno me lo puedo permitir\b|\bno (?:me )?puedo permitir(?:me)? (?:perder|gastar|jugar"
+    r"|apostar|seguir)\w*",
+    r"\bsin (?:blanca|un duro|un chavo|un centimo)\b(?! de)|\bni (?:un duro|para comer|para pan"
+    r"|para la compra)\b",
 ]
 
 _DISTRESS = [
@@ -587,20 +586,20 @@ _DISTRESS = [
     r"\b(?:kan|orkar) (?:ej|int) (?:sova|mer|leva)\b",
     r"\bvill (?:ej|int) leva\b",
     # sv: what the English patterns above catch, as Swedish players say it
-    r"\bstar inte ut\b(?! med (?:er|den|att|support|appen)\w*)|\bpallar inte (?:mer|langre)\b|"
-    r"\bkan inte fortsatta sa har\b",
-    r"\bligger (?:\w+ ){0,2}?vaken\b|\bsover (?:inte|knappt|daligt) (?:langre|alls|pa natterna"
-    r")\b|\bhar (?:inte|knappt) sovit\b",
+    r"\bstar inte ut\b(?! med (?:er|den|att|support|appen)\w*)|\bpallar inte (?:mer|langre)\b"
+    r"|\bkan inte fortsatta sa har\b",
+    r"\bligger (?:\w+ ){0,2}?vaken\b|\bsover (?:inte|knappt|daligt) (?:langre|alls|pa"
+    r" natterna)\b|\bhar (?:inte|knappt) sovit\b",
     r"\bvill (?:bara |helst )?(?:inte finnas|forsvinna)\b(?! (?:i|pa|med|hos|fran|kvar (?:i|pa"
     r"|hos|som))\b)",
-    r"\bser ingen (?:framtid|mening med livet)\b|\bingen vag ut\b|\b(?:livet|allt|inget) (?:\w"
-    r"+ )?(?:kanns|ar) (?:sa )?meningslost\b",
+    r"\bser ingen (?:framtid|mening med livet)\b|\bingen vag ut\b|\b(?:livet|allt|inget) (?:\w+"
+    r" )?(?:kanns|ar) (?:sa )?meningslost\b",
     r"\bjag (?:\w+ ){0,2}?forstor\w* (?:allt|familjen|aktenskapet|relationen|livet|ekonomin)\b",
     r"\bruiner\w*|\b(?:ar|blir|blev) (?:\w+ ){0,2}?korda?\b(?! (?:till|hem|fran|av|med)\b)",
-    r"\bgor(?:a)? slut pa (?:allt|mig sjalv|mitt liv|livet)\b|\b(?:ta|avsluta|anda) mitt (?:eg"
-    r"et )?liv\b",
-    r"\bforkrossad\w*|\b(?:jag ar|kanner mig) (?:helt |totalt |sa )?(?:knackt|krossad|trasig|v"
-    r"ardelos|misslyckad|deppad|deppig)\b",
+    r"\bgor(?:a)? slut pa (?:allt|mig sjalv|mitt liv|livet)\b|\b(?:ta|avsluta|anda) mitt (?:eget"
+    r" )?liv\b",
+    r"\bforkrossad\w*|\b(?:jag ar|kanner mig) (?:helt |totalt |sa )?(?:knackt|krossad|trasig"
+    r"|vardelos|misslyckad|deppad|deppig)\b",
     # de
     r"\bverzweifel\w*",
     r"\bkann nicht (?:mehr )?schlafen\b",
@@ -635,17 +634,17 @@ _DISTRESS = [
     r"\bhalte (?:\w+ ){0,2}?nicht mehr aus\b",
     # de: what the English patterns above catch, as German players say it
     r"\bhoffnungslos\w*|\bkeine hoffnung mehr\b|\bausweglos\w*|\bkein ausweg\b",
-    r"\bmir (?:etwas|was) an(?:tun|zutun)\b|\btu\w* mir (?:etwas|was) an\b|\b(?:allem|ganzen) "
-    r"ein ende setzen\b|\blebensmude\b",
-    r"\bfuhl\w* mich (?:\w+ )?(?:scheisse|beschissen|schrecklich|elend|mies|wertlos|schuldig|f"
-    r"urchtbar|leer)\b",
+    r"\bmir (?:etwas|was) an(?:tun|zutun)\b|\btu\w* mir (?:etwas|was) an\b|\b(?:allem|ganzen)"
+    r" ein ende setzen\b|\blebensmude\b",
+    r"\bfuhl\w* mich (?:\w+ )?(?:scheisse|beschissen|schrecklich|elend|mies|wertlos|schuldig"
+    r"|furchtbar|leer)\b",
     r"\bschuldgefuhl\w*|\bselbsthass\b|\bscham mich\b|\bvor scham\b|\bekel\w* mich vor mir\b",
-    r"\buber den kopf gewachsen\b|\b(?:steck|sitz)\w* (?:\w+ ){0,2}?(?:in der scheisse|in der "
-    r"klemme|in der patsche)\b",
-    r"\b(?:alles|leben|ehe|familie) (?:\w+ )?(?:bricht|zerbricht|fallt) (?:\w+ )?(?:zusammen|a"
-    r"useinander)\b|\bteufelskreis\w*",
-    r"\b(?:trau\w* mich|angst)(?:\W+\w+){0,5}?\W+(?:nachzu(?:sehen|schauen)|anzuschauen|anzuse"
-    r"hen|zu (?:schauen|gucken))\b",
+    r"\buber den kopf gewachsen\b|\b(?:steck|sitz)\w* (?:\w+ ){0,2}?(?:in der scheisse|in der"
+    r" klemme|in der patsche)\b",
+    r"\b(?:alles|leben|ehe|familie) (?:\w+ )?(?:bricht|zerbricht|fallt) (?:\w+ )?(?:zusammen"
+    r"|auseinander)\b|\bteufelskreis\w*",
+    r"\b(?:trau\w* mich|angst)(?:\W+\w+){0,5}?\W+(?:nachzu(?:sehen|schauen)|anzuschauen"
+    r"|anzusehen|zu (?:schauen|gucken))\b",
     # es
     r"\bdesesperad\w*",
     r"\bno puedo dormir\b",
@@ -668,20 +667,20 @@ _DISTRESS = [
     r"\bansiedad\b",
     r"\bdepresi\w*",
     # es: what the English patterns above catch, as Spanish players say it
-    r"\bno (?:duermo|pego ojo|he pegado ojo|consigo dormir|logro dormir)\b|\bllevo (?:\w+ ){0,"
-    r"2}?sin dormir\b",
-    r"\b(?:destroz|destru)\w* (?:\w+ )?(?:la|mi) (?:vida|familia|matrimonio)\b|\bme (?:esta|ha"
-    r") (?:destroz|destru)\w*",
+    r"\bno (?:duermo|pego ojo|he pegado ojo|consigo dormir|logro dormir)\b|\bllevo (?:\w+"
+    r" ){0,2}?sin dormir\b",
+    r"\b(?:destroz|destru)\w* (?:\w+ )?(?:la|mi) (?:vida|familia|matrimonio)\b|\bme (?:esta|ha)"
+    r" (?:destroz|destru)\w*",
     r"\bestoy (?:\w+ )?(?:destrozad[oa]|hundid[oa]|hech[oa] polvo|hech[oa] mierda|devastad[oa]"
     r"|en un pozo)\b",
-    r"\b(?:me he quedado sin|me quede sin|no me queda) nada\b(?! (?:de|en) (?:saldo|bono|la cu"
-    r"enta))",
-    r"\b(?:quitarme la vida|matarme|me quiero morir|quiero morir(?:me)?|acabar con (?:todo|mi "
-    r"vida)|no quiero seguir viviendo)\b",
+    r"\b(?:me he quedado sin|me quede sin|no me queda) nada\b(?! (?:de|en) (?:saldo|bono|la"
+    r" cuenta))",
+    r"\b(?:quitarme la vida|matarme|me quiero morir|quiero morir(?:me)?|acabar con (?:todo|mi"
+    r" vida)|no quiero seguir viviendo)\b",
     r"\bno (?:veo|hay|tengo|le veo|encuentro) (?:ninguna )?salida\b(?! de)|\bsin salida\b|\bya"
     r" nada (?:me )?importa\b",
-    r"\bme siento (?:tan |muy )?(?:fatal|una mierda|como una mierda|culpable|horrible|fracasad"
-    r"[oa]|basura)\b|\bavergonzad[oa]s?\b",
+    r"\bme siento (?:tan |muy )?(?:fatal|una mierda|como una mierda|culpable|horrible"
+    r"|fracasad[oa]|basura)\b|\bavergonzad[oa]s?\b",
 ]
 
 _LOSS_OF_CONTROL = [
@@ -896,14 +895,14 @@ _LOSS_OF_CONTROL = [
     r"\b(?:spelade|gambla\w*|betta\w*|torska(?:de|t)) bort\b(?! mot\b)",
     r"\b(?:satsa\w*|spenderar|spenderade|gambla\w*|betta\w*)(?: \w+){0,2}? (?:alldeles |sjukt "
     r"|pa tok )?for mycket\b",
-    r"\bforlor\w* (?:all )?kontroll(?:en)?\b(?! over (?:mitt|kontot))|\btappa\w* kollen\b(?! ("
-    r"?:pa|over) (?:vilk|losen|nar|var|vad))",
-    r"\b(?:ett|stort|starkt|enormt|sjukt|sa) sug\b|\bsug efter (?:att )?(?:spela|casino\w*|sat"
-    r"sa|gambla|betta)\b|\bkliar i fingrarna\b",
+    r"\bforlor\w* (?:all )?kontroll(?:en)?\b(?! over (?:mitt|kontot))|\btappa\w* kollen\b(?!"
+    r" (?:pa|over) (?:vilk|losen|nar|var|vad))",
+    r"\b(?:ett|stort|starkt|enormt|sjukt|sa) sug\b|\bsug efter (?:att )?(?:spela|casino\w*|satsa"
+    r"|gambla|betta)\b|\bkliar i fingrarna\b",
     r"\b(?:overstyr|sparat ur|spar(?:ar|ade) ur)\b(?! med (?:er|uttag|verifier|support)\w*)",
     r"\b(?:spel|casino|slot)?narkoman\w*|\bberoendet\b",
-    r"\b(?:forlora\w*|torska\w*) (?:nastan |precis |typ |i princip )?allt\b(?! (?:\w*saldo|om|"
-    r"ifall|nar|pa kontot)\b)",
+    r"\b(?:forlora\w*|torska\w*) (?:nastan |precis |typ |i princip )?allt\b(?! (?:\w*saldo|om"
+    r"|ifall|nar|pa kontot)\b)",
     r"\bfrestad\w*|\bfrestas\b|\bfrestar (?:mig|sa)\b",
     r"\bproblemspel\w*|\btvangsmassig\w*|\bspeltvang\w*",
     # de
@@ -970,17 +969,17 @@ _LOSS_OF_CONTROL = [
     r"\bausser kontrolle\b",
     r"\bmehr als ich sollte\b",
     # de: what the English patterns above catch, as German players say it
-    r"\bkann (?:(?:mich|einfach|es|das|damit) ){0,2}nicht (?:mehr )?(?:aufhoren|beherrschen|zu"
-    r"ruckhalten)\b",
-    r"\b(?:verlier\w*|verlor\w*) (?:\w+ )?(?:die |jede )?kontrolle\b|\bkontrolle (?:zu )?verli"
-    r"er\w*",
-    r"\bprobleme? mit (?:glucksspiel|zocken|sportwetten|wetten|online ?casinos?)\b|\b\w*(?:glu"
-    r"cksspiel|zock|wett)problem\w*",
-    r"\bmein(?:e|em|es|en)? (?:spielverhalten|zocken|zockerei|glucksspiel|wettverhalten|spiele"
-    r"ns)\b",
+    r"\bkann (?:(?:mich|einfach|es|das|damit) ){0,2}nicht (?:mehr )?(?:aufhoren|beherrschen"
+    r"|zuruckhalten)\b",
+    r"\b(?:verlier\w*|verlor\w*) (?:\w+ )?(?:die |jede )?kontrolle\b|\bkontrolle (?:zu"
+    r" )?verlier\w*",
+    r"\bprobleme? mit (?:glucksspiel|zocken|sportwetten|wetten|online ?casinos?)\b"
+    r"|\b\w*(?:glucksspiel|zock|wett)problem\w*",
+    r"\bmein(?:e|em|es|en)? (?:spielverhalten|zocken|zockerei|glucksspiel|wettverhalten"
+    r"|spielens)\b",
     r"\bstoppt mich\b|\bhaltet mich auf\b(?! dem\b)|\bbremst mich\b(?! aus)",
-    r"\b(?:mir selbst|meiner frau|meinem mann|meinen kindern) (?:\w+ ){0,3}?versprochen\b|\bve"
-    r"rsprech\w* mir selbst\b",
+    r"\b(?:mir selbst|meiner frau|meinem mann|meinen kindern) (?:\w+ ){0,3}?versprochen\b"
+    r"|\bversprech\w* mir selbst\b",
     r"\bversuchung\w*|\b(?:lockt|locken|verleit\w*|verfuhr\w*) mich\b",
     r"\baus dem ruder\b|\bentgleit\w*",
     r"\bmich vor mir selbst\b|\bvor mir selbst (?:schutzen|schutzt|bewahren)\b",
@@ -1037,16 +1036,16 @@ _LOSS_OF_CONTROL = [
     r"\bno (?:puedo|consigo|me puedo) (?:resistir\w*|evitarlo|contenerme|frenarme)\b|\bincapaz"
     r" de (?:parar|dejar\w*|controlar\w*)",
     r"\bcompulsiv\w*",
-    r"\bproblemas? (?:grave |serio |gordo )?de (?:juego|apuestas|ludopatia)\b|\bjuego problema"
-    r"tico\b",
-    r"\bpierd\w* el control\b|\bfuera de control\b|\bdescontrol\w*|\bno tengo (?:ningun )?cont"
-    r"rol\b",
-    r"\b(?:apuesto|gasto|metiendo|(?:apost|gast|jug)(?:ando|ado)) (?:\w+ )?(?:demasiado|muchis"
-    r"imo|mas de la cuenta)\b",
+    r"\bproblemas? (?:grave |serio |gordo )?de (?:juego|apuestas|ludopatia)\b|\bjuego"
+    r" problematico\b",
+    r"\bpierd\w* el control\b|\bfuera de control\b|\bdescontrol\w*|\bno tengo (?:ningun"
+    r" )?control\b",
+    r"\b(?:apuesto|gasto|metiendo|(?:apost|gast|jug)(?:ando|ado)) (?:\w+ )?(?:demasiado"
+    r"|muchisimo|mas de la cuenta)\b",
     r"\btengo que (?:parar|pararlo|dejarlo|frenar)\b(?! (?:el|la|los|las|un|una|todo|pendiente"
     r"|asi|abierto|en|para)\b)",
-    r"\b(?:jue?g|ap(?:o|ue)st)\w* (?:\w+ )?(?:toda la noche|horas y horas|\d+ horas seguidas)"
-    r"\b|\btoda la noche (?:jugando|apostando)\b",
+    r"\b(?:jue?g|ap(?:o|ue)st)\w* (?:\w+ )?(?:toda la noche|horas y horas|\d+ horas seguidas)\b"
+    r"|\btoda la noche (?:jugando|apostando)\b",
 ]
 
 _LIMIT_NOUN = (
@@ -1197,8 +1196,8 @@ _PROTECTION = [
     # sv: what the English patterns above catch, as Swedish players say it
     r"\b(?:satt\w*|sank\w*|vill ha|behover)(?: \w+){0,2}? (?!uttag)\w*limit\w*\b(?! (?:pa|for)"
     r" (?:\w+ )?(?:kort|swish|trustly|bank|uttag))",
-    r"\b(?:vill ha|behover|kan jag fa|ge mig|lagg|aktivera|bett om|begart) (?:en )?\w*sparr\b("
-    r"?! pa (?:mitt |ett )?kort)",
+    r"\b(?:vill ha|behover|kan jag fa|ge mig|lagg|aktivera|bett om|begart) (?:en )?\w*sparr\b(?!"
+    r" pa (?:mitt |ett )?kort)",
     # de
     r"\bselbstausschlu\w*",
     r"\bsperr\w* (?:mich|mein konto)\b",
@@ -1239,16 +1238,16 @@ _PROTECTION = [
     r"|rausschmei|auslogg|abmeld|rauskick)\w*",
     r"\b(?:werft|schmeisst|kickt|loggt) mich (?:\w+ )?(?:raus|aus) nach\b",
     # de: what the English patterns above catch, as German players say it
-    r"\bbitte lasst mich (?:nie|nicht) (?:mehr |wieder )?(?:\w+ )?(?:spielen|zocken|einzahlen|"
-    r"rein|einloggen)\b",
-    r"\b(?:schliesst|pausiert|friert)\b (?:\w+ ){0,3}?(?:fur|auf) (?:\d+|eine?n?|zwei|drei|sec"
-    r"hs) (?:tag|woche|monat|jahr)\w*",
-    r"\b(?:fur|auf) (?:\d+|eine?n?|zwei|drei|sechs) (?:tag|woche|monat|jahr)\w* (?:\w+ )?(?:sc"
-    r"hliess|pausier|einfrier|sperr)en\b",
-    r"\b(?:einzahlungen|ausgaben|einsatze|verluste|spielzeit) (?:\w+ ){0,2}?(?:begrenzen|limit"
-    r"ieren|beschranken|deckeln)\b",
-    r"\blimit\w* (?:bitte |mal )?auf \d+(?: ?(?:€|euro))?(?: pro \w+)? (?:setzen|senken|runter"
-    r"\w*|einstellen|reduzieren)\b",
+    r"\bbitte lasst mich (?:nie|nicht) (?:mehr |wieder )?(?:\w+ )?(?:spielen|zocken|einzahlen"
+    r"|rein|einloggen)\b",
+    r"\b(?:schliesst|pausiert|friert)\b (?:\w+ ){0,3}?(?:fur|auf) (?:\d+|eine?n?|zwei|drei"
+    r"|sechs) (?:tag|woche|monat|jahr)\w*",
+    r"\b(?:fur|auf) (?:\d+|eine?n?|zwei|drei|sechs) (?:tag|woche|monat|jahr)\w* (?:\w+"
+    r" )?(?:schliess|pausier|einfrier|sperr)en\b",
+    r"\b(?:einzahlungen|ausgaben|einsatze|verluste|spielzeit) (?:\w+ ){0,2}?(?:begrenzen"
+    r"|limitieren|beschranken|deckeln)\b",
+    r"\blimit\w* (?:bitte |mal )?auf \d+(?: ?(?:€|euro))?(?: pro \w+)? (?:setzen|senken"
+    r"|runter\w*|einstellen|reduzieren)\b",
     # es
     r"\bautoexclu\w*",
     r"\bexclu\w* (?:me|mi cuenta)\b",
@@ -1290,12 +1289,12 @@ _PROTECTION = [
     r"\bfejar\b|\bjugadores anonimos\b",
     # es: what the English patterns above catch, as Spanish players say it
     r"\b(?<!vais a )(?<!van a )bloque(?:ame|arme|enme|eme|amela)\b",
-    r"\b(?:ponedme|ponme|pongame|ponganme|pongan|ponga|pon) (?:\w+ ){0,2}?(?:limites?|topes?)"
-    r"\b(?! (?:de retir|mas alt))",
-    r"\b(?:parar|desconectar|dejarlo|alejarme) (?:por |durante )?(?:un tiempo|una temporada|un"
-    r"os (?:dias|meses)|unas semanas)\b",
-    r"\bexclusion (?:voluntaria|temporal|permanente|del juego)\b|\bexclu(?:idme|yame|yanme)\b|"
-    r"\bregistro de prohibidos\b",
+    r"\b(?:ponedme|ponme|pongame|ponganme|pongan|ponga|pon) (?:\w+ ){0,2}?(?:limites?"
+    r"|topes?)\b(?! (?:de retir|mas alt))",
+    r"\b(?:parar|desconectar|dejarlo|alejarme) (?:por |durante )?(?:un tiempo|una temporada|unos"
+    r" (?:dias|meses)|unas semanas)\b",
+    r"\bexclusion (?:voluntaria|temporal|permanente|del juego)\b|\bexclu(?:idme|yame|yanme)\b"
+    r"|\bregistro de prohibidos\b",
 ]
 
 _CANCEL_WITHDRAWAL = [
@@ -1445,16 +1444,16 @@ _FAMILY = [
     r"\bmin (?:man|fru|son|dotter|sambo|pappa|mamma|bror|syster|pojkvan|flickvan) (?:\w+ )?"
     r"(?:spelar|har spelat)\b(?! (?:fotboll|hockey|gitarr|piano|tennis|golf|tv-spel|innebandy))",
     # sv: what the English patterns above catch, as Swedish players say it
-    r"\b(?:frugan|gubben|tjej(?:en)?|kille(?:n)?|mamma|pappa|morsan) (?:vet inte|far aldrig ve"
-    r"ta|anar inge\w*)\b(?! hur| var| vilk)",
-    r"\b(?:innan|utan att) (?:hon|han|frun|frugan|familjen|sambon|gubben|min (?:fru|man|sambo)"
-    r") (?:upptacker|marker|fattar|vet)\b",
+    r"\b(?:frugan|gubben|tjej(?:en)?|kille(?:n)?|mamma|pappa|morsan) (?:vet inte|far aldrig veta"
+    r"|anar inge\w*)\b(?! hur| var| vilk)",
+    r"\b(?:innan|utan att) (?:hon|han|frun|frugan|familjen|sambon|gubben|min (?:fru|man|sambo))"
+    r" (?:upptacker|marker|fattar|vet)\b",
     r"\bom (?:hon|han|frugan|gubben|min (?:fru|man|tjej|kille)) (?:far|fick|skulle fa) (?:veta"
     r"|reda pa)\b(?! (?:mitt|mina|vilk|nar|hur)\b)",
-    r"\blju(?:git|ger|ga|gt) (?:\w+ ){0,2}?(?:for (?:frugan|gubben|tjejen|mamma|pappa|barnen)|"
-    r"om (?:pengarna|spelandet))\b",
-    r"\bmork(?:a|ar|at|ade) (?:\w+ ){0,2}?for (?:min|mina|frun|frugan|familjen|sambon|mannen|g"
-    r"ubben)\b|\bbakom ryggen pa\b",
+    r"\blju(?:git|ger|ga|gt) (?:\w+ ){0,2}?(?:for (?:frugan|gubben|tjejen|mamma|pappa|barnen)|om"
+    r" (?:pengarna|spelandet))\b",
+    r"\bmork(?:a|ar|at|ade) (?:\w+ ){0,2}?for (?:min|mina|frun|frugan|familjen|sambon|mannen"
+    r"|gubben)\b|\bbakom ryggen pa\b",
     r"\bvill skiljas\b|\b(?:frun|frugan|mannen|gubben|sambon) (?:\w+ )?(?:kom pa mig|fick reda"
     r" pa|upptackte)\b",
     # de
@@ -1476,14 +1475,14 @@ _FAMILY = [
     r"\b(?:frau|mann|freundin|freund|partner\w*) (?:\w+ ){0,6}?(?:will gehen|hat mich verlassen"
     r"|verlasst mich|gefunden)\b",
     # de: what the English patterns above catch, as German players say it
-    r"\b(?:bevor|ohne dass) (?:es )?(?:meine|mein|die) \w+ (?:es |das |davon )?(?:merkt|erfahr"
-    r"t|mitbekommt|mitkriegt|weiss)\b",
+    r"\b(?:bevor|ohne dass) (?:es )?(?:meine|mein|die) \w+ (?:es |das |davon )?(?:merkt|erfahrt"
+    r"|mitbekommt|mitkriegt|weiss)\b",
     r"\b(?:frau|mann|partner\w*|familie|eltern) (?:\w+ ){0,3}?(?:darf|soll|wird|werden) (?:\w+"
     r" ){0,2}?(?:nie|niemals|nichts)\b",
-    r"\b(?:ohne|bevor ich) (?:es |das )?(?:meiner|meinem|meinen) \w+ (?:\w+ )?(?:zu )?(?:sagen"
-    r"?|erzahlen?)\b",
-    r"\b(?:frau|mann|freundin|partner\w*|familie|eltern) (?:\w+ ){0,4}?(?:(?:he)?rausgefunden|"
-    r"erwischt)\b|\bscheidung\w*",
+    r"\b(?:ohne|bevor ich) (?:es |das )?(?:meiner|meinem|meinen) \w+ (?:\w+ )?(?:zu )?(?:sagen?"
+    r"|erzahlen?)\b",
+    r"\b(?:frau|mann|freundin|partner\w*|familie|eltern) (?:\w+ ){0,4}?(?:(?:he)?rausgefunden"
+    r"|erwischt)\b|\bscheidung\w*",
     # es
     r"\bmi (?:mujer|esposa|marido|familia|pareja) no (?:sabe|puede saber)\b",
     r"\bsin decir\w*(?: \w+){0,2} a mi\b",
@@ -1500,16 +1499,16 @@ _FAMILY = [
     r"\b(?:mujer|marido|pareja|esposa|esposo) (?:\w+ ){0,4}?(?:me deja|quiere irse|se ha ido"
     r"|encontro)\b",
     # es: what the English patterns above catch, as Spanish players say it
-    r"\bsi (?:mi |mis )?(?:\w+ )?se enter(?:a|an)\b|\b(?:como|antes de que|que no) (?:mi |mis "
-    r")?(?:\w+ )?se enter(?:e|en)\b",
-    r"\bsin que (?:mi|mis) \w+ (?:lo |se )?(?:sepa|sepan|entere|enteren|note|noten|den cuenta|"
-    r"de cuenta)\b",
+    r"\bsi (?:mi |mis )?(?:\w+ )?se enter(?:a|an)\b|\b(?:como|antes de que|que no) (?:mi |mis"
+    r" )?(?:\w+ )?se enter(?:e|en)\b",
+    r"\bsin que (?:mi|mis) \w+ (?:lo |se )?(?:sepa|sepan|entere|enteren|note|noten|den cuenta|de"
+    r" cuenta)\b",
     r"\b(?:le|les) (?:he mentido|menti|mentia|estoy mintiendo)\b|\b(?:menti|mintiendo) a (?:mi"
     r"|mis|todos)\b",
-    r"\b(?:ocult|tap)\w* (?:\w+ ){0,3}?a (?:mi|mis) (?:mujer|marido|pareja|familia|padres|novi"
-    r"[oa]|espos[oa])\b",
-    r"\b(?:mujer|marido|pareja|novi[oa]) (?:\w+ ){0,2}?(?:se (?:ha enterado|entero)|me ha deja"
-    r"do)\b(?! (?:usar|jugar|su)\b)",
+    r"\b(?:ocult|tap)\w* (?:\w+ ){0,3}?a (?:mi|mis) (?:mujer|marido|pareja|familia|padres"
+    r"|novi[oa]|espos[oa])\b",
+    r"\b(?:mujer|marido|pareja|novi[oa]) (?:\w+ ){0,2}?(?:se (?:ha enterado|entero)|me ha"
+    r" dejado)\b(?! (?:usar|jugar|su)\b)",
 ]
 
 
