@@ -77,6 +77,10 @@ POSITIVES = [
     ("cada vez que veo un bono recaigo", RiskSignal.LOSS_OF_CONTROL, "recaigo"),
     ("miałem nawrót, wczoraj wpłaciłem 600", RiskSignal.LOSS_OF_CONTROL, "nawrót"),
     ("jag förlorar för mycket", RiskSignal.LOSS_OF_CONTROL, "förlorar för mycket"),
+    # the English lists' ideas as Swedish, German and Spanish players say them
+    ("spelade bort hela lönen igår", RiskSignal.LOSS_OF_CONTROL, "spelade bort"),
+    ("ich bin total verschuldet", RiskSignal.MONEY_AT_RISK, "verschuldet"),
+    ("le he mentido a mi mujer otra vez", RiskSignal.FAMILY_HARM, "le he mentido"),
 ]
 
 # Look like a signal, carry none.
@@ -146,6 +150,8 @@ LOOK_ALIKES = [
     "det är omöjligt att logga in idag",
     "aplikacja uniemożliwia mi logowanie",
     "¿cuál es el tope de apuesta en la ruleta?",
+    "Entschuldigung, wo finde ich eure AGB?",
+    "jag spelade bort mot Djurgården i helgen, tråkigt",
 ]
 
 
