@@ -152,6 +152,8 @@ LOOK_ALIKES = [
     "¿cuál es el tope de apuesta en la ruleta?",
     "Entschuldigung, wo finde ich eure AGB?",
     "jag spelade bort mot Djurgården i helgen, tråkigt",
+    "Tengo un problema con el juego Book of Dead, no carga",
+    "Mi hijo juega al fútbol los sábados",
 ]
 
 

@@ -1491,7 +1491,10 @@ _FAMILY = [
     r"\ble miento\b|\bmiento a\b|\bles miento\b",
     r"\bescond\w*",
     r"\bmi (?:marido|mujer|esposa|esposo|hijo|hija|padre|madre|hermano|pareja) (?:se )?(?:gasta"
-    r"|juega|apuesta)\b",
+    r"|juega|apuesta)\b"
+    # a sport or a video game: "mi hijo juega al fútbol"
+    r"(?! (?:al|a la|a los|con la) (?:futbol|baloncesto|tenis|padel|play\w*|consola|videojuego\w*"
+    r"|fortnite|minecraft|roblox|candy crush)\b)",
     r"\bno se lo (?:digas|digais|cuentes) a\b",
     r"\bno me atrevo a (?:decir|contar)\w*",
     r"\bmientras (?:mi familia|mis hijos|mi mujer|mi marido|todos) duerm\w*",
@@ -1585,6 +1588,9 @@ _HARMLESS = _compile(
         r"|not because of (?:my )?gambl|inte (?:pa grund av|for) (?:mitt )?spel"
         r"|nie z powodu hazard|no (?:es )?por el juego)\w*",
         r"\b(?:ningun|no tengo|sin) (?:\w+ )?problema con el juego\b",
+        # "el juego" is also a game: a problem with one that does not load or freezes
+        r"\bproblema con (?:el|este|ese) juego\b(?:\W+\w+){0,5}?\W+(?:no carga|no (?:se )?abre"
+        r"|no funciona|se (?:cuelga|congela|cierra|queda|traba)|error)\b",
         r"\bnie potrzebuje (?:zadn\w* )?(?:przerw|limit|blokad)\w*",
         r"\bkein (?:spielproblem|problem mit (?:dem )?(?:spielen|zocken|glucksspiel))\b",
         # the casino checking a register at sign-up
