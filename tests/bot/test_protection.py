@@ -174,6 +174,15 @@ def test_hard_negatives_carry_no_signal(text: str) -> None:
     assert match_signals(text) == []
 
 
+def test_a_phrase_is_evidence_once() -> None:
+    """A loss of control ("don't let me play") is not reported a second time by the
+    protection requests' "don't let me log in"."""
+    evidence = match_signals("please don't let me play anymore")
+    assert [(item.signal, item.text) for item in evidence] == [
+        (RiskSignal.LOSS_OF_CONTROL, "don't let me play")
+    ]
+
+
 def test_missing_diacritics_match_the_same_signal() -> None:
     with_marks = match_signals("muszę odrobić straty, wziąłem chwilówkę")
     without = match_signals("musze odrobic straty, wzialem chwilowke")

@@ -705,8 +705,7 @@ _LOSS_OF_CONTROL = [
     r"\bdon'?t trust myself\b",
     r"\b(?:gambl|play)\w* (?:all night|every night|for \d+ hours|until \d)",
     r"\bgambled (?:away|my)\b",
-    # "they / you don't let me deposit" reports a fault
-    r"\b(?<!they )(?<!you )(?<!why )don'?t let me (?:play|deposit|gamble)\b",
+    r"\bdon'?t let me (?:play|deposit|gamble)\b",
     r"\b(?:my|of my|about my|with my|hiding my) (?:gambling|betting)\b",
     r"\bpromised (?:myself|my \w+)\b",
     r"\bkeep (?:playing|depositing|gambling) (?:until|even though|and)\b",
@@ -1092,8 +1091,9 @@ _PROTECTION = [
     r"\bput (?:a )?limits? on (?:my|me|myself)\b",
     r"\bstop (?:all )?my deposits\b",
     # asking the site to hold them back in everyday words
-    r"\b(?<!they )(?<!you )(?<!why )(?:don'?t|do not|never) let me (?:log ?in|sign ?in|deposit"
-    r"|play|gamble|back in|bet|top ?up)\b",
+    # "don't let me play / deposit / gamble" is a loss of control above
+    r"\b(?:don'?t|do not|never) let me (?:log ?in|sign ?in|back in|bet|top ?up)\b",
+    r"\b(?:do not|never) let me (?:play|deposit|gamble)\b",
     r"\bmake (?:it )?(?:so )?(?:that )?i (?:can'?t|cannot|can no longer) (?:deposit|play|log ?in"
     r"|gamble|bet|top ?up)\b",
     r"\b(?:withdrawals?|cash ?outs?|payouts?) (?:\w+ ){0,2}?(?:can'?t|cannot|can never) be"
@@ -1569,6 +1569,8 @@ _HARMLESS = _compile(
         # a bill as proof of address, not a bill at risk
         r"\b\w*(?:bill|rechnung|rakning|factura|rachun)\w*\b(?:\W+\w+){0,8}?\W+"
         r"(?:proof|address|adress\w*|nachweis|laufen|lauft|star|reicht|justificante|domicilio)\b",
+        # a fault reported, not a wish to be held back: "they don't let me deposit"
+        r"\b(?:they|you|it|why) (?:don'?t|do not|never) let me\b",
         # a payment method's limits, asked about
         r"\b(?:was|welche\w*|wie hoch|gibt es|haben)\b(?:\W+\w+){0,5}?\W+"
         r"(?:einzahlungs|auszahlungs|tages)limit\w*",
