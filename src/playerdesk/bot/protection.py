@@ -553,7 +553,8 @@ _DISTRESS = [
     r"\bkan inte sova\b",
     # "orkar inte skriva": can't be bothered with a chore, not worn out
     r"\borkar inte\b(?! (?:med|skriva|rakna|leta|ga igenom|lagga|fylla|lasa|kolla|logga|ringa)\b)",
-    r"\b(?:forlorat|forlorade) allt\b",
+    r"\b(?:forlora\w*|torska\w*) (?:nastan |precis |typ |i princip )?allt\b(?! (?:\w*saldo|om"
+    r"|ifall|nar|pa kontot)\b)",
     r"\ballt ar (?:ju |anda )?borta\b",
     r"\bhatar mig sjalv\b",
     r"\bskammas\b|\bskams pa mig\b",
@@ -900,8 +901,6 @@ _LOSS_OF_CONTROL = [
     r"|gambla|betta)\b|\bkliar i fingrarna\b",
     r"\b(?:overstyr|sparat ur|spar(?:ar|ade) ur)\b(?! med (?:er|uttag|verifier|support)\w*)",
     r"\b(?:spel|casino|slot)?narkoman\w*|\bberoendet\b",
-    r"\b(?:forlora\w*|torska\w*) (?:nastan |precis |typ |i princip )?allt\b(?! (?:\w*saldo|om"
-    r"|ifall|nar|pa kontot)\b)",
     r"\bfrestad\w*|\bfrestas\b|\bfrestar (?:mig|sa)\b",
     r"\bproblemspel\w*|\btvangsmassig\w*|\bspeltvang\w*",
     # de
@@ -1183,15 +1182,17 @@ _PROTECTION = [
     r"\bbli (?:sparrad|avstangd|blockerad|utestangd)\b",
     r"\butestang\w*",
     r"\bstoppa (?:mina|alla) insattning\w*",
-    # "låt mig inte" asks; "den låter mig inte" reports a fault
-    r"\blat mig inte (?:spela|logga in|satta in|komma in|fa spela)\b",
+    # "låt mig inte" asks; "den låter mig inte" reports a fault ("låt mig inte spela" is a loss
+    # of control above)
+    r"\blat mig inte (?:logga in|satta in|komma in|fa spela)\b",
     r"\b(?:kasta|sparka|logga) ut mig (?:automatiskt )?efter\b",
     r"\befter (?:\d+|en|ett|tva|tre) (?:timm\w*|minut\w*)\b(?:\W+\w+){0,6}?\W+(?:kasta\w*"
     r"|sparka\w*|logga\w*) ut\b",
     # "stänger av sig själv" is an app switching itself off
     r"\b(?:stang\w*|sparr\w*) av sig\b(?! sjalv)",
     r"\bbegransa (?:\w+ )?(?:max)?insats\w*",
-    r"\bsa (?:att )?jag inte (?:kan|ska kunna) (?:registrera|spela|logga in|satta in|oppna)\b",
+    # "så jag inte kan spela" is a family harm below
+    r"\bsa (?:att )?jag inte (?:kan|ska kunna) (?:registrera|logga in|satta in|oppna)\b",
     r"\bsjalvtest\w*",
     # sv: what the English patterns above catch, as Swedish players say it
     r"\b(?:satt\w*|sank\w*|vill ha|behover)(?: \w+){0,2}? (?!uttag)\w*limit\w*\b(?! (?:pa|for)"
