@@ -81,6 +81,10 @@ POSITIVES = [
     ("spelade bort hela lönen igår", RiskSignal.LOSS_OF_CONTROL, "spelade bort"),
     ("ich bin total verschuldet", RiskSignal.MONEY_AT_RISK, "verschuldet"),
     ("le he mentido a mi mujer otra vez", RiskSignal.FAMILY_HARM, "le he mentido"),
+    ("la tentación de volver a jugar es enorme", RiskSignal.LOSS_OF_CONTROL, "tentación"),
+    ("tengo un mono de jugar que no se me quita", RiskSignal.LOSS_OF_CONTROL, "mono de jugar"),
+    ("mi novia no sabe nada de esto", RiskSignal.FAMILY_HARM, "novia"),
+    ("mi hermana se gasta la pensión en tragaperras", RiskSignal.FAMILY_HARM, "hermana"),
 ]
 
 # Look like a signal, carry none.
@@ -154,6 +158,8 @@ LOOK_ALIKES = [
     "jag spelade bort mot Djurgården i helgen, tråkigt",
     "Tengo un problema con el juego Book of Dead, no carga",
     "Mi hijo juega al fútbol los sábados",
+    "la oferta de bienvenida es muy tentadora, ¿cuáles son las condiciones?",
+    "mi hermana juega al pádel conmigo",
 ]
 
 

@@ -1030,6 +1030,9 @@ _LOSS_OF_CONTROL = [
     r"\bno (?:puedo|puede|pueden|podia) dejar (?:de jugar|de apostar|el casino|las apuestas"
     r"|las tragaperras)\b",
     r"\brecai\w*|\bvuelvo a caer\b",
+    # temptation and craving, as the English "tempted" and "craving"
+    r"\btentaci\w*|\bme tienta\w*|\btentad[oa] de (?:jugar|apostar|depositar|volver)\b",
+    r"\bmono de (?:jugar|apostar|casino|tragaperras|ruleta)\b",
     # es: what the English patterns above catch, as Spanish players say it
     r"\bno (?:puedo|consigo|me puedo) (?:resistir\w*|evitarlo|contenerme|frenarme)\b|\bincapaz"
     r" de (?:parar|dejar\w*|controlar\w*)",
@@ -1485,13 +1488,14 @@ _FAMILY = [
     r"\b(?:frau|mann|freundin|partner\w*|familie|eltern) (?:\w+ ){0,4}?(?:(?:he)?rausgefunden"
     r"|erwischt)\b|\bscheidung\w*",
     # es
-    r"\bmi (?:mujer|esposa|marido|familia|pareja) no (?:sabe|puede saber)\b",
+    r"\bmi (?:mujer|esposa|marido|familia|pareja|novi[oa]) no (?:sabe|puede saber)\b",
     r"\bsin decir\w*(?: \w+){0,2} a mi\b",
     r"\bpara que no (?:juegue|apueste|deposite)\b",
     r"\bsin que (?:se entere|lo sepa|me pille)\w*",
     r"\ble miento\b|\bmiento a\b|\bles miento\b",
     r"\bescond\w*",
-    r"\bmi (?:marido|mujer|esposa|esposo|hijo|hija|padre|madre|hermano|pareja) (?:se )?(?:gasta"
+    r"\bmi (?:marido|mujer|esposa|esposo|hijo|hija|padre|madre|hermano|hermana|pareja"
+    r"|novi[oa]) (?:se )?(?:gasta"
     r"|juega|apuesta)\b"
     # a sport or a video game: "mi hijo juega al fútbol"
     r"(?! (?:al|a la|a los|con la) (?:futbol|baloncesto|tenis|padel|play\w*|consola|videojuego\w*"
