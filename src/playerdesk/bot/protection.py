@@ -1030,9 +1030,6 @@ _LOSS_OF_CONTROL = [
     r"\bno (?:puedo|puede|pueden|podia) dejar (?:de jugar|de apostar|el casino|las apuestas"
     r"|las tragaperras)\b",
     r"\brecai\w*|\bvuelvo a caer\b",
-    # temptation and craving, as the English "tempted" and "craving"
-    r"\btentaci\w*|\bme tienta\w*|\btentad[oa] de (?:jugar|apostar|depositar|volver)\b",
-    r"\bmono de (?:jugar|apostar|casino|tragaperras|ruleta)\b",
     # es: what the English patterns above catch, as Spanish players say it
     r"\bno (?:puedo|consigo|me puedo) (?:resistir\w*|evitarlo|contenerme|frenarme)\b|\bincapaz"
     r" de (?:parar|dejar\w*|controlar\w*)",
@@ -1047,6 +1044,8 @@ _LOSS_OF_CONTROL = [
     r"|asi|abierto|en|para)\b)",
     r"\b(?:jue?g|ap(?:o|ue)st)\w* (?:\w+ )?(?:toda la noche|horas y horas|\d+ horas seguidas)\b"
     r"|\btoda la noche (?:jugando|apostando)\b",
+    r"\btentaci\w*|\bme tienta\w*|\btentad[oa] de (?:jugar|apostar|depositar|volver)\b",
+    r"\bmono de (?:jugar|apostar|casino|tragaperras|ruleta)\b",
 ]
 
 _LIMIT_NOUN = (
@@ -1494,9 +1493,8 @@ _FAMILY = [
     r"\bsin que (?:se entere|lo sepa|me pille)\w*",
     r"\ble miento\b|\bmiento a\b|\bles miento\b",
     r"\bescond\w*",
-    r"\bmi (?:marido|mujer|esposa|esposo|hijo|hija|padre|madre|hermano|hermana|pareja"
-    r"|novi[oa]) (?:se )?(?:gasta"
-    r"|juega|apuesta)\b"
+    r"\bmi (?:marido|mujer|esposa|esposo|hijo|hija|padre|madre|hermano|hermana|pareja|novi[oa])"
+    r" (?:se )?(?:gasta|juega|apuesta)\b"
     # a sport or a video game: "mi hijo juega al fútbol"
     r"(?! (?:al|a la|a los|con la) (?:futbol|baloncesto|tenis|padel|play\w*|consola|videojuego\w*"
     r"|fortnite|minecraft|roblox|candy crush)\b)",
