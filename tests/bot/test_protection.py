@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from playerdesk.bot.nlu import NluModel
-from playerdesk.bot.protection import RiskDetector, RiskSignal, match_signals
+from playerdesk.bot.protection import RiskDetector, RiskSignal, _compile, match_signals
 from playerdesk.bot.text import mapped, normalise
 
 # (message, a signal it must carry, a piece of the message the evidence must show)
@@ -230,3 +230,9 @@ def test_without_a_classifier_only_patterns_count() -> None:
     result = detector.detect("where is my deposit")
     assert not result.flagged
     assert result.score == 0.0
+
+
+def test_a_pattern_listed_twice_is_refused() -> None:
+    # a repeat matches nothing new: one of the two places is stale
+    with pytest.raises(ValueError, match="listed twice"):
+        _compile([r"\bsuicid\w*", r"\bcool[- ]?down\b", r"\bsuicid\w*"])
