@@ -97,6 +97,18 @@ def test_eval_prints_the_figures(bot_env: Path, capsys: pytest.CaptureFixture[st
     ]:
         assert key in figures
     assert figures["messages"] == figures["per_language"]["pl"]["messages"] > 0
+    intervals = figures["intervals_95"]
+    assert set(intervals) == {
+        "accuracy",
+        "rg_recall",
+        "rg_false_positive_rate",
+        "answered_routine_share",
+        "answered_wrongly_share",
+    }
+    for name, (low, high) in intervals.items():
+        # a range that holds the figure and has a width, even where the figure is 1.0
+        assert 0.0 <= low <= figures[name] <= high <= 1.0, (name, figures[name], low, high)
+        assert high - low > 0.01, (name, low, high)
 
 
 def test_eval_of_a_broken_file_fails(

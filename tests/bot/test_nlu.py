@@ -16,7 +16,7 @@ from playerdesk.bot.dataset import (
     parse_line,
     shipped_languages,
 )
-from playerdesk.bot.evaluation import evaluate
+from playerdesk.bot.evaluation import evaluate, wilson_interval
 from playerdesk.bot.intents import Intent
 from playerdesk.bot.nlu import (
     NluModel,
@@ -182,6 +182,14 @@ def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     assert report["answered_routine_share"] >= 0.76
     assert report["answered_wrongly_share"] <= 0.021
     assert report["top_confusions"]
+
+
+def test_wilson_intervals_match_the_published_formula() -> None:
+    # what (p + z²/2n ∓ z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n) with z = 1.96 gives
+    assert wilson_interval(9, 10) == [0.5958, 0.9821]
+    assert wilson_interval(0, 10) == [0.0, 0.2775]
+    assert wilson_interval(168, 172) == [0.9417, 0.9909]
+    assert wilson_interval(0, 0) is None
 
 
 def test_compiled_probabilities_equal_scikit_learns() -> None:

@@ -13,6 +13,10 @@ figures are those of detection, not of the file's label.
   risk) the bot answers without a hand-off;
 - answered wrongly: the share of all messages answered without a hand-off although the
   intent was wrong or the message carried a risk; also given as a share of the answered.
+
+The figures with a target in issue 7 also come with their 95 % Wilson score interval
+(`intervals_95`): on a split of 172 risk messages one message is 0.6 points of recall, and
+a team reading a figure on its own lines should see how little such a split can tell apart.
 """
 
 from __future__ import annotations
@@ -67,6 +71,18 @@ def _share(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
+def wilson_interval(successes: int, trials: int) -> list[float] | None:
+    """The 95 % Wilson score interval of `successes` in `trials`; None for no trials. Unlike
+    the normal approximation it stays inside [0, 1] and is honest near 0 and 1, where
+    recall and false-positive rates live."""
+    if not trials:
+        return None
+    from scipy.stats import binomtest
+
+    interval = binomtest(successes, trials).proportion_ci(confidence_level=0.95, method="wilson")
+    return [round(float(interval.low), 4), round(float(interval.high), 4)]
+
+
 def _macro_f1(outcomes: Sequence[Outcome]) -> float | None:
     if not outcomes:
         return None
@@ -89,12 +105,21 @@ def _summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     routine = [o for o in outcomes if o.routine]
     answered = [o for o in outcomes if o.answered]
     labelled = [o for o in outcomes if o.example.language]
+    # the figures issue 7 sets a target for, as (successes, trials)
+    targeted = {
+        "accuracy": (sum(o.correct for o in outcomes), len(outcomes)),
+        "rg_recall": (sum(o.analysis.risk.flagged for o in risky), len(risky)),
+        "rg_false_positive_rate": (sum(o.analysis.risk.flagged for o in safe), len(safe)),
+        "answered_routine_share": (sum(o.answered for o in routine), len(routine)),
+        "answered_wrongly_share": (sum(o.answered_wrongly for o in outcomes), len(outcomes)),
+    }
+    figures = {name: _share(*counts) for name, counts in targeted.items()}
     return {
         "messages": len(outcomes),
-        "accuracy": _share(sum(o.correct for o in outcomes), len(outcomes)),
+        "accuracy": figures["accuracy"],
         "macro_f1": _macro_f1(outcomes),
-        "rg_recall": _share(sum(o.analysis.risk.flagged for o in risky), len(risky)),
-        "rg_false_positive_rate": _share(sum(o.analysis.risk.flagged for o in safe), len(safe)),
+        "rg_recall": figures["rg_recall"],
+        "rg_false_positive_rate": figures["rg_false_positive_rate"],
         "rg_positives": len(risky),
         # what reaches the Responsible Gambling team: the detector's hits and the
         # messages classified as responsible_gambling
@@ -104,12 +129,13 @@ def _summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
             sum(o.analysis.language.language == o.example.language for o in labelled),
             len(labelled),
         ),
-        "answered_routine_share": _share(sum(o.answered for o in routine), len(routine)),
+        "answered_routine_share": figures["answered_routine_share"],
         "answered_share": _share(len(answered), len(outcomes)),
-        "answered_wrongly_share": _share(sum(o.answered_wrongly for o in outcomes), len(outcomes)),
+        "answered_wrongly_share": figures["answered_wrongly_share"],
         "answered_wrongly_of_answered": _share(
             sum(o.answered_wrongly for o in answered), len(answered)
         ),
+        "intervals_95": {name: wilson_interval(*counts) for name, counts in targeted.items()},
     }
 
 
