@@ -426,7 +426,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         r"limite\w*",
         r"autoexclu\w*",
     ),
-    # The next eleven concepts were added and measured together (docs/BOT.md).
+    # The next eleven concepts were added and measured together (docs/BOT_HISTORY.md).
     "win": (
         r"won",
         r"wins?",

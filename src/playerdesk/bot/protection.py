@@ -1787,7 +1787,7 @@ class RiskClassifier:
       with a risk", "... without"), read as its margin: how much more the message is like
       the nearest risky kind than the nearest harmless one. The risky lines of one intent
       differ from its harmless lines in ways the risky lines of all intents together do not
-      share (docs/BOT.md: out of fold, at the same false alarms, it catches more)."""
+      share (docs/BOT_HISTORY.md: out of fold, at the same false alarms, it catches more)."""
 
     def __init__(self, features: TextFeatures, *, seed: int) -> None:
         self.features = features
