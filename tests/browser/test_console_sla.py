@@ -21,6 +21,7 @@ from playerdesk.runtime import Runtime
 from playerdesk.services import floor, routing_admin
 from tests.browser.test_console import (
     PASSWORD,
+    LateAnswer,
     Player,
     cheap_password_hashing,  # noqa: F401  (an autouse fixture, used by every test here)
     inbox_item,
@@ -160,6 +161,43 @@ async def test_a_warning_brings_a_conversation_into_an_open_at_risk_view(
 
         clock.advance(timedelta(minutes=4, seconds=30))
         await floor_tick(runtime)
+
+        await expect(inbox_item(page, ticket_id)).to_be_visible()
+        await expect(sla_of(page, ticket_id)).to_have_attribute("data-sla-state", "warning")
+    assert console.errors == []
+    await page.context.close()
+
+
+async def test_a_warning_during_an_older_row_fetch_still_brings_the_row(
+    browser: Any,
+    live_server: LiveServer,
+    runtime: Runtime,
+    make_agent: AgentFactory,
+    clock: FrozenClock,
+) -> None:
+    """On a busy server the row the At risk view fetches for a new message can be answered
+    (on track, so left out) after the SLA warning arrives: the warning must still bring the
+    conversation in, not be dropped because a fetch of that row was under way."""
+    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
+    console = await sign_in(browser, live_server, agent, locale="en-GB")
+    page = console.page
+    await page.get_by_test_id("view-at_risk").click()
+    await expect(page.get_by_test_id("inbox-empty")).to_be_visible()
+    late = LateAnswer()
+    await page.route("**/console/tickets/*/summary", late.route)
+
+    async with await player_socket(live_server) as socket:
+        player = Player(socket)
+        await player.receive("welcome")
+        ticket_id = (await player.say("Hello?"))["ticket_id"]
+        await late.answered()  # the row is fetched on track, and held back
+
+        clock.advance(timedelta(minutes=4, seconds=30))
+        await floor_tick(runtime)
+        number = (await stored(runtime, ticket_id)).number
+        warned = page.get_by_test_id("toast").filter(has_text=f"SLA deadline close on #{number}")
+        await expect(warned).to_have_count(1)  # the warning's frame has arrived
+        late.release()
 
         await expect(inbox_item(page, ticket_id)).to_be_visible()
         await expect(sla_of(page, ticket_id)).to_have_attribute("data-sla-state", "warning")

@@ -19,6 +19,7 @@ export class Inbox {
     this.app = app;
     this.section = document.querySelector(".inbox");
     this.loading = new Map(); // ticket id -> pending summary fetch
+    this.fetchAgain = new Set(); // ticket ids a frame touched while their row was fetched
     this.touchedWhileLoading = null; // ticket ids live frames touched while the panel loads
     this.section.addEventListener("click", (event) => this.onClick(event));
     this.section.addEventListener("change", (event) => {
@@ -394,7 +395,13 @@ export class Inbox {
   }
 
   fetchRow(ticketId) {
-    if (!this.firstPage || this.loading.has(ticketId)) return;
+    if (!this.firstPage) return;
+    if (this.loading.has(ticketId)) {
+      // The answer under way may have been made before the change this frame tells of (an
+      // SLA warning while the row of a new message loads): fetch once more after it.
+      this.fetchAgain.add(ticketId);
+      return;
+    }
     const pending = api
       .get(`/console/tickets/${ticketId}/summary`)
       .then(({ now, ticket }) => {
@@ -404,7 +411,10 @@ export class Inbox {
         this.upsert(ticket);
       })
       .catch(() => {})
-      .finally(() => this.loading.delete(ticketId));
+      .finally(() => {
+        this.loading.delete(ticketId);
+        if (this.fetchAgain.delete(ticketId)) this.fetchRow(ticketId);
+      });
     this.loading.set(ticketId, pending);
   }
 
