@@ -400,6 +400,34 @@ async def test_a_change_made_while_a_conversation_loads_is_not_undone_by_the_loa
     await page.context.close()
 
 
+async def test_a_reply_sent_before_the_conversation_has_loaded_is_sent_once_it_has(
+    browser: Any, live_server: LiveServer, make_agent: AgentFactory
+) -> None:
+    """On a busy server an agent can write and press send before the conversation's own
+    request has answered: the reply goes once it has, instead of the button doing nothing."""
+    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
+    console = await sign_in(browser, live_server, agent, locale="en-GB")
+    page = console.page
+    async with await player_socket(live_server) as socket:
+        player = Player(socket)
+        await player.receive("welcome")
+        ticket_id = (await player.say("Where is my withdrawal?"))["ticket_id"]
+        late = LateAnswer()
+        await page.route(f"**/console/tickets/{ticket_id}/conversation", late.route)
+        await inbox_item(page, ticket_id).locator("a").click()
+        await late.answered()
+        conversation = pane(page, ticket_id)
+        await conversation.get_by_test_id("composer-input").fill("It is on its way.")
+        await conversation.get_by_test_id("composer-send").click()
+        late.release()
+        assert (await player.next_from_support())["body"] == "It is on its way."
+        await expect(conversation.get_by_test_id("composer-input")).to_have_value("")
+        messages = conversation.get_by_test_id("conversation-message")
+        await expect(messages).to_have_count(2)  # the player's and the reply, once each
+    assert console.errors == []
+    await page.context.close()
+
+
 async def test_two_chats_at_once_in_polish_with_presence_and_sign_out(
     browser: Any,
     live_server: LiveServer,

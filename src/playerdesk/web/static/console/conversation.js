@@ -23,6 +23,7 @@ export class Conversation {
     this.app = app;
     this.id = ticketId;
     this.ticket = null;
+    this.loaded = Promise.resolve(); // the latest load of the conversation, once it is done
     this.liveWhileLoading = null; // what live frames changed while the conversation loads
     this.messages = new Map(); // id -> element
     this.lastId = 0;
@@ -191,7 +192,12 @@ export class Conversation {
 
   // Loading -------------------------------------------------------------------------------
 
-  async load() {
+  load() {
+    this.loaded = this.fetchAndShow();
+    return this.loaded;
+  }
+
+  async fetchAndShow() {
     // The server may have answered before live frames that arrive while this loads: they
     // are applied again on top of its answer, or the pane would show the older state.
     const live = [];
@@ -736,6 +742,9 @@ export class Conversation {
   }
 
   async send() {
+    // Written and sent before the conversation has loaded (a busy server): it goes once the
+    // conversation is known, whose status decides whether it can.
+    if (!this.ticket && !this.sending) await this.loaded;
     const body = this.input.value.trim();
     if (!body || this.sending || !this.ticket) return;
     if (!this.canned.readyToSend(body, this.mode)) return;
