@@ -428,6 +428,31 @@ async def test_a_reply_sent_before_the_conversation_has_loaded_is_sent_once_it_h
     await page.context.close()
 
 
+async def test_an_action_pressed_before_the_conversation_has_loaded_is_carried_out(
+    browser: Any, live_server: LiveServer, make_agent: AgentFactory
+) -> None:
+    """The header's buttons show before the conversation has loaded: "Resolve" pressed then
+    resolves it once the load answers, instead of doing nothing."""
+    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
+    console = await sign_in(browser, live_server, agent, locale="en-GB")
+    page = console.page
+    async with await player_socket(live_server) as socket:
+        player = Player(socket)
+        await player.receive("welcome")
+        ticket_id = (await player.say("Where is my withdrawal?"))["ticket_id"]
+        late = LateAnswer()
+        await page.route(f"**/console/tickets/{ticket_id}/conversation", late.route)
+        await inbox_item(page, ticket_id).locator("a").click()
+        await late.answered()
+        conversation = pane(page, ticket_id)
+        await conversation.get_by_test_id("resolve").click()
+        late.release()
+        await expect(conversation.get_by_test_id("reopen")).to_be_visible()
+        await expect(conversation.get_by_test_id("conversation-status")).to_have_text("Resolved")
+    assert console.errors == []
+    await page.context.close()
+
+
 async def test_two_chats_at_once_in_polish_with_presence_and_sign_out(
     browser: Any,
     live_server: LiveServer,

@@ -326,22 +326,30 @@ export class Conversation {
     }
   }
 
-  assignToMe() {
-    if (!this.ticket || this.ticket.assignee_id === this.app.me.id) return;
+  /** Whether the conversation is known. An action pressed before it has loaded (a busy
+   * server, a fast hand on the keyboard) waits for the load instead of doing nothing; the
+   * loaded status then decides whether it applies. */
+  async known() {
+    if (!this.ticket) await this.loaded;
+    return this.ticket !== null;
+  }
+
+  async assignToMe() {
+    if (!(await this.known()) || this.ticket.assignee_id === this.app.me.id) return;
     this.change({ assignee_id: this.app.me.id }, { success: this.strings.assigned_to_you });
   }
 
-  resolve() {
-    if (!this.ticket || this.buttons.resolve.hidden) return;
+  async resolve() {
+    if (!(await this.known()) || this.buttons.resolve.hidden) return;
     this.change({ status: "resolved" }, { success: this.strings.resolved });
   }
 
-  escalate() {
-    if (this.ticket && !this.buttons.escalate.hidden) this.app.dialogs.escalate(this);
+  async escalate() {
+    if ((await this.known()) && !this.buttons.escalate.hidden) this.app.dialogs.escalate(this);
   }
 
-  transfer() {
-    if (this.ticket && !this.buttons.transfer.hidden) this.app.dialogs.transfer(this);
+  async transfer() {
+    if ((await this.known()) && !this.buttons.transfer.hidden) this.app.dialogs.transfer(this);
   }
 
   onEscalated(frame) {
@@ -742,11 +750,9 @@ export class Conversation {
   }
 
   async send() {
-    // Written and sent before the conversation has loaded (a busy server): it goes once the
-    // conversation is known, whose status decides whether it can.
-    if (!this.ticket && !this.sending) await this.loaded;
+    if (this.sending || !(await this.known())) return;
     const body = this.input.value.trim();
-    if (!body || this.sending || !this.ticket) return;
+    if (!body || this.sending) return;
     if (!this.canned.readyToSend(body, this.mode)) return;
     this.sending = true;
     this.sendButton.disabled = true;
