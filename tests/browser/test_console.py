@@ -158,6 +158,16 @@ def pane(page: Page, ticket_id: int) -> Any:
     return page.locator(f'[data-testid="conversation"][data-ticket-id="{ticket_id}"]')
 
 
+async def open_with_its_load_held(page: Page, ticket_id: int) -> LateAnswer:
+    """Opens a conversation from the inbox; the server answers its request at once, but the
+    answer reaches the page only on `release`."""
+    late = LateAnswer()
+    await page.route(f"**/console/tickets/{ticket_id}/conversation", late.route)
+    await inbox_item(page, ticket_id).locator("a").click()
+    await late.answered()
+    return late
+
+
 async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 5) -> None:
     for _ in range(int(within / POLL_SECONDS)):
         if await check():
@@ -377,10 +387,7 @@ async def test_a_change_made_while_a_conversation_loads_is_not_undone_by_the_loa
         player = Player(socket)
         await player.receive("welcome")
         ticket_id = (await player.say("Where is my withdrawal?"))["ticket_id"]
-        late = LateAnswer()
-        await page.route(f"**/console/tickets/{ticket_id}/conversation", late.route)
-        await inbox_item(page, ticket_id).locator("a").click()
-        await late.answered()  # the answer is made now, before the change
+        late = await open_with_its_load_held(page, ticket_id)  # answered before the change
         async with runtime.uow() as uow:
             await ticket_service.update_ticket(
                 uow,
@@ -412,10 +419,7 @@ async def test_a_reply_sent_before_the_conversation_has_loaded_is_sent_once_it_h
         player = Player(socket)
         await player.receive("welcome")
         ticket_id = (await player.say("Where is my withdrawal?"))["ticket_id"]
-        late = LateAnswer()
-        await page.route(f"**/console/tickets/{ticket_id}/conversation", late.route)
-        await inbox_item(page, ticket_id).locator("a").click()
-        await late.answered()
+        late = await open_with_its_load_held(page, ticket_id)
         conversation = pane(page, ticket_id)
         await conversation.get_by_test_id("composer-input").fill("It is on its way.")
         await conversation.get_by_test_id("composer-send").click()
@@ -440,10 +444,7 @@ async def test_an_action_pressed_before_the_conversation_has_loaded_is_carried_o
         player = Player(socket)
         await player.receive("welcome")
         ticket_id = (await player.say("Where is my withdrawal?"))["ticket_id"]
-        late = LateAnswer()
-        await page.route(f"**/console/tickets/{ticket_id}/conversation", late.route)
-        await inbox_item(page, ticket_id).locator("a").click()
-        await late.answered()
+        late = await open_with_its_load_held(page, ticket_id)
         conversation = pane(page, ticket_id)
         await conversation.get_by_test_id("resolve").click()
         late.release()
