@@ -24,6 +24,8 @@ export class Conversation {
     this.id = ticketId;
     this.ticket = null;
     this.loaded = Promise.resolve(); // the latest load of the conversation, once it is done
+    // Whether a load has answered: live frames before it fill `ticket` only in part.
+    this.hasLoaded = false;
     this.liveWhileLoading = null; // what live frames changed while the conversation loads
     this.messages = new Map(); // id -> element
     this.lastId = 0;
@@ -206,6 +208,7 @@ export class Conversation {
       const data = await api.get(`/console/tickets/${this.id}/conversation`);
       this.app.clock.sync(data.now);
       this.applyTicket(data.ticket);
+      this.hasLoaded = true;
       this.showEscalations(data.escalations);
       for (const again of live) again();
       this.showAddressFailing(data.address_failing);
@@ -327,11 +330,11 @@ export class Conversation {
   }
 
   /** Whether the conversation is known. An action pressed before it has loaded (a busy
-   * server, a fast hand on the keyboard) waits for the load instead of doing nothing; the
-   * loaded status then decides whether it applies. */
+   * server) waits for the load instead of doing nothing, or acting on the part of the
+   * ticket live frames told; the loaded status then decides whether it applies. */
   async known() {
-    if (!this.ticket) await this.loaded;
-    return this.ticket !== null;
+    if (!this.hasLoaded) await this.loaded;
+    return this.hasLoaded;
   }
 
   async assignToMe() {
