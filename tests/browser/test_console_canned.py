@@ -6,6 +6,7 @@ never sent, a macro that resolves the conversation, and the administration page.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from playerdesk.services import players as player_service
 from playerdesk.web.chat.widget_auth import identity_secret
 from tests.browser.test_console import (
     PASSWORD,
+    LateAnswer,
     Player,
     inbox_item,
     pane,
@@ -238,6 +240,54 @@ async def test_agent_inserts_canned_replies_with_the_keyboard_and_sends_them(
 
     assert console.errors == []
     assert console.dialogs == []
+
+
+async def test_what_the_agent_types_while_a_reply_is_sent_stays_in_the_composer(
+    browser: Any,
+    live_server: LiveServer,
+    runtime: Runtime,
+    make_agent: AgentFactory,
+    casino: DemoCasino,
+) -> None:
+    """On a busy server the agent may start the next message before the server has answered
+    the one sent: only the sent text leaves the composer when the answer comes, and what
+    was typed since opens the suggestions as typing it would."""
+    async with runtime.uow() as uow:
+        payments = await agent_service.create_team(uow, actor=Actor.system(), name="Payments")
+    assert await seed_canned_replies(runtime, payments_team_id=payments.id) > 0
+    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
+    console = await sign_in(browser, live_server, agent, locale="en-GB")
+    page = console.page
+    async with await identified_player(live_server, runtime) as socket:
+        player = Player(socket)
+        await player.receive("welcome")
+        ticket_id = (await player.say("Hi, where is my withdrawal?"))["ticket_id"]
+        await inbox_item(page, ticket_id).locator("a").click()
+        conversation = pane(page, ticket_id)
+        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(1)
+        composer = conversation.get_by_test_id("composer-input")
+        await composer.click()
+        options = conversation.get_by_test_id("canned-option")
+        await composer.press_sequentially("/withdrawal-p")
+        await expect(options).to_have_count(1)
+        await composer.press("Enter")
+        await expect(composer).to_have_value(re.compile(r"^Hi Priya, I have checked"))
+
+        late = LateAnswer()
+        await page.route("**/api/v1/canned-replies/*/apply", late.route)
+        await composer.press("Control+Enter")
+        await late.answered()  # sent and stored; the page has not heard back yet
+        assert (await player.next_from_support())["body"].startswith("Hi Priya")
+        await composer.press("End")
+        await composer.press_sequentially(" /close")
+        late.release()
+
+        await expect(composer).to_have_value("/close")
+        await expect(options).to_contain_text(["/close-thanks"])
+        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(2)
+        assert len(await agent_bodies(runtime, ticket_id)) == 1
+    assert console.errors == []
+    await page.context.close()
 
 
 async def test_when_the_back_office_is_down_the_agent_is_told_and_fills_in(

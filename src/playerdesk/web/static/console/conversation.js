@@ -764,6 +764,7 @@ export class Conversation {
     // Kept across a failed attempt: retrying the same text cannot store it twice.
     this.pendingClientId ??= uuid();
     const kind = this.mode;
+    const sent = this.input.value;
     try {
       const clientMsgId = this.pendingClientId;
       const message = (await this.canned.send({ body, kind, clientMsgId })) ?? await this.post({
@@ -772,9 +773,7 @@ export class Conversation {
         client_msg_id: clientMsgId,
       });
       this.pendingClientId = null;
-      this.input.value = "";
-      this.clearDraft();
-      this.stopTyping();
+      this.clearSent(sent);
       this.addMessage(
         {
           id: message.id,
@@ -798,6 +797,21 @@ export class Conversation {
       this.sending = false;
       this.setMode(this.mode, { focus: false });
       this.sendButton.disabled = this.ticket?.status === "closed";
+    }
+  }
+
+  /** Takes the text sent out of the composer. The agent may have gone on typing while it
+   * was under way: what they typed since stays, and the composer's helpers (canned
+   * suggestions, draft, typing) see it as typed. */
+  clearSent(sent) {
+    const now = this.input.value;
+    const typedSince = now.startsWith(sent) ? now.slice(sent.length).trimStart() : now;
+    this.input.value = typedSince;
+    if (typedSince) {
+      this.input.dispatchEvent(new Event("input"));
+    } else {
+      this.clearDraft();
+      this.stopTyping();
     }
   }
 
