@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,16 +157,6 @@ def inbox_item(page: Page, ticket_id: int) -> Any:
 
 def pane(page: Page, ticket_id: int) -> Any:
     return page.locator(f'[data-testid="conversation"][data-ticket-id="{ticket_id}"]')
-
-
-async def open_with_its_load_held(page: Page, ticket_id: int) -> LateAnswer:
-    """Opens a conversation from the inbox; the server answers its request at once, but the
-    answer reaches the page only on `release`."""
-    late = LateAnswer()
-    await page.route(f"**/console/tickets/{ticket_id}/conversation", late.route)
-    await inbox_item(page, ticket_id).locator("a").click()
-    await late.answered()
-    return late
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 5) -> None:
@@ -375,11 +366,23 @@ async def test_a_chat_shown_live_stays_when_an_older_inbox_page_arrives(
     await page.context.close()
 
 
-async def test_a_change_made_while_a_conversation_loads_is_not_undone_by_the_load(
-    browser: Any, live_server: LiveServer, runtime: Runtime, make_agent: AgentFactory
-) -> None:
-    """The server can answer the conversation's request before a change whose live frame
-    then arrives first: the older answer must not put the pane back."""
+@dataclass
+class HeldChat:
+    agent: AgentLogin
+    console: Console
+    player: Player
+    ticket_id: int
+    conversation: Any  # the pane, its load held back
+    late: LateAnswer
+
+
+@asynccontextmanager
+async def a_chat_opened_with_its_load_held(
+    browser: Any, live_server: LiveServer, make_agent: AgentFactory
+) -> AsyncIterator[HeldChat]:
+    """An agent's console with a new chat opened from the inbox whose own request the server
+    answers at once, but whose answer reaches the page only on `late.release()`. The player
+    stays connected inside; the page must have raised no script error."""
     agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
     console = await sign_in(browser, live_server, agent, locale="en-GB")
     page = console.page
@@ -387,24 +390,36 @@ async def test_a_change_made_while_a_conversation_loads_is_not_undone_by_the_loa
         player = Player(socket)
         await player.receive("welcome")
         ticket_id = (await player.say("Where is my withdrawal?"))["ticket_id"]
-        late = await open_with_its_load_held(page, ticket_id)  # answered before the change
-        async with runtime.uow() as uow:
+        late = LateAnswer()
+        await page.route(f"**/console/tickets/{ticket_id}/conversation", late.route)
+        await inbox_item(page, ticket_id).locator("a").click()
+        await late.answered()
+        yield HeldChat(agent, console, player, ticket_id, pane(page, ticket_id), late)
+    assert console.errors == []
+    await page.context.close()
+
+
+async def test_a_change_made_while_a_conversation_loads_is_not_undone_by_the_load(
+    browser: Any, live_server: LiveServer, runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    """The server can answer the conversation's request before a change whose live frame
+    then arrives first: the older answer must not put the pane back."""
+    async with a_chat_opened_with_its_load_held(browser, live_server, make_agent) as chat:
+        async with runtime.uow() as uow:  # the held answer was made before this change
             await ticket_service.update_ticket(
                 uow,
-                actor=agent.actor,
-                ticket_id=ticket_id,
+                actor=chat.agent.actor,
+                ticket_id=chat.ticket_id,
                 changes=ticket_service.TicketChanges(priority=Priority.URGENT),
                 supported_languages=runtime.policies.players.languages,
                 routing_policy=runtime.policies.routing,
             )
-        conversation = pane(page, ticket_id)
-        priority = conversation.get_by_test_id("priority-select")
+        priority = chat.conversation.get_by_test_id("priority-select")
         await expect(priority).to_have_value("urgent")  # the live frame
-        late.release()
-        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(1)
+        chat.late.release()
+        messages = chat.conversation.get_by_test_id("conversation-message")
+        await expect(messages).to_have_count(1)  # the held answer is in
         await expect(priority).to_have_value("urgent")
-    assert console.errors == []
-    await page.context.close()
 
 
 async def test_a_reply_sent_before_the_conversation_has_loaded_is_sent_once_it_has(
@@ -412,24 +427,15 @@ async def test_a_reply_sent_before_the_conversation_has_loaded_is_sent_once_it_h
 ) -> None:
     """On a busy server an agent can write and press send before the conversation's own
     request has answered: the reply goes once it has, instead of the button doing nothing."""
-    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
-    console = await sign_in(browser, live_server, agent, locale="en-GB")
-    page = console.page
-    async with await player_socket(live_server) as socket:
-        player = Player(socket)
-        await player.receive("welcome")
-        ticket_id = (await player.say("Where is my withdrawal?"))["ticket_id"]
-        late = await open_with_its_load_held(page, ticket_id)
-        conversation = pane(page, ticket_id)
-        await conversation.get_by_test_id("composer-input").fill("It is on its way.")
-        await conversation.get_by_test_id("composer-send").click()
-        late.release()
-        assert (await player.next_from_support())["body"] == "It is on its way."
-        await expect(conversation.get_by_test_id("composer-input")).to_have_value("")
-        messages = conversation.get_by_test_id("conversation-message")
+    async with a_chat_opened_with_its_load_held(browser, live_server, make_agent) as chat:
+        composer = chat.conversation.get_by_test_id("composer-input")
+        await composer.fill("It is on its way.")
+        await chat.conversation.get_by_test_id("composer-send").click()
+        chat.late.release()
+        assert (await chat.player.next_from_support())["body"] == "It is on its way."
+        await expect(composer).to_have_value("")
+        messages = chat.conversation.get_by_test_id("conversation-message")
         await expect(messages).to_have_count(2)  # the player's and the reply, once each
-    assert console.errors == []
-    await page.context.close()
 
 
 async def test_an_action_pressed_before_the_conversation_has_loaded_is_carried_out(
@@ -438,22 +444,13 @@ async def test_an_action_pressed_before_the_conversation_has_loaded_is_carried_o
     """An action pressed before the conversation has loaded (here Resolve, by its key: a
     live frame may hide the button until the load answers) is carried out once it has,
     instead of doing nothing."""
-    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
-    console = await sign_in(browser, live_server, agent, locale="en-GB")
-    page = console.page
-    async with await player_socket(live_server) as socket:
-        player = Player(socket)
-        await player.receive("welcome")
-        ticket_id = (await player.say("Where is my withdrawal?"))["ticket_id"]
-        late = await open_with_its_load_held(page, ticket_id)
-        conversation = pane(page, ticket_id)
-        await conversation.get_by_test_id("composer-input").press("Escape")
-        await page.keyboard.press("e")
-        late.release()
-        await expect(conversation.get_by_test_id("reopen")).to_be_visible()
-        await expect(conversation.get_by_test_id("conversation-status")).to_have_text("Resolved")
-    assert console.errors == []
-    await page.context.close()
+    async with a_chat_opened_with_its_load_held(browser, live_server, make_agent) as chat:
+        await chat.conversation.get_by_test_id("composer-input").press("Escape")
+        await chat.console.page.keyboard.press("e")
+        chat.late.release()
+        await expect(chat.conversation.get_by_test_id("reopen")).to_be_visible()
+        status = chat.conversation.get_by_test_id("conversation-status")
+        await expect(status).to_have_text("Resolved")
 
 
 async def test_two_chats_at_once_in_polish_with_presence_and_sign_out(
