@@ -60,6 +60,14 @@ async def casino(runtime: Runtime) -> AsyncIterator[DemoCasino]:
             runtime.casino = None
 
 
+@pytest.fixture
+async def canned_replies(runtime: Runtime) -> None:
+    """The demo's canned replies and macros, with the Payments team some belong to."""
+    async with runtime.uow() as uow:
+        payments = await agent_service.create_team(uow, actor=Actor.system(), name="Payments")
+    assert await seed_canned_replies(runtime, payments_team_id=payments.id) > 0
+
+
 async def identified_player(server: LiveServer, runtime: Runtime) -> ClientConnection:
     """Priya, signed in at the casino: the widget carries her casino id and its HMAC."""
     async with runtime.uow() as uow:
@@ -107,11 +115,9 @@ async def test_agent_inserts_canned_replies_with_the_keyboard_and_sends_them(
     runtime: Runtime,
     make_agent: AgentFactory,
     casino: DemoCasino,
+    canned_replies: None,
     screenshot_dir: Path,
 ) -> None:
-    async with runtime.uow() as uow:
-        payments = await agent_service.create_team(uow, actor=Actor.system(), name="Payments")
-    assert await seed_canned_replies(runtime, payments_team_id=payments.id) > 0
     agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
     console = await sign_in(browser, live_server, agent, locale="en-GB")
     page = console.page
@@ -248,13 +254,11 @@ async def test_what_the_agent_types_while_a_reply_is_sent_stays_in_the_composer(
     runtime: Runtime,
     make_agent: AgentFactory,
     casino: DemoCasino,
+    canned_replies: None,
 ) -> None:
     """On a busy server the agent may start the next message before the server has answered
     the one sent: only the sent text leaves the composer when the answer comes, and what
     was typed since opens the suggestions as typing it would."""
-    async with runtime.uow() as uow:
-        payments = await agent_service.create_team(uow, actor=Actor.system(), name="Payments")
-    assert await seed_canned_replies(runtime, payments_team_id=payments.id) > 0
     agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
     console = await sign_in(browser, live_server, agent, locale="en-GB")
     page = console.page
@@ -296,11 +300,9 @@ async def test_when_the_back_office_is_down_the_agent_is_told_and_fills_in(
     runtime: Runtime,
     make_agent: AgentFactory,
     casino: DemoCasino,
+    canned_replies: None,
     screenshot_dir: Path,
 ) -> None:
-    async with runtime.uow() as uow:
-        payments = await agent_service.create_team(uow, actor=Actor.system(), name="Payments")
-    await seed_canned_replies(runtime, payments_team_id=payments.id)
     agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
     console = await sign_in(browser, live_server, agent, locale="en-GB")
     page = console.page
