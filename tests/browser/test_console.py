@@ -137,17 +137,30 @@ class LateAnswer:
     def __init__(self) -> None:
         self._answered = asyncio.Event()
         self._released = asyncio.Event()
+        self._lost = False
 
     async def route(self, route: Any) -> None:
         response = await route.fetch()
         self._answered.set()
         await self._released.wait()
-        await route.fulfill(response=response)
+        if self._lost:
+            await route.fulfill(
+                status=503,
+                content_type="application/problem+json",
+                body=json.dumps({"title": "Service Unavailable", "status": 503}),
+            )
+        else:
+            await route.fulfill(response=response)
 
     async def answered(self) -> None:
         await asyncio.wait_for(self._answered.wait(), timeout=10)
 
     def release(self) -> None:
+        self._released.set()
+
+    def lose(self) -> None:
+        """The server did the work, but what reaches the page is a 503."""
+        self._lost = True
         self._released.set()
 
 

@@ -248,7 +248,7 @@ async def test_agent_inserts_canned_replies_with_the_keyboard_and_sends_them(
     assert console.dialogs == []
 
 
-async def test_what_the_agent_types_while_a_reply_is_sent_stays_in_the_composer(
+async def test_the_composer_empties_as_a_reply_goes_out_for_the_next_message(
     browser: Any,
     live_server: LiveServer,
     runtime: Runtime,
@@ -257,8 +257,8 @@ async def test_what_the_agent_types_while_a_reply_is_sent_stays_in_the_composer(
     canned_replies: None,
 ) -> None:
     """On a busy server the agent may start the next message before the server has answered
-    the one sent: only the sent text leaves the composer when the answer comes, and what
-    was typed since opens the suggestions as typing it would."""
+    the one sent, wherever the caret was left in it: the next message begins in an empty
+    composer, and stays when the answer comes."""
     agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
     console = await sign_in(browser, live_server, agent, locale="en-GB")
     page = console.page
@@ -276,20 +276,84 @@ async def test_what_the_agent_types_while_a_reply_is_sent_stays_in_the_composer(
         await expect(options).to_have_count(1)
         await composer.press("Enter")
         await expect(composer).to_have_value(re.compile(r"^Hi Priya, I have checked"))
+        await composer.press("Control+Home")  # the caret inside the text sent
 
         late = LateAnswer()
         await page.route("**/api/v1/canned-replies/*/apply", late.route)
         await composer.press("Control+Enter")
         await late.answered()  # sent and stored; the page has not heard back yet
         assert (await player.next_from_support())["body"].startswith("Hi Priya")
-        await composer.press("End")
-        await composer.press_sequentially(" /close")
+        await expect(composer).to_have_value("")
+        await composer.press_sequentially("/close")
+        await expect(options).to_contain_text(["/close-thanks"])
         late.release()
 
+        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(2)
         await expect(composer).to_have_value("/close")
         await expect(options).to_contain_text(["/close-thanks"])
-        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(2)
         assert len(await agent_bodies(runtime, ticket_id)) == 1
+    assert console.errors == []
+    await page.context.close()
+
+
+async def test_a_reply_whose_answer_is_lost_comes_back_and_a_retry_sends_it_once(
+    browser: Any,
+    live_server: LiveServer,
+    runtime: Runtime,
+    make_agent: AgentFactory,
+    casino: DemoCasino,
+    canned_replies: None,
+) -> None:
+    """The server stored the reply but the page heard a 503: the text comes back with the
+    error, and sending it again neither stores nor counts it twice."""
+    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
+    console = await sign_in(browser, live_server, agent, locale="en-GB")
+    page = console.page
+    async with await identified_player(live_server, runtime) as socket:
+        player = Player(socket)
+        await player.receive("welcome")
+        ticket_id = (await player.say("Hi, where is my withdrawal?"))["ticket_id"]
+        await inbox_item(page, ticket_id).locator("a").click()
+        conversation = pane(page, ticket_id)
+        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(1)
+        composer = conversation.get_by_test_id("composer-input")
+        await composer.click()
+        await composer.press_sequentially("/withdrawal-p")
+        await expect(conversation.get_by_test_id("canned-option")).to_have_count(1)
+        await composer.press("Enter")
+        await expect(composer).to_have_value(re.compile(r"^Hi Priya, I have checked"))
+        text = await composer.input_value()
+
+        late = LateAnswer()
+        await page.route("**/api/v1/canned-replies/*/apply", late.route)
+        await composer.press("Control+Enter")
+        await late.answered()
+        await expect(composer).to_have_value("")
+        late.lose()
+        await expect(composer).to_have_value(text)
+        await expect(conversation.locator("[data-composer-error]")).to_be_visible()
+        assert (await player.next_from_support())["body"] == text
+
+        await page.unroute("**/api/v1/canned-replies/*/apply")
+        await composer.press("Control+Enter")
+        await expect(composer).to_have_value("")
+        await expect(conversation.locator("[data-composer-error]")).to_be_hidden()
+        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(2)
+        assert await agent_bodies(runtime, ticket_id) == [text]
+        assert await usage(runtime, "withdrawal-pending") == 1
+
+        # What the agent typed while the reply was under way stays, after the text back.
+        await composer.press_sequentially("/withdrawal-p")
+        await expect(conversation.get_by_test_id("canned-option")).to_have_count(1)
+        await composer.press("Enter")
+        await expect(composer).to_have_value(text)
+        late = LateAnswer()
+        await page.route("**/api/v1/canned-replies/*/apply", late.route)
+        await composer.press("Control+Enter")
+        await late.answered()
+        await composer.press_sequentially("Anything else?")
+        late.lose()
+        await expect(composer).to_have_value(f"{text}\nAnything else?")
     assert console.errors == []
     await page.context.close()
 

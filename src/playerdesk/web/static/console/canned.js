@@ -373,8 +373,10 @@ export class CannedComposer {
         this.forget();
         return null;
       }
-      if (error instanceof ApiError && error.problem?.errors?.some((item) => item.field === "body")) {
-        this.refreshUnfilled();
+      // Kept for the retry, unless the agent has chosen another reply since.
+      if (!this.pending) {
+        this.pending = reply;
+        this.showMacro();
       }
       throw error;
     }
@@ -382,7 +384,8 @@ export class CannedComposer {
     conversation.applyTicket(conversation.fromApi(result.ticket));
     conversation.app.inbox.upsert({ ...conversation.ticket, unread: undefined });
     if (result.actions.length) conversation.app.toast(this.strings.macro_applied);
-    this.forget();
+    // The composer emptied as the reply went out: a reply chosen since is the next message's.
+    if (this.pending === reply) this.forget();
     return result.message;
   }
 

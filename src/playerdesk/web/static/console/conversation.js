@@ -765,15 +765,18 @@ export class Conversation {
     this.pendingClientId ??= uuid();
     const kind = this.mode;
     const sent = this.input.value;
+    const clientMsgId = this.pendingClientId;
     try {
-      const clientMsgId = this.pendingClientId;
-      const message = (await this.canned.send({ body, kind, clientMsgId })) ?? await this.post({
+      // Started before the composer empties: it reads the canned reply chosen for this text.
+      const cannedSent = this.canned.send({ body, kind, clientMsgId });
+      this.takeOut();
+      const message = (await cannedSent) ?? await this.post({
         body,
         kind,
         client_msg_id: clientMsgId,
       });
       this.pendingClientId = null;
-      this.clearSent(sent);
+      if (!this.input.value) this.clearDraft();
       this.addMessage(
         {
           id: message.id,
@@ -791,6 +794,7 @@ export class Conversation {
       this.app.inbox.activity(this.id, { author: "agent", read: true });
       this.markRead();
     } catch (error) {
+      this.putBack({ sent, clientMsgId });
       this.composerError.textContent = this.errorText(error, this.strings.send_failed);
       this.composerError.hidden = false;
     } finally {
@@ -800,18 +804,24 @@ export class Conversation {
     }
   }
 
-  /** Takes the text sent out of the composer. The agent may have gone on typing while it
-   * was under way: what they typed since stays, and the composer's helpers (canned
-   * suggestions, draft, typing) see it as typed. */
-  clearSent(sent) {
-    const now = this.input.value;
-    const typedSince = now.startsWith(sent) ? now.slice(sent.length).trimStart() : now;
-    this.input.value = typedSince;
+  /** Empties the composer as a reply goes out, so that the agent can begin the next message
+   * at once, wherever the caret was. The draft keeps the text until the server has it. */
+  takeOut() {
+    this.input.value = "";
+    this.stopTyping();
+  }
+
+  /** A reply that failed comes back into the composer, ahead of anything typed since. */
+  putBack({ sent, clientMsgId }) {
+    const typedSince = this.input.value;
+    this.input.value = typedSince ? `${sent}\n${typedSince}` : sent;
     if (typedSince) {
       this.input.dispatchEvent(new Event("input"));
     } else {
-      this.clearDraft();
-      this.stopTyping();
+      // The same text keeps its message id: a retry cannot store it twice.
+      this.pendingClientId = clientMsgId;
+      this.saveDraft();
+      this.canned.refreshUnfilled();
     }
   }
 
