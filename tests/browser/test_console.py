@@ -435,6 +435,27 @@ async def test_a_change_made_while_a_conversation_loads_is_not_undone_by_the_loa
         await expect(priority).to_have_value("urgent")
 
 
+async def test_what_arrives_before_the_load_leaves_the_actions_the_status_decides(
+    browser: Any, live_server: LiveServer, make_agent: AgentFactory
+) -> None:
+    """A player's message brings the conversation's SLA badge, which tells nothing of its
+    status: while the conversation loads, the actions that only the status can take away
+    stay."""
+    async with a_chat_opened_with_its_load_held(browser, live_server, make_agent) as chat:
+        page = chat.console.page
+        conversation = chat.conversation
+        async with page.expect_response(lambda r: "/console/sla?" in r.url) as sla:
+            await chat.player.say("Are you there?")
+        assert (await (await sla.value).json())["sla"]  # the badge's answer, before the load's
+        for action in ("resolve", "escalate", "transfer"):
+            await expect(conversation.get_by_test_id(action)).to_be_visible()
+        chat.late.release()
+        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(2)
+        await expect(conversation.get_by_test_id("conversation-status")).to_have_text("New")
+        for action in ("resolve", "escalate", "transfer"):
+            await expect(conversation.get_by_test_id(action)).to_be_visible()
+
+
 async def test_a_reply_sent_before_the_conversation_has_loaded_is_sent_once_it_has(
     browser: Any, live_server: LiveServer, make_agent: AgentFactory
 ) -> None:
@@ -454,9 +475,8 @@ async def test_a_reply_sent_before_the_conversation_has_loaded_is_sent_once_it_h
 async def test_an_action_pressed_before_the_conversation_has_loaded_is_carried_out(
     browser: Any, live_server: LiveServer, make_agent: AgentFactory
 ) -> None:
-    """An action pressed before the conversation has loaded (here Resolve, by its key: a
-    live frame may hide the button until the load answers) is carried out once it has,
-    instead of doing nothing."""
+    """An action pressed before the conversation has loaded (here Resolve, by its key) is
+    carried out once it has, instead of doing nothing."""
     async with a_chat_opened_with_its_load_held(browser, live_server, make_agent) as chat:
         await chat.conversation.get_by_test_id("composer-input").press("Escape")
         await chat.console.page.keyboard.press("e")

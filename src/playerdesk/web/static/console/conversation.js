@@ -263,11 +263,24 @@ export class Conversation {
     if (ticket.language) {
       this.fields.language.textContent = labels.language[ticket.language] ?? ticket.language;
     }
+    if (changes.sla !== undefined) this.app.slaBadges.set(this.fields.sla, ticket.sla);
+    this.fields.bot.hidden = ticket.bot_state !== "active";
+    if (ticket.escalation_level !== undefined) {
+      const level = Number(ticket.escalation_level);
+      this.fields.escalationLevel.hidden = level <= 0;
+      this.fields.escalationLevel.textContent = format(this.strings.escalation_level, { level });
+    }
+    if (ticket.priority !== undefined) {
+      this.fields.priority.className = `priority priority-${ticket.priority}`;
+      this.fields.priority.textContent = labels.priority[ticket.priority] ?? ticket.priority;
+      this.fields.prioritySelect.value = ticket.priority;
+    }
+    // What arrives before the load (an SLA badge, an escalation) may not tell the status:
+    // what follows from it waits for the load, instead of hiding actions meanwhile.
     const status = ticket.status;
+    if (status === undefined) return;
     this.fields.status.className = `status status-${status}`;
     this.fields.status.textContent = labels.status[status] ?? status;
-    this.fields.priority.className = `priority priority-${ticket.priority}`;
-    this.fields.priority.textContent = labels.priority[ticket.priority] ?? ticket.priority;
     this.root.dataset.status = status;
 
     const reachable = [status, ...(transitions[status] ?? [])];
@@ -277,7 +290,6 @@ export class Conversation {
       status,
     );
     this.fields.statusSelect.disabled = reachable.length === 1;
-    this.fields.prioritySelect.value = ticket.priority;
     fillSelect(this.fields.assigneeSelect, this.app.assigneeOptions(ticket), ticket.assignee_id);
     fillSelect(
       this.fields.teamSelect,
@@ -297,13 +309,6 @@ export class Conversation {
     const done = status === "resolved" || closed;
     this.buttons.escalate.hidden = done;
     this.buttons.transfer.hidden = done;
-    if (changes.sla !== undefined) this.app.slaBadges.set(this.fields.sla, ticket.sla);
-    this.fields.bot.hidden = ticket.bot_state !== "active";
-    if (ticket.escalation_level !== undefined) {
-      const level = Number(ticket.escalation_level);
-      this.fields.escalationLevel.hidden = level <= 0;
-      this.fields.escalationLevel.textContent = format(this.strings.escalation_level, { level });
-    }
   }
 
   /** An answer of the REST API: its `sla` is the API's shape, not the badge's, so the badge
