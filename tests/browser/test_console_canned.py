@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +109,50 @@ async def agent_bodies(runtime: Runtime, ticket_id: int) -> list[str]:
             .order_by(Message.id)
         )
     return list(rows.all())
+
+
+@dataclass
+class PriyasChat:
+    page: Any
+    player: Player
+    ticket_id: int
+    conversation: Any  # the pane
+    composer: Any
+    chosen: str  # the text of the withdrawal reply, chosen into the composer
+
+
+@asynccontextmanager
+async def priyas_chat_with_a_reply_chosen(
+    browser: Any, live_server: LiveServer, runtime: Runtime, make_agent: AgentFactory
+) -> AsyncIterator[PriyasChat]:
+    """An agent's console with Priya's chat open and /withdrawal-pending chosen into the
+    composer, not yet sent; the page must have raised no script error."""
+    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
+    console = await sign_in(browser, live_server, agent, locale="en-GB")
+    page = console.page
+    async with await identified_player(live_server, runtime) as socket:
+        player = Player(socket)
+        await player.receive("welcome")
+        ticket_id = (await player.say("Hi, where is my withdrawal?"))["ticket_id"]
+        await inbox_item(page, ticket_id).locator("a").click()
+        conversation = pane(page, ticket_id)
+        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(1)
+        composer = conversation.get_by_test_id("composer-input")
+        await composer.click()
+        await choose(conversation, "/withdrawal-p")
+        await expect(composer).to_have_value(re.compile(r"^Hi Priya, I have checked"))
+        chosen = await composer.input_value()
+        yield PriyasChat(page, player, ticket_id, conversation, composer, chosen)
+    assert console.errors == []
+    await page.context.close()
+
+
+async def choose(conversation: Any, prefix: str) -> None:
+    """Types a shortcut's start in the composer and takes the one reply it finds."""
+    composer = conversation.get_by_test_id("composer-input")
+    await composer.press_sequentially(prefix)
+    await expect(conversation.get_by_test_id("canned-option")).to_have_count(1)
+    await composer.press("Enter")
 
 
 async def test_agent_inserts_canned_replies_with_the_keyboard_and_sends_them(
@@ -259,41 +305,24 @@ async def test_the_composer_empties_as_a_reply_goes_out_for_the_next_message(
     """On a busy server the agent may start the next message before the server has answered
     the one sent, wherever the caret was left in it: the next message begins in an empty
     composer, and stays when the answer comes."""
-    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
-    console = await sign_in(browser, live_server, agent, locale="en-GB")
-    page = console.page
-    async with await identified_player(live_server, runtime) as socket:
-        player = Player(socket)
-        await player.receive("welcome")
-        ticket_id = (await player.say("Hi, where is my withdrawal?"))["ticket_id"]
-        await inbox_item(page, ticket_id).locator("a").click()
-        conversation = pane(page, ticket_id)
-        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(1)
-        composer = conversation.get_by_test_id("composer-input")
-        await composer.click()
-        options = conversation.get_by_test_id("canned-option")
-        await composer.press_sequentially("/withdrawal-p")
-        await expect(options).to_have_count(1)
-        await composer.press("Enter")
-        await expect(composer).to_have_value(re.compile(r"^Hi Priya, I have checked"))
+    async with priyas_chat_with_a_reply_chosen(browser, live_server, runtime, make_agent) as chat:
+        composer = chat.composer
         await composer.press("Control+Home")  # the caret inside the text sent
-
         late = LateAnswer()
-        await page.route("**/api/v1/canned-replies/*/apply", late.route)
+        await chat.page.route("**/api/v1/canned-replies/*/apply", late.route)
         await composer.press("Control+Enter")
         await late.answered()  # sent and stored; the page has not heard back yet
-        assert (await player.next_from_support())["body"].startswith("Hi Priya")
+        assert (await chat.player.next_from_support())["body"] == chat.chosen
         await expect(composer).to_have_value("")
         await composer.press_sequentially("/close")
+        options = chat.conversation.get_by_test_id("canned-option")
         await expect(options).to_contain_text(["/close-thanks"])
         late.release()
 
-        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(2)
+        await expect(chat.conversation.get_by_test_id("conversation-message")).to_have_count(2)
         await expect(composer).to_have_value("/close")
         await expect(options).to_contain_text(["/close-thanks"])
-        assert len(await agent_bodies(runtime, ticket_id)) == 1
-    assert console.errors == []
-    await page.context.close()
+        assert await agent_bodies(runtime, chat.ticket_id) == [chat.chosen]
 
 
 async def test_a_reply_whose_answer_is_lost_comes_back_and_a_retry_sends_it_once(
@@ -306,56 +335,37 @@ async def test_a_reply_whose_answer_is_lost_comes_back_and_a_retry_sends_it_once
 ) -> None:
     """The server stored the reply but the page heard a 503: the text comes back with the
     error, and sending it again neither stores nor counts it twice."""
-    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
-    console = await sign_in(browser, live_server, agent, locale="en-GB")
-    page = console.page
-    async with await identified_player(live_server, runtime) as socket:
-        player = Player(socket)
-        await player.receive("welcome")
-        ticket_id = (await player.say("Hi, where is my withdrawal?"))["ticket_id"]
-        await inbox_item(page, ticket_id).locator("a").click()
-        conversation = pane(page, ticket_id)
-        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(1)
-        composer = conversation.get_by_test_id("composer-input")
-        await composer.click()
-        await composer.press_sequentially("/withdrawal-p")
-        await expect(conversation.get_by_test_id("canned-option")).to_have_count(1)
-        await composer.press("Enter")
-        await expect(composer).to_have_value(re.compile(r"^Hi Priya, I have checked"))
-        text = await composer.input_value()
-
+    async with priyas_chat_with_a_reply_chosen(browser, live_server, runtime, make_agent) as chat:
+        composer, text = chat.composer, chat.chosen
+        error = chat.conversation.locator("[data-composer-error]")
         late = LateAnswer()
-        await page.route("**/api/v1/canned-replies/*/apply", late.route)
+        await chat.page.route("**/api/v1/canned-replies/*/apply", late.route)
         await composer.press("Control+Enter")
         await late.answered()
         await expect(composer).to_have_value("")
         late.lose()
         await expect(composer).to_have_value(text)
-        await expect(conversation.locator("[data-composer-error]")).to_be_visible()
-        assert (await player.next_from_support())["body"] == text
+        await expect(error).to_be_visible()
+        assert (await chat.player.next_from_support())["body"] == text
 
-        await page.unroute("**/api/v1/canned-replies/*/apply")
+        await chat.page.unroute("**/api/v1/canned-replies/*/apply")
         await composer.press("Control+Enter")
         await expect(composer).to_have_value("")
-        await expect(conversation.locator("[data-composer-error]")).to_be_hidden()
-        await expect(conversation.get_by_test_id("conversation-message")).to_have_count(2)
-        assert await agent_bodies(runtime, ticket_id) == [text]
+        await expect(error).to_be_hidden()
+        await expect(chat.conversation.get_by_test_id("conversation-message")).to_have_count(2)
+        assert await agent_bodies(runtime, chat.ticket_id) == [text]
         assert await usage(runtime, "withdrawal-pending") == 1
 
         # What the agent typed while the reply was under way stays, after the text back.
-        await composer.press_sequentially("/withdrawal-p")
-        await expect(conversation.get_by_test_id("canned-option")).to_have_count(1)
-        await composer.press("Enter")
+        await choose(chat.conversation, "/withdrawal-p")
         await expect(composer).to_have_value(text)
         late = LateAnswer()
-        await page.route("**/api/v1/canned-replies/*/apply", late.route)
+        await chat.page.route("**/api/v1/canned-replies/*/apply", late.route)
         await composer.press("Control+Enter")
         await late.answered()
         await composer.press_sequentially("Anything else?")
         late.lose()
         await expect(composer).to_have_value(f"{text}\nAnything else?")
-    assert console.errors == []
-    await page.context.close()
 
 
 async def test_when_the_back_office_is_down_the_agent_is_told_and_fills_in(
