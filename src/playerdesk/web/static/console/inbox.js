@@ -18,7 +18,7 @@ export class Inbox {
   constructor(app) {
     this.app = app;
     this.section = document.querySelector(".inbox");
-    this.loading = new Map(); // ticket id -> pending summary fetch
+    this.loading = new Set(); // ticket ids whose summary is being fetched
     this.fetchAgain = new Set(); // ticket ids a frame touched while their row was fetched
     this.touchedWhileLoading = null; // ticket ids live frames touched while the panel loads
     this.section.addEventListener("click", (event) => this.onClick(event));
@@ -402,7 +402,8 @@ export class Inbox {
       this.fetchAgain.add(ticketId);
       return;
     }
-    const pending = api
+    this.loading.add(ticketId);
+    api
       .get(`/console/tickets/${ticketId}/summary`)
       .then(({ now, ticket }) => {
         this.app.clock.sync(now);
@@ -415,7 +416,6 @@ export class Inbox {
         this.loading.delete(ticketId);
         if (this.fetchAgain.delete(ticketId)) this.fetchRow(ticketId);
       });
-    this.loading.set(ticketId, pending);
   }
 
   markActive(ticketId) {
