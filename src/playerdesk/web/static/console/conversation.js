@@ -810,7 +810,8 @@ export class Conversation {
   }
 
   /** Empties the composer as a reply goes out, so that the agent can begin the next message
-   * at once, wherever the caret was. The draft keeps the text until the server has it. */
+   * at once, wherever the caret was. The stored draft keeps the text until the server has
+   * it or the agent types again. */
   takeOut() {
     this.input.value = "";
     this.stopTyping();
