@@ -758,7 +758,7 @@ export class Conversation {
   }
 
   async send() {
-    if (this.sending || !(await this.known())) return;
+    if (!(await this.known())) return;
     const body = this.input.value.trim();
     if (!body || this.sending) return;
     if (!this.canned.readyToSend(body, this.mode)) return;
