@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,28 @@ async def floor_tick(runtime: Runtime) -> None:
         await floor.run_floor_tick(
             uow, policy=runtime.policies.routing, mail_policy=runtime.policies.mail
         )
+
+
+async def first_reply_warning_falls_due(runtime: Runtime, clock: FrozenClock) -> None:
+    """Nine tenths of a chat's first-reply time (past the warning at 80 %, short of the
+    breach), and the floor's tick."""
+    clock.advance(LIVE_FIRST_RESPONSE * 0.9)
+    await floor_tick(runtime)
+
+
+@asynccontextmanager
+async def an_empty_at_risk_view(
+    browser: Any, live_server: LiveServer, make_agent: AgentFactory
+) -> AsyncIterator[Page]:
+    """An agent's console on the At risk view, nothing in it yet; no script error by the end."""
+    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
+    console = await sign_in(browser, live_server, agent, locale="en-GB")
+    page = console.page
+    await page.get_by_test_id("view-at_risk").click()
+    await expect(page.get_by_test_id("inbox-empty")).to_be_visible()
+    yield page
+    assert console.errors == []
+    await page.context.close()
 
 
 async def stored(runtime: Runtime, ticket_id: int) -> Ticket:
@@ -147,25 +171,19 @@ async def test_a_warning_brings_a_conversation_into_an_open_at_risk_view(
     make_agent: AgentFactory,
     clock: FrozenClock,
 ) -> None:
-    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
-    console = await sign_in(browser, live_server, agent, locale="en-GB")
-    page = console.page
-    await page.get_by_test_id("view-at_risk").click()
-    await expect(page.get_by_test_id("inbox-empty")).to_be_visible()
-
-    async with await player_socket(live_server) as socket:
+    async with (
+        an_empty_at_risk_view(browser, live_server, make_agent) as page,
+        await player_socket(live_server) as socket,
+    ):
         player = Player(socket)
         await player.receive("welcome")
         ticket_id = (await player.say("Hello?"))["ticket_id"]
         await expect(inbox_item(page, ticket_id)).to_have_count(0)  # not at risk yet
 
-        clock.advance(timedelta(minutes=4, seconds=30))
-        await floor_tick(runtime)
+        await first_reply_warning_falls_due(runtime, clock)
 
         await expect(inbox_item(page, ticket_id)).to_be_visible()
         await expect(sla_of(page, ticket_id)).to_have_attribute("data-sla-state", "warning")
-    assert console.errors == []
-    await page.context.close()
 
 
 async def test_a_warning_during_an_older_row_fetch_still_brings_the_row(
@@ -178,31 +196,25 @@ async def test_a_warning_during_an_older_row_fetch_still_brings_the_row(
     """On a busy server the row the At risk view fetches for a new message can be answered
     (on track, so left out) after the SLA warning arrives: the warning must still bring the
     conversation in, not be dropped because a fetch of that row was under way."""
-    agent = await make_agent(AgentRole.AGENT, password=PASSWORD)
-    console = await sign_in(browser, live_server, agent, locale="en-GB")
-    page = console.page
-    await page.get_by_test_id("view-at_risk").click()
-    await expect(page.get_by_test_id("inbox-empty")).to_be_visible()
-    late = LateAnswer()
-    await page.route("**/console/tickets/*/summary", late.route)
+    async with an_empty_at_risk_view(browser, live_server, make_agent) as page:
+        late = LateAnswer()
+        await page.route("**/console/tickets/*/summary", late.route)
+        async with await player_socket(live_server) as socket:
+            player = Player(socket)
+            await player.receive("welcome")
+            ticket_id = (await player.say("Hello?"))["ticket_id"]
+            await late.answered()  # the row is fetched on track, and held back
 
-    async with await player_socket(live_server) as socket:
-        player = Player(socket)
-        await player.receive("welcome")
-        ticket_id = (await player.say("Hello?"))["ticket_id"]
-        await late.answered()  # the row is fetched on track, and held back
+            await first_reply_warning_falls_due(runtime, clock)
+            number = (await stored(runtime, ticket_id)).number
+            warned = page.get_by_test_id("toast").filter(
+                has_text=f"SLA deadline close on #{number}"
+            )
+            await expect(warned).to_have_count(1)  # the warning's frame has arrived
+            late.release()
 
-        clock.advance(timedelta(minutes=4, seconds=30))
-        await floor_tick(runtime)
-        number = (await stored(runtime, ticket_id)).number
-        warned = page.get_by_test_id("toast").filter(has_text=f"SLA deadline close on #{number}")
-        await expect(warned).to_have_count(1)  # the warning's frame has arrived
-        late.release()
-
-        await expect(inbox_item(page, ticket_id)).to_be_visible()
-        await expect(sla_of(page, ticket_id)).to_have_attribute("data-sla-state", "warning")
-    assert console.errors == []
-    await page.context.close()
+            await expect(inbox_item(page, ticket_id)).to_be_visible()
+            await expect(sla_of(page, ticket_id)).to_have_attribute("data-sla-state", "warning")
 
 
 async def test_an_agent_escalates_with_a_reason_and_transfers_with_a_note(
@@ -312,8 +324,7 @@ async def test_the_floor_page_shows_queues_agents_and_risks_and_keeps_up(
         await first.receive("welcome")
         await second.receive("welcome")
         waiting_id = (await first.say("<b>Where</b> is my withdrawal?"))["ticket_id"]
-        clock.advance(timedelta(minutes=4, seconds=30))
-        await floor_tick(runtime)
+        await first_reply_warning_falls_due(runtime, clock)
 
         await page.get_by_test_id("nav-floor").click()
         await page.wait_for_url(f"{live_server.base_url}/console/floor")
