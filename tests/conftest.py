@@ -20,9 +20,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.datastructures import State
 
 from playerdesk.bot.language import LanguageIdentifier
 from playerdesk.bot.nlu import NluModel, load_or_train, train_shipped
@@ -383,9 +385,30 @@ def make_agent(runtime: Runtime) -> AgentFactory:
     return AgentFactory(runtime)
 
 
+_APPS_BY_SETTINGS: dict[str, FastAPI] = {}
+
+
+def app_around(settings: Settings, runtime: Runtime) -> FastAPI:
+    """The app for an in-process client around this test's runtime, one per worker and
+    settings (paths aside).
+
+    FastAPI works out each route's dependencies and response models per app, on the app's
+    first request to the route's router: it was a third of the web tests' time when every
+    test built its own app. What an app keeps between requests is its `state` (its
+    middleware is stateless, and ASGITransport runs no lifespan), so tests whose settings
+    differ only in their database and data folder share one app, each with a new state
+    holding its own runtime."""
+    key = settings.model_dump_json(exclude={"database_url", "data_dir"})
+    app = _APPS_BY_SETTINGS.get(key)
+    if app is None:
+        app = _APPS_BY_SETTINGS[key] = create_app(settings, runtime=runtime)
+    app.state = State({"runtime": runtime})
+    return app
+
+
 @pytest.fixture
 async def client(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, runtime=runtime)
+    app = app_around(settings, runtime)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

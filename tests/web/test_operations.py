@@ -16,13 +16,13 @@ from playerdesk.realtime.bus import RedisBus
 from playerdesk.runtime import Runtime, build_runtime
 from playerdesk.settings import Settings
 from playerdesk.web.app import create_app
-from tests.conftest import AgentFactory, RecordingBus
+from tests.conftest import AgentFactory, RecordingBus, app_around
 
 PROBLEM = "application/problem+json"
 
 
 def client_for(settings: Settings, runtime: Runtime, *, ip: str = "127.0.0.1") -> httpx.AsyncClient:
-    app = create_app(settings, runtime=runtime)
+    app = app_around(settings, runtime)
     transport = httpx.ASGITransport(app=app, client=(ip, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 

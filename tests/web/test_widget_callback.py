@@ -20,9 +20,8 @@ from playerdesk.domain.phone import CallbackStatus
 from playerdesk.runtime import Runtime
 from playerdesk.services import callbacks as callback_service
 from playerdesk.settings import Settings
-from playerdesk.web.app import create_app
 from playerdesk.web.helpcenter.callback import desk_time_zone
-from tests.conftest import START, AgentFactory
+from tests.conftest import START, AgentFactory, app_around
 from tests.web.test_console_callbacks import ROW_IDS, sign_in
 from tests.web.test_console_workspace import (
     cheap_password_hashing,  # noqa: F401  (an autouse fixture, used by every test here)
@@ -47,7 +46,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 def client_for(settings: Settings, runtime: Runtime, *, ip: str) -> httpx.AsyncClient:
-    app = create_app(settings, runtime=runtime)
+    app = app_around(settings, runtime)
     transport = httpx.ASGITransport(app=app, client=(ip, 50000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
