@@ -23,7 +23,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.datastructures import State
 
 from playerdesk.bot.language import LanguageIdentifier
@@ -136,17 +136,61 @@ def pg_migrated() -> SeedRows | None:
                 await connection.execute(text("CREATE SCHEMA public"))
             await upgrade_engine(engine)
             async with engine.connect() as connection:
-                return {
-                    name: [
-                        dict(row._mapping)
-                        for row in await connection.execute(select(Base.metadata.tables[name]))
-                    ]
-                    for name in SEEDED_TABLES
-                }
+                return {name: await rows_of(connection, name) for name in SEEDED_TABLES}
         finally:
             await engine.dispose()
 
     return asyncio.run(reset_and_migrate())
+
+
+async def rows_of(connection: AsyncConnection, name: str) -> list[dict[str, Any]]:
+    table = Base.metadata.tables[name]
+    rows = await connection.execute(select(table).order_by(*table.primary_key.columns))
+    return [dict(row._mapping) for row in rows]
+
+
+# Does a table hold a row? One round trip for all of them.
+_WRITTEN_TABLES = text(
+    " UNION ALL ".join(
+        f"SELECT '{table.name}' AS name WHERE EXISTS (SELECT 1 FROM \"{table.name}\")"
+        for table in Base.metadata.sorted_tables
+    )
+)
+# Every sequence a test has drawn from, back to its start, but the seeded tables' own.
+_RESTART_USED_SEQUENCES = text(
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) "
+    "FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL "
+    "AND format('%I.%I', schemaname, sequencename)::regclass NOT IN ("
+    + ", ".join(f"pg_get_serial_sequence('{name}', 'id')::regclass" for name in SEEDED_TABLES)
+    + ")"
+)
+
+
+async def reset_to_migrated(connection: AsyncConnection, seeds: SeedRows) -> None:
+    """Put the database back as the migrations left it, emptying only the tables the last
+    test wrote: truncating all of them took about 100 ms a test."""
+    written = {row.name for row in await connection.execute(_WRITTEN_TABLES)}
+    for name, rows in seeds.items():
+        if name in written and await rows_of(connection, name) == rows:
+            written.discard(name)
+    # DELETE, not TRUNCATE: each table TRUNCATE touches costs a few milliseconds, empty or
+    # not. Referring tables go first.
+    for table in reversed(Base.metadata.sorted_tables):
+        if table.name in written:
+            await connection.execute(table.delete())
+    await connection.execute(_RESTART_USED_SEQUENCES)
+    # A seeded table is now as migrated, or empty.
+    for name, rows in seeds.items():
+        if not rows:
+            continue
+        if not await connection.scalar(text(f'SELECT EXISTS (SELECT 1 FROM "{name}")')):
+            await connection.execute(insert(Base.metadata.tables[name]), rows)
+        await connection.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                f'(SELECT max(id) FROM "{name}"))'
+            )
+        )
 
 
 @pytest.fixture
@@ -155,26 +199,17 @@ def database_url(
 ) -> Iterator[str]:
     if PG_URL:
         assert pg_migrated is not None
-        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        seeds = pg_migrated
 
-        async def truncate() -> None:
+        async def reset() -> None:
             engine = create_engine(PG_URL)
             try:
                 async with engine.begin() as connection:
-                    await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-                    for name, rows in pg_migrated.items():
-                        if rows:
-                            await connection.execute(insert(Base.metadata.tables[name]), rows)
-                            await connection.execute(
-                                text(
-                                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                                    f"(SELECT max(id) FROM {name}))"
-                                )
-                            )
+                    await reset_to_migrated(connection, seeds)
             finally:
                 await engine.dispose()
 
-        asyncio.run(truncate())
+        asyncio.run(reset())
         yield PG_URL
         return
     assert sqlite_template is not None
