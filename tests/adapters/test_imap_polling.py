@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import quote
@@ -71,6 +72,20 @@ async def ticket_subjects(runtime: Runtime) -> list[str]:
 async def tickets_reach(runtime: Runtime, count: int) -> None:
     while len(await ticket_subjects(runtime)) < count:  # noqa: ASYNC110 - state in the DB
         await asyncio.sleep(0.1)
+
+
+async def ended(task: asyncio.Task[None]) -> None:
+    """Waits for a cancelled task to end. One PostgreSQL run hung here until the suite's
+    timeout, with the poller's IDLE thread still waiting and only thread stacks to show for
+    it: if the task has not ended within a minute, this fails with every task's stack."""
+    done, _ = await asyncio.wait({task}, timeout=60)
+    if not done:
+        stacks = io.StringIO()
+        for each in asyncio.all_tasks():
+            each.print_stack(file=stacks)
+        pytest.fail(f"the mailbox pollers did not end when cancelled:\n{stacks.getvalue()}")
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def test_polling_takes_new_mail_keeps_unreadable_and_oversized_and_records_progress(
@@ -174,8 +189,7 @@ async def test_the_poller_from_settings_takes_mail_as_it_arrives(
             await tickets_reach(runtime, 2)
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await ended(task)
         await active.engine.dispose()
     assert await ticket_subjects(runtime) == ["Waiting before start", "Arrived during IDLE"]
     async with runtime.read_uow() as uow:
