@@ -441,11 +441,15 @@ def app_around(settings: Settings, runtime: Runtime) -> FastAPI:
     return app
 
 
+def client_for(settings: Settings, runtime: Runtime, *, ip: str = "127.0.0.1") -> httpx.AsyncClient:
+    """An in-process HTTP client of the app around `runtime`, calling from `ip`."""
+    transport = httpx.ASGITransport(app=app_around(settings, runtime), client=(ip, 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
 @pytest.fixture
 async def client(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = app_around(settings, runtime)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with client_for(settings, runtime) as http:
         yield http
 
 

@@ -16,15 +16,9 @@ from playerdesk.realtime.bus import RedisBus
 from playerdesk.runtime import Runtime, build_runtime
 from playerdesk.settings import Settings
 from playerdesk.web.app import create_app
-from tests.conftest import AgentFactory, RecordingBus, app_around
+from tests.conftest import AgentFactory, RecordingBus, client_for
 
 PROBLEM = "application/problem+json"
-
-
-def client_for(settings: Settings, runtime: Runtime, *, ip: str = "127.0.0.1") -> httpx.AsyncClient:
-    app = app_around(settings, runtime)
-    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:

@@ -21,7 +21,7 @@ from playerdesk.runtime import Runtime
 from playerdesk.services import callbacks as callback_service
 from playerdesk.settings import Settings
 from playerdesk.web.helpcenter.callback import desk_time_zone
-from tests.conftest import START, AgentFactory, app_around
+from tests.conftest import START, AgentFactory, client_for
 from tests.web.test_console_callbacks import ROW_IDS, sign_in
 from tests.web.test_console_workspace import (
     cheap_password_hashing,  # noqa: F401  (an autouse fixture, used by every test here)
@@ -43,12 +43,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         widget_identity_secret=IDENTITY_SECRET,
         callback_limit_per_ip=2,
     )
-
-
-def client_for(settings: Settings, runtime: Runtime, *, ip: str) -> httpx.AsyncClient:
-    app = app_around(settings, runtime)
-    transport = httpx.ASGITransport(app=app, client=(ip, 50000))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 @pytest.fixture
