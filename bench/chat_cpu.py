@@ -12,7 +12,7 @@ Operations (the same calls the sockets and the REST reply make):
   widget sends it once its conversation exists;
 - `agent_reply_http`: `POST /api/v1/tickets/{id}/messages` with a session cookie and CSRF
   token, in process over ASGI (authentication, the handler, the service, the response);
-- `agent_reply`: `messages.post_agent_message` alone;
+- `agent_reply`: `agent_replies.post_agent_message` alone;
 - `player_receipt`: `chat.record_player_receipt` with a growing `read_up_to`;
 - `authenticate_session`: the console's session check.
 
@@ -43,9 +43,8 @@ from playerdesk.domain.permissions import Actor
 from playerdesk.logging import configure_logging
 from playerdesk.realtime.bus import InMemoryBus
 from playerdesk.runtime import Runtime, build_runtime
+from playerdesk.services import agent_replies, auth, chat
 from playerdesk.services import agents as agent_service
-from playerdesk.services import auth, chat
-from playerdesk.services import messages as message_service
 from playerdesk.services.players import PlayerFields
 from playerdesk.settings import Settings
 from playerdesk.web.app import create_app
@@ -175,7 +174,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
         async def agent_reply(index: int) -> None:
             async with runtime.uow() as uow:
-                await message_service.post_agent_message(
+                await agent_replies.post_agent_message(
                     uow,
                     actor=actor,
                     ticket_id=ticket_id,

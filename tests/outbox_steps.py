@@ -1,4 +1,4 @@
-"""Steps the outbound tests share: an agent writes on a ticket, and what the outbox holds."""
+"""Steps tests share: an agent writes on a ticket, and what the outbox holds."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from playerdesk.db.models import OutboxItem
 from playerdesk.domain.enums import MessageKind
 from playerdesk.domain.permissions import Actor
 from playerdesk.runtime import Runtime
-from playerdesk.services import messages as message_service
+from playerdesk.services.agent_replies import post_agent_message
 from tests.conftest import AgentLogin
 
 
@@ -22,7 +22,7 @@ async def agent_writes(
     attachment_ids: list[int] | None = None,
 ) -> None:
     async with runtime.uow() as uow:
-        await message_service.post_agent_message(
+        await post_agent_message(
             uow,
             actor=actor,
             ticket_id=ticket_id,

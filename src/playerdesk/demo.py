@@ -22,9 +22,9 @@ from playerdesk.domain.enums import TicketStatus as Status
 from playerdesk.domain.errors import DomainError
 from playerdesk.domain.permissions import Actor
 from playerdesk.runtime import Runtime
+from playerdesk.services import agent_replies, bot_admin, routing_admin
 from playerdesk.services import agents as agent_service
 from playerdesk.services import bot as bot_service
-from playerdesk.services import bot_admin, routing_admin
 from playerdesk.services import messages as message_service
 from playerdesk.services import players as player_service
 from playerdesk.services import tickets as ticket_service
@@ -1252,7 +1252,7 @@ async def _ensure_ticket(
                     routing_policy=runtime.policies.routing,
                 )
             else:
-                await message_service.post_agent_message(
+                await agent_replies.post_agent_message(
                     uow,
                     actor=_agent_actor(step.agent, agent_ids),
                     ticket_id=ticket.id,

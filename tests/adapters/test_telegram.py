@@ -35,8 +35,8 @@ from playerdesk.domain.mail import OutboxStatus
 from playerdesk.jobs.outbox import deliver_outbox
 from playerdesk.runtime import Runtime
 from playerdesk.services import attachments as attachment_service
-from playerdesk.services import messages as message_service
 from playerdesk.services import messengers
+from playerdesk.services.agent_replies import post_agent_message
 from playerdesk.services.messengers import MessengerOutcome, MessengerSender
 from playerdesk.services.outbound import Delivery
 from playerdesk.settings import Settings
@@ -516,7 +516,7 @@ async def test_an_agent_reply_with_a_file_is_sent_as_a_document(
             data=PDF,
         )
     async with runtime.uow() as uow:
-        await message_service.post_agent_message(
+        await post_agent_message(
             uow,
             actor=agent.actor,
             ticket_id=ticket_id,
@@ -601,7 +601,7 @@ async def test_other_messengers_still_refuse_a_reply_with_a_file(
         )
     with pytest.raises(ValidationFailed, match="text only"):
         async with runtime.uow() as uow:
-            await message_service.post_agent_message(
+            await post_agent_message(
                 uow,
                 actor=agent.actor,
                 ticket_id=received.ticket_id,

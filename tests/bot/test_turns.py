@@ -27,8 +27,8 @@ from playerdesk.domain.events import TicketCreated, TicketUpdated
 from playerdesk.domain.permissions import Actor
 from playerdesk.jobs.bot_turns import answer_bot_turns
 from playerdesk.runtime import Runtime
+from playerdesk.services import agent_replies, bot_admin, chat, messages, tickets
 from playerdesk.services import bot as bot_service
-from playerdesk.services import bot_admin, chat, messages, tickets
 from playerdesk.services.players import PlayerFields
 from tests.casino_backoffice import closed_port_url, http_backend
 from tests.conftest import AgentFactory, RecordingBus
@@ -283,7 +283,7 @@ async def test_an_agent_who_takes_the_chat_stops_the_bot(
     agent = await make_agent(role=AgentRole.AGENT)
     ticket_id = await start_chat(with_bot, "hi there")
     async with with_bot.uow() as uow:
-        await messages.post_agent_message(
+        await agent_replies.post_agent_message(
             uow,
             actor=agent.actor,
             ticket_id=ticket_id,
@@ -439,7 +439,7 @@ async def test_consoles_learn_when_a_person_takes_over_from_the_bot(
     created = [e for e in bus.published if isinstance(e, TicketCreated)]
     assert created[-1].bot_state == BotState.ACTIVE.value  # consoles stay quiet about it
     async with with_bot.uow() as uow:
-        await messages.post_agent_message(
+        await agent_replies.post_agent_message(
             uow,
             actor=agent.actor,
             ticket_id=ticket_id,
@@ -451,8 +451,14 @@ async def test_consoles_learn_when_a_person_takes_over_from_the_bot(
             routing_policy=with_bot.policies.routing,
             mail_policy=with_bot.policies.mail,
         )
-    updates = [e for e in bus.published if isinstance(e, TicketUpdated)]
-    assert updates[-1].changes["bot_state"] == ["active", "handed_off"]
+    announced = {
+        name: change
+        for event in bus.published
+        if isinstance(event, TicketUpdated)
+        for name, change in event.changes.items()
+    }
+    assert announced["bot_state"] == ["active", "handed_off"]
+    assert announced["assignee_id"] == [None, agent.id]  # the one who answered has it
 
 
 async def test_a_message_during_the_bots_turn_is_answered_after_it_not_beside_it(

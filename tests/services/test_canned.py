@@ -24,9 +24,9 @@ from playerdesk.domain.errors import (
 from playerdesk.domain.permissions import Actor
 from playerdesk.domain.placeholders import PlaceholderError
 from playerdesk.runtime import Runtime
+from playerdesk.services import agent_replies
 from playerdesk.services import agents as agent_service
 from playerdesk.services import canned as service
-from playerdesk.services import messages as message_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.canned import CannedQuery, CannedReplyInput
 from playerdesk.services.players import PlayerFields
@@ -753,7 +753,7 @@ async def test_the_refactored_agent_message_path_still_commits(
     agent = await make_agent()
     ticket = await open_ticket(runtime)
     async with runtime.uow() as uow:
-        await message_service.post_agent_message(
+        await agent_replies.post_agent_message(
             uow,
             actor=agent.actor,
             ticket_id=ticket.id,

@@ -11,8 +11,7 @@ from playerdesk.domain.enums import Channel, MessageKind, Presence, TicketStatus
 from playerdesk.domain.errors import NotFound, PermissionDenied
 from playerdesk.domain.events import MessagePosted, ReadReceipt
 from playerdesk.runtime import Runtime
-from playerdesk.services import chat, routing
-from playerdesk.services import messages as message_service
+from playerdesk.services import agent_replies, chat, routing
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
 from tests.conftest import AgentFactory, QueryCounter, RecordingBus
@@ -61,7 +60,7 @@ async def test_history_shows_replies_not_notes_and_resumes_after_an_id(
     first = await say(runtime, VISITOR, "Hello")
     for kind, body in ((MessageKind.REPLY, "Hi, checking"), (MessageKind.NOTE, "VIP? check")):
         async with runtime.uow() as uow:
-            await message_service.post_agent_message(
+            await agent_replies.post_agent_message(
                 uow,
                 actor=agent.actor,
                 ticket_id=first.ticket.id,

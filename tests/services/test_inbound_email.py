@@ -22,7 +22,7 @@ from playerdesk.db.models import (
 from playerdesk.domain.enums import AgentRole, Channel, MessageKind, TicketStatus
 from playerdesk.domain.mail import UnreadableMail
 from playerdesk.runtime import Runtime
-from playerdesk.services import messages as message_service
+from playerdesk.services import agent_replies
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.inbound_email import Outcome
 from tests.conftest import AgentFactory
@@ -81,7 +81,7 @@ async def outbox(runtime: Runtime) -> list[OutboxItem]:
 
 async def agent_reply(runtime: Runtime, actor: object, ticket_id: int, body: str) -> None:
     async with runtime.uow() as uow:
-        await message_service.post_agent_message(
+        await agent_replies.post_agent_message(
             uow,
             actor=actor,  # type: ignore[arg-type]
             ticket_id=ticket_id,

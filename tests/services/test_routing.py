@@ -20,6 +20,7 @@ from playerdesk.services import auth, chat, floor, routing, routing_admin
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
 from tests.conftest import AgentFactory, AgentLogin, QueryCounter, RecordingBus
+from tests.outbox_steps import agent_writes
 
 
 async def standard_floor(runtime: Runtime) -> dict[str, int]:
@@ -194,6 +195,68 @@ async def test_when_nobody_has_room_the_chat_waits_and_is_assigned_the_moment_on
     moved = [event for event in bus.published if isinstance(event, QueuePositionChanged)]
     assert [(event.ticket_id, event.position) for event in moved] == [(later.id, 1)]
     assert (await loads(runtime))[agent.id] == 100
+    await assert_loads_match_tickets(runtime)
+
+
+async def test_who_answers_a_waiting_chat_takes_it_and_the_queue_gives_it_to_nobody_else(
+    runtime: Runtime, make_agent: AgentFactory, bus: RecordingBus
+) -> None:
+    agent = await make_agent(max_chats=1)
+    supervisor = await make_agent(AgentRole.SUPERVISOR)
+    await go_online(runtime, agent)
+    served = await open_chat(runtime, player="P-1")
+    waiting = await open_chat(runtime, player="P-2")
+    assert (served.assignee_id, waiting.assignee_id) == (agent.id, None)
+
+    bus.published.clear()
+    await agent_writes(runtime, actor=supervisor.actor, ticket_id=waiting.id, body="On it")
+    taken = await ticket(runtime, waiting.id)
+    assert (taken.assignee_id, taken.queued_at, taken.status) == (supervisor.id, None, "open")
+    assert (await loads(runtime))[supervisor.id] == 100
+    assignments = [
+        event.changes["assignee_id"]
+        for event in bus.published
+        if event.type == "ticket.updated" and "assignee_id" in event.changes
+    ]
+    assert assignments == [[None, supervisor.id]]
+    async with runtime.uow() as uow:
+        audited = (
+            await uow.session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "ticket.updated", AuditEntry.entity_id == str(waiting.id)
+                )
+            )
+        ).one()
+    assert audited.actor_agent_id == supervisor.id
+
+    # The agent's room frees up: the chat the supervisor answers is no longer theirs to take.
+    await set_status(runtime, agent, served.id, TicketStatus.RESOLVED)
+    assert (await ticket(runtime, waiting.id)).assignee_id == supervisor.id
+    assert (await loads(runtime))[agent.id] == 0
+    await assert_loads_match_tickets(runtime)
+
+
+async def test_a_note_takes_nothing_and_a_reply_leaves_a_colleagues_chat_with_them(
+    runtime: Runtime, make_agent: AgentFactory
+) -> None:
+    agent = await make_agent()
+    colleague = await make_agent()
+    waiting = await open_chat(runtime, player="P-1")  # nobody online: it waits
+    await agent_writes(
+        runtime,
+        actor=colleague.actor,
+        ticket_id=waiting.id,
+        body="VIP, answer first",
+        kind=MessageKind.NOTE,
+    )
+    noted = await ticket(runtime, waiting.id)
+    assert noted.assignee_id is None and noted.queued_at is not None
+
+    await go_online(runtime, agent)  # serves the queue
+    assert (await ticket(runtime, waiting.id)).assignee_id == agent.id
+    await agent_writes(runtime, actor=colleague.actor, ticket_id=waiting.id, body="On it")
+    assert (await ticket(runtime, waiting.id)).assignee_id == agent.id
+    assert (await loads(runtime))[colleague.id] == 0
     await assert_loads_match_tickets(runtime)
 
 

@@ -24,7 +24,7 @@ from playerdesk.domain.errors import ValidationFailed
 from playerdesk.domain.events import SlaAlert, TicketEscalated
 from playerdesk.domain.permissions import Actor
 from playerdesk.runtime import Runtime
-from playerdesk.services import escalation, floor, routing_admin, sla
+from playerdesk.services import agent_replies, escalation, floor, routing_admin, sla
 from playerdesk.services import messages as message_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
@@ -71,7 +71,7 @@ def clock_of(summary: sla.TicketSla, metric: str) -> sla.ClockView:
 
 async def reply(runtime: Runtime, agent: AgentLogin, ticket_id: int, body: str = "On it") -> None:
     async with runtime.uow() as uow:
-        await message_service.post_agent_message(
+        await agent_replies.post_agent_message(
             uow,
             actor=agent.actor,
             ticket_id=ticket_id,

@@ -14,9 +14,8 @@ from playerdesk.domain.enums import AgentRole, Channel, MessageKind
 from playerdesk.domain.mail import OutboxStatus
 from playerdesk.domain.permissions import Actor
 from playerdesk.runtime import Runtime
+from playerdesk.services import agent_replies, outbound
 from playerdesk.services import mailboxes as mailbox_service
-from playerdesk.services import messages as message_service
-from playerdesk.services import outbound
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.mailboxes import MailboxFields
 from playerdesk.services.players import PlayerFields
@@ -70,7 +69,7 @@ async def email_ticket(runtime: Runtime, actor: Actor, *, subject: str) -> Ticke
 async def reply_by_email(runtime: Runtime, actor: Actor, ticket: Ticket) -> OutboxItem:
     """An agent's reply on an email ticket: it waits in the outbox."""
     async with runtime.uow() as uow:
-        await message_service.post_agent_message(
+        await agent_replies.post_agent_message(
             uow,
             actor=actor,
             ticket_id=ticket.id,

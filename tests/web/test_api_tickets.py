@@ -240,8 +240,9 @@ async def test_a_reply_over_http_is_three_statements(
         assert response.status_code == 201
         counts.append(count_queries.count)
     # lock the ticket, insert the message, update the ticket; the token is in the cache; the
-    # first reply also stops the waiting player's first-response clock (read, update)
-    assert counts == [5, 3, 3]
+    # first reply also stops the waiting player's first-response clock (read, update) and
+    # takes the unassigned chat (seven: tests/services/test_tickets.py)
+    assert counts == [12, 3, 3]
     assert [e.body for e in bus.published if e.type == "message.posted"][-3:] == [  # type: ignore[union-attr]
         "reply 0",
         "reply 1",
@@ -351,7 +352,8 @@ async def test_agent_reply_opens_the_ticket_and_notes_do_not(
     )
     assert note.status_code == 201
     assert note.json()["kind"] == "note"
-    assert (await client.get(url, headers=agent.headers)).json()["status"] == "new"
+    after_note = (await client.get(url, headers=agent.headers)).json()
+    assert (after_note["status"], after_note["assignee_id"]) == ("new", None)
     assert bus.types() == ["message.posted"]
 
     bus.published.clear()
@@ -370,7 +372,8 @@ async def test_agent_reply_opens_the_ticket_and_notes_do_not(
     after = (await client.get(url, headers=agent.headers)).json()
     assert after["status"] == "open"
     assert after["first_response_at"] == "2026-11-02T09:00:00Z"
-    assert sorted(bus.types()) == ["message.posted", "ticket.updated"]
+    assert after["assignee_id"] == agent.id  # who answers an unassigned ticket takes it
+    assert bus.types() == ["ticket.updated", "ticket.updated", "message.posted"]
 
     listed = await client.get(f"{url}/messages", headers=agent.headers)
     assert listed.status_code == 200

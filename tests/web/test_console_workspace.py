@@ -25,8 +25,8 @@ from playerdesk.domain.enums import (
 from playerdesk.domain.events import PresenceChanged
 from playerdesk.domain.permissions import Actor
 from playerdesk.runtime import Runtime
+from playerdesk.services import agent_replies, auth, chat
 from playerdesk.services import agents as agent_service
-from playerdesk.services import auth, chat
 from playerdesk.services import messages as message_service
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.players import PlayerFields
@@ -415,7 +415,7 @@ async def test_conversation_json_has_history_with_authors_notes_and_unread(
         (colleague.actor, MessageKind.REPLY, "<script>x</script>"),
     ]:
         async with runtime.uow() as uow:
-            await message_service.post_agent_message(
+            await agent_replies.post_agent_message(
                 uow,
                 actor=actor,
                 ticket_id=ticket.id,

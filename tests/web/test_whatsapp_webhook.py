@@ -26,8 +26,7 @@ from playerdesk.domain.permissions import Actor
 from playerdesk.jobs.bot_turns import answer_bot_turns
 from playerdesk.jobs.outbox import deliver_outbox
 from playerdesk.runtime import Runtime
-from playerdesk.services import bot_admin
-from playerdesk.services import messages as message_service
+from playerdesk.services import agent_replies, bot_admin
 from playerdesk.settings import Settings
 from tests.conftest import AgentFactory, LiveServer
 from tests.kb_articles import seed_articles
@@ -233,7 +232,7 @@ async def test_a_failed_status_shows_on_the_reply_and_a_closed_window_in_the_con
     await deliver(webhook, text_message("Hello?", message_id="wamid.W1"))
     ticket = await only_ticket(runtime)
     async with runtime.uow() as uow:
-        posted = await message_service.post_agent_message(
+        posted = await agent_replies.post_agent_message(
             uow,
             actor=agent.actor,
             ticket_id=ticket.id,

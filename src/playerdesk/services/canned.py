@@ -35,8 +35,7 @@ from playerdesk.domain.placeholders import (
     sources_of,
 )
 from playerdesk.domain.players import check_language
-from playerdesk.services import audit
-from playerdesk.services import messages as message_service
+from playerdesk.services import agent_replies, audit
 from playerdesk.services import tickets as ticket_service
 from playerdesk.services.messages import MessageLimits
 from playerdesk.services.outbound import MailPolicy
@@ -671,7 +670,7 @@ async def apply_canned_reply(
     reply = await _visible(uow, actor=actor, canned_id=canned_id, ticket_team_id=ticket_team_id)
     if not reply.is_active:
         raise NotFound(N_("no such canned reply"), field="canned_id")
-    posted = await message_service.add_agent_message(
+    posted = await agent_replies.add_agent_message(
         uow,
         actor=actor,
         ticket_id=ticket_id,

@@ -21,8 +21,7 @@ from playerdesk.domain.events import AttachmentRef, MessagePosted, QuickReply, T
 from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.domain.redaction import redact_card_numbers
 from playerdesk.domain.state import status_after_message
-from playerdesk.services import outbound, routing, sla
-from playerdesk.services.outbound import MailPolicy
+from playerdesk.services import routing, sla
 from playerdesk.services.routing import RoutingPolicy
 
 MAX_CLIENT_MSG_ID = 100
@@ -290,86 +289,11 @@ async def add_player_message(
     )
 
 
-async def _ticket_for_update(uow: UnitOfWork, ticket_id: int) -> Ticket:
+async def ticket_for_update(uow: UnitOfWork, ticket_id: int) -> Ticket:
     ticket = await uow.session.scalar(_TICKET_FOR_UPDATE, {"ticket_id": ticket_id})
     if ticket is None:
         raise NotFound("no such ticket", field="ticket_id")
     return ticket
-
-
-async def post_agent_message(
-    uow: UnitOfWork,
-    *,
-    actor: Actor,
-    ticket_id: int,
-    body: str,
-    kind: MessageKind,
-    client_msg_id: str | None,
-    attachment_ids: list[int],
-    limits: MessageLimits,
-    routing_policy: RoutingPolicy,
-    mail_policy: MailPolicy,
-) -> PostedMessage:
-    """An agent's public reply or internal note; a reply on a ticket answered by email or
-    in a messenger goes to the outbox in the same transaction."""
-    posted = await add_agent_message(
-        uow,
-        actor=actor,
-        ticket_id=ticket_id,
-        body=body,
-        kind=kind,
-        client_msg_id=client_msg_id,
-        attachment_ids=attachment_ids,
-        limits=limits,
-        routing_policy=routing_policy,
-        mail_policy=mail_policy,
-    )
-    if posted.created:
-        await uow.commit()
-    return posted
-
-
-async def add_agent_message(
-    uow: UnitOfWork,
-    *,
-    actor: Actor,
-    ticket_id: int,
-    body: str,
-    kind: MessageKind,
-    client_msg_id: str | None,
-    attachment_ids: list[int],
-    limits: MessageLimits,
-    routing_policy: RoutingPolicy,
-    mail_policy: MailPolicy,
-) -> PostedMessage:
-    """`post_agent_message` inside the caller's transaction (a macro's reply commits with
-    its actions); the caller commits when `created`."""
-    actor.require(Permission.TICKETS_WRITE)
-    if actor.agent_id is None:
-        raise ValidationFailed("only an agent can post as an agent", field="author")
-    ticket = await _ticket_for_update(uow, ticket_id)
-    posted = await add_message(
-        uow,
-        ticket=ticket,
-        author_kind=AuthorKind.AGENT,
-        author=actor,
-        kind=kind,
-        body=body,
-        client_msg_id=client_msg_id,
-        attachment_ids=attachment_ids,
-        limits=limits,
-        routing_policy=routing_policy,
-    )
-    if posted.created and kind is MessageKind.REPLY:
-        await outbound.send_agent_reply(
-            uow,
-            ticket=ticket,
-            message=posted.message,
-            attachments=list(posted.message.attachments),
-            policy=mail_policy,
-        )
-        await outbound.send_messenger_reply(uow, ticket=ticket, message=posted.message)
-    return posted
 
 
 async def post_player_message(
@@ -385,7 +309,7 @@ async def post_player_message(
 ) -> PostedMessage:
     """A player's message arriving through a channel (the channel adapter is the actor)."""
     actor.require(Permission.TICKETS_WRITE)
-    ticket = await _ticket_for_update(uow, ticket_id)
+    ticket = await ticket_for_update(uow, ticket_id)
     posted = await add_player_message(
         uow,
         ticket=ticket,

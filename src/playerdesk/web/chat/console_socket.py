@@ -28,8 +28,7 @@ from playerdesk.domain.permissions import Actor, Permission
 from playerdesk.realtime.coalesce import Activity, ActivityCoalescer
 from playerdesk.realtime.hub import INBOX, agent_topic, ticket_topic
 from playerdesk.runtime import Runtime
-from playerdesk.services import auth, chat
-from playerdesk.services import messages as message_service
+from playerdesk.services import agent_replies, auth, chat
 from playerdesk.web.chat.connection import (
     CLOSE_FLOODING,
     CLOSE_FORBIDDEN_ORIGIN,
@@ -286,7 +285,7 @@ class ConsoleConnection:
         ticket_id = frame["ticket_id"]
         try:
             async with self.runtime.uow() as uow:
-                posted = await message_service.post_agent_message(
+                posted = await agent_replies.post_agent_message(
                     uow,
                     actor=self.actor,
                     ticket_id=ticket_id,

@@ -9,8 +9,8 @@ from playerdesk.db.uow import UnitOfWork
 from playerdesk.domain.enums import Channel, MessageKind, Priority, TicketStatus
 from playerdesk.domain.errors import DomainError
 from playerdesk.domain.players import check_language
+from playerdesk.services import agent_replies, inbound_email
 from playerdesk.services import escalation as escalation_service
-from playerdesk.services import inbound_email
 from playerdesk.services import messages as message_service
 from playerdesk.services import sla as sla_service
 from playerdesk.services import tickets as ticket_service
@@ -179,7 +179,7 @@ async def post_message(
     actor: CurrentActor,
     runtime: RuntimeDep,
 ) -> MessageOut:
-    posted = await message_service.post_agent_message(
+    posted = await agent_replies.post_agent_message(
         uow,
         actor=actor,
         ticket_id=ticket_id,
