@@ -85,6 +85,13 @@ POSITIVES = [
     ("tengo un mono de jugar que no se me quita", RiskSignal.LOSS_OF_CONTROL, "mono de jugar"),
     ("mi novia no sabe nada de esto", RiskSignal.FAMILY_HARM, "novia"),
     ("mi hermana se gasta la pensión en tragaperras", RiskSignal.FAMILY_HARM, "hermana"),
+    # the real signals next to the look-alikes of session 19 below
+    ("I can't stop, I need a self exclusion now", RiskSignal.PROTECTION_REQUEST, "self exclusion"),
+    ("ich brauche eine Selbstsperre", RiskSignal.PROTECTION_REQUEST, "Selbstsperre"),
+    ("chcę samowykluczenie, nie daję rady", RiskSignal.PROTECTION_REQUEST, "samowykluczenie"),
+    ("jag vill ha spelpaus nu", RiskSignal.PROTECTION_REQUEST, "spelpaus"),
+    ("die Miete ist weg, alles verzockt", RiskSignal.MONEY_AT_RISK, "Miete"),
+    ("I need a break from gambling for a month", RiskSignal.PROTECTION_REQUEST, "break"),
 ]
 
 # Look like a signal, carry none.
@@ -160,6 +167,27 @@ LOOK_ALIKES = [
     "Mi hijo juega al fútbol los sábados",
     "la oferta de bienvenida es muy tentadora, ¿cuáles son las condiciones?",
     "mi hermana juega al pádel conmigo",
+    # session 19: a protection tool said not to be the matter, the limits of a card, a bank or a
+    # phone contract, a break for a meal, the rent going up, a phone bill to pay with
+    "please close it, it's not a self exclusion, I'm moving abroad",
+    "keine Selbstsperre bitte, einfach das Konto schließen",
+    "ich bin nirgends gesperrt, wieso prüft ihr das?",
+    "to nie jest samowykluczenie, po prostu zamknijcie konto",
+    "no quiero autoexclusión, solo darme de baja",
+    "stäng kontot, inte spelpaus alltså",
+    "meine Karte hat ein Tageslimit, geht auch Überweisung?",
+    "my card has a limit of 1000 a day, can I split the deposit?",
+    "Klarna sänkte min kreditgräns igår, vet ni varför?",
+    "ich mache kurz Pause zum Abendessen, bin gleich zurück",
+    "me tomo un descanso para comer y vuelvo",
+    "the roulette table was paused for ten minutes and my bet vanished",
+    "die Miete ist schon wieder gestiegen, egal, wo bleibt mein Bonus?",
+    "właściciel podniósł czynsz, nieważne, gdzie moja wypłata?",
+    "for proof of address, is an electricity bill fine?",
+    "kann ich über die Handyrechnung einzahlen?",
+    "czy większe wypłaty dzielicie na raty?",
+    "nie mogę przestać się śmiać z tego bota",
+    "I can't stop laughing at your bot",
 ]
 
 

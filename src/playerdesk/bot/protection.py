@@ -1667,6 +1667,46 @@ _HARMLESS = _compile(
         # the bonus, not a person, stopping a withdrawal; calling a claim a lie
         r"\b(?:does|will|would) (?:a|the|this|that|my|your) \w+ stop me from\b",
         r"\b(?:ist|sind|war|waren|alles) (?:eine |nur |doch )?lugen?\b",
+        # a protection tool or a gambling problem said not to be the matter: "it's not a
+        # self exclusion, just close it", "keine Selbstsperre", "to NIE jest samowykluczenie"
+        r"\b(?:not|no|isn'?t|nor)\b(?:\W+\w+){0,3}?\W+(?:self[- ]?exclu\w*|problem with gambl\w*)",
+        r"\b(?:kein\w*|nicht)\b(?:\W+\w+){0,2}?\W+(?:selbstsperre\w*|spielerschutz\w*)",
+        r"\bnirgends gesperrt\b",
+        r"\bto nie (?:jest )?samowyklucz\w*|\bnie chce (?:\w+ )?samowyklucz\w*",
+        r"\bno (?:quiero|es|busco)\b(?:\W+\w+){0,2}?\W+(?:autoexclu\w*|autoprohib\w*)",
+        r"\b(?:no estoy|nunca he estado) (?:apuntad|inscrit|registrad)\w*",
+        r"\b(?:(?<![a-z] )inte|ar inte) (?:\w+ )?(?:sjalvavstang\w*|spelpaus\w*)",
+        r"\binte (?:bett|fragat) om (?:\w+ )?(?:paus|avstangning)\w*",
+        r"\b(?:weder|nicht|kein\w*) (?:\w+ ){0,2}?\w*(?:pause|limit)\w* (?:\w+ )?"
+        r"(?:beantragt|gesetzt|eingestellt)\b",
+        # the limit of a card, a bank account, a phone contract or a payment
+        r"\b(?:card|karte|kreditkarte|kort\w*|karta|karty|tarjeta|bank\w*|sparkasse|revolut|monzo"
+        r"|vertrag|telefon\w*|phone)\b(?:\W+\w+){0,3}?\W+(?:has|hat|har|ma|tiene|have)\b"
+        r"(?:\W+\w+){0,4}?\W+(?:\w*limit\w*|\w*grans\w*|limite\w*)",
+        r"\bkreditgrans\w*|\bkreditrahmen\b",
+        r"\b(?:\w*limit\w*|\w*grans\w*|limite\w*) (?:\w+ ){0,2}?(?:for|fur|na|para|on) "
+        r"(?:\w+ )?(?:online ?zahlung\w*|zahlung\w*|platnosci\w*|platnos\w*|kop\b|card payments"
+        r"|pagos)",
+        # a break for a meal or from the chat, a table or a game on pause
+        r"\b(?:paus\w*|break|przerw\w*|pause|pausa|descanso)\b (?:\w+ ){0,2}?"
+        r"(?:zum|for|till|na|para|from) (?:this |the )?(?:abendessen|mittag\w*|dinner|lunch"
+        r"|middag|obiad|kolacj\w*|cenar|comer|chat|czat\w*)\b",
+        r"\b(?:stod|stand|stood|war|was) (?:pa |auf |on )?paus\w*",
+        # the rent going up; a bill as proof of address or as a way to pay
+        r"\b(?:miete|czynsz|hyran?|rent|alquiler)\b(?:\W+\w+){0,4}?\W+(?:erhoht|gestiegen|podnies\w*"
+        r"|podniosl\w*|gatt upp|hojts?|went up|gone up|subido|sube)\b",
+        r"\b(?:erhoht|podnies\w*|podniosl\w*|hojt|raised|put up|subido)\b(?:\W+\w+){0,3}?\W+"
+        r"(?:die miete|czynsz|hyran|the rent|my rent|el alquiler)\b",
+        r"\b(?:proof|nachweis|adressnachweis|adress\w*|justificante|domicilio)\b(?:\W+\w+){0,8}?\W+"
+        r"\w*(?:bill|rechnung|rakning|factura|rachun)\w*",
+        r"\b(?:uber|via|with|by|per|przez|med) (?:die |the |my |mein\w* )?(?:handy|phone|mobile"
+        r"|telefon\w*) ?(?:rechnung|bill|rakning)\b",
+        r"\bna raty\b(?:\W+\w+){0,2}?\W+(?:wyplat\w*)|\bwyplat\w*(?:\W+\w+){0,6}?\W+na raty\b"
+        r"|\bdzielicie na raty\b",
+        # laughing, not gambling, without stopping
+        r"\b(?:can'?t|cannot|nie moge|kan inte|kann nicht|no puedo) (?:\w+ )?(?:stop|przestac"
+        r"|sluta|aufhoren|parar|dejar) (?:\w+ )?(?:laugh\w*|sie smiac|smiac|skratta|lachen|de reir"
+        r"|reir\w*)",
         # an account locked by wrong passwords
         r"\b(?:zablokowan\w*|zablokowal\w*|blocked|locked|sparrat|sparrade|gesperrt|bloquead[ao])"
         r"(?:\W+\w+){0,8}?\W+"
@@ -1688,6 +1728,7 @@ _MISTAKE = _compile(
         r"\bav misstag\b",
         r"\bfel (?:konto|kort|belopp|bank)\w*",
         r"\bversehentlich\b",
+        r"\baus versehen\b",
         r"\bfalsche\w* (?:iban|konto|betrag|karte)\b",
         r"\bpor error\b",
         r"\bequivoc\w*",
