@@ -189,7 +189,9 @@ def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     assert report["accuracy"] >= 0.90
     assert report["rg_recall"] >= 0.98
     assert report["rg_false_positive_rate"] <= 0.02
-    assert report["answered_routine_share"] >= 0.76
+    # 0.766 before the look-alike lines of session 19, which took false alarms from 0.017
+    # to 0.012 over these three languages (docs/BOT_HISTORY.md)
+    assert report["answered_routine_share"] >= 0.749
     assert report["answered_wrongly_share"] <= 0.021
     assert report["top_confusions"]
 
@@ -318,8 +320,8 @@ def native_held_out() -> list[Example]:
     ]
 
 
-# Measured on 2026-11-24 (docs/BOT.md), the first time the bot read these lines.
-_NATIVE_ACCURACY_FLOORS = {"sv": 0.93, "de": 0.89, "es": 0.95}
+# Measured on 2026-11-24 (docs/BOT.md), after the look-alike lines of session 19.
+_NATIVE_ACCURACY_FLOORS = {"sv": 0.92, "de": 0.90, "es": 0.96}
 
 
 def test_native_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
@@ -330,7 +332,7 @@ def test_native_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
         assert report["per_language"][code]["accuracy"] >= floor, (code, report)
     assert report["rg_positives"] == 177
     assert report["rg_recall"] >= 0.966
-    assert report["rg_false_positive_rate"] <= 0.095
+    assert report["rg_false_positive_rate"] <= 0.068
     assert report["answered_wrongly_share"] <= 0.007
 
 
