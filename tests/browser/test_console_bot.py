@@ -1,6 +1,6 @@
 """The bot in real Chromium against a live server: a supervisor switches it on for live chat
 and reads its report; agents see which conversations the bot is answering (the Bot badge,
-on load and live) and the buttons it offered the player."""
+on load and live) and the buttons it offered the player, and take one over by answering."""
 
 from __future__ import annotations
 
@@ -30,11 +30,14 @@ QUICK_REPLIES = [
 
 async def bot_conversation(runtime: Runtime, *, name: str) -> Ticket:
     """A chat the bot is answering, with its last answer and the buttons under it. Set up
-    directly rather than by switching the bot on: no bot job may answer during the test."""
+    directly rather than by switching the bot on: no bot job may answer during the test.
+    Like every conversation the bot holds, it waits in no queue."""
     ticket = await chat_ticket(runtime, name=name)
     async with runtime.uow() as uow:
         await uow.session.execute(
-            update(Ticket).where(Ticket.id == ticket.id).values(bot_state="active")
+            update(Ticket)
+            .where(Ticket.id == ticket.id)
+            .values(bot_state="active", queued_at=None, team_id=None)
         )
         uow.session.add(
             Message(
@@ -192,7 +195,8 @@ async def test_agents_see_the_bot_badge_and_the_buttons_it_offered(
     await expect(offered).to_have_attribute("aria-label", "Buttons offered to the player")
     await page.screenshot(path=str(screenshot_dir / "console-bot-conversation.png"))
 
-    # The agent answers: the bot's part ends, and the badge goes.
+    # The agent answers: the bot's part ends, the badge goes, and the conversation is theirs.
+    await expect(conversation.get_by_test_id("assign-me")).to_be_visible()
     composer = conversation.get_by_test_id("composer-input")
     await composer.fill("Hi Priya, I am taking over from the bot.")
     await composer.press("Control+Enter")
@@ -200,6 +204,13 @@ async def test_agents_see_the_bot_badge_and_the_buttons_it_offered(
     await expect(conversation.get_by_test_id("conversation-bot")).to_be_hidden()
     await expect(inbox_item(page, answering.id).get_by_test_id("inbox-bot")).to_be_hidden()
     assert await bot_state_of(runtime, answering.id) == "handed_off"
+    await expect(conversation.get_by_test_id("assign-me")).to_be_hidden()
+    await expect(inbox_item(page, answering.id)).to_contain_text("You")
+    async with runtime.uow() as uow:
+        assert (
+            await uow.session.scalar(select(Ticket.assignee_id).where(Ticket.id == answering.id))
+            == agent.id
+        )
 
     # Live: a ticket.updated with a bot_state change takes the badge off another row.
     await runtime.bus.publish(
