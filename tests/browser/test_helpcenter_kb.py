@@ -4,6 +4,7 @@ phone, and an agent putting an article into a reply."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from itertools import pairwise
@@ -12,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import ConsoleMessage, Page, expect
+from playwright.async_api import ConsoleMessage, Page, Route, expect
 from sqlalchemy import select
 
 from playerdesk.clock import FrozenClock
@@ -58,6 +59,34 @@ async def no_sideways_scrolling(page: Page) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
     viewport = await page.evaluate("window.innerWidth")
     assert width <= viewport, f"the page is {width}px wide in a {viewport}px window"
+
+
+async def test_nothing_on_the_page_moves_when_the_chat_button_shows(
+    browser: Any, live_server: LiveServer
+) -> None:
+    """The chat button shows once the widget has loaded. The cards below it must not move
+    then, or a finger (or a click) aimed at their links lands elsewhere."""
+    context = await browser.new_context(viewport=PHONE, locale="pl-PL")
+    page: Page = await context.new_page()
+    page.set_default_timeout(8000)
+    widget_may_load = asyncio.Event()
+
+    async def hold_the_widget(route: Route) -> None:
+        await widget_may_load.wait()
+        await route.continue_()
+
+    await page.route("**/widget.js", hold_the_widget)
+    # An async script holds the load event back: the page is read before it.
+    await page.goto(f"{live_server.base_url}/help/pl", wait_until="domcontentloaded")
+    start_chat = page.get_by_test_id("start-chat")
+    call_us = page.get_by_test_id("channel-callback").get_by_role("link")
+    await expect(start_chat).to_be_hidden()
+    before = await call_us.bounding_box()
+
+    widget_may_load.set()
+    await expect(start_chat).to_be_visible()
+    assert await call_us.bounding_box() == before
+    await context.close()
 
 
 async def test_a_player_finds_an_answer_then_writes_to_us(

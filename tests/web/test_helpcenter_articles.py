@@ -79,8 +79,8 @@ async def test_the_home_page_lists_topics_and_support_channels(
     assert "We usually answer within 5 minutes." in text
     assert "We answer within 2 hours." in text
     assert 'href="mailto:support@playerdesk.localhost"' in text
-    # Without script the chat cannot open, so its button waits, hidden, for the widget.
-    assert 'data-start-chat hidden data-testid="start-chat"' in text
+    # Without script the chat cannot open, so its button waits, invisible, for the widget.
+    assert 'data-start-chat data-waiting data-testid="start-chat"' in text
     assert 'href="/help/contact?lang=en"' in text
     # Cacheable, with our own policy (the chat widget connects back to this site only).
     assert page.headers["cache-control"] == "public, max-age=300"

@@ -1,13 +1,14 @@
 // The help centre's one script: "Start a chat" buttons open the chat widget (/widget.js).
-// Without script, or until the widget has loaded, the buttons stay hidden: the pages never
-// offer what they cannot do.
+// Without script, or until the widget has loaded, the buttons stay invisible (in their
+// place, so that the page does not move when they show): the pages never offer what they
+// cannot do.
 
 const WAIT_MS = 250;
 const MAX_WAITS = 40;
 
 function connect(widget) {
   for (const button of document.querySelectorAll("[data-start-chat]")) {
-    button.hidden = false;
+    button.removeAttribute("data-waiting");
     button.addEventListener("click", () => widget.open());
   }
 }
