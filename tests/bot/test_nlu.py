@@ -34,6 +34,18 @@ from playerdesk.bot.pipeline import Bot
 
 MAIN_LANGUAGES = ("en", "pl", "sv")
 
+# Held-out splits written each for one weakness, in Swedish, German and Spanish, rather than
+# translated (docs/BOT.md): read by nothing but the evaluation.
+EXTRA_HELD_OUT = ("heldout-native", "heldout-asides")
+
+
+def extra_held_out(folder: str) -> list[Example]:
+    return [
+        example
+        for path in sorted((DATA_DIR / folder).glob("*.jsonl"))
+        for example in read_examples(path, language=path.stem)
+    ]
+
 
 def _small_training_set() -> list[Example]:
     """A few lines per intent: enough to train quickly."""
@@ -68,12 +80,16 @@ def test_held_out_lines_are_not_training_lines() -> None:
     assert not repeated
 
 
-def test_native_held_out_lines_are_neither_training_nor_held_out_lines() -> None:
+@pytest.mark.parametrize("folder", EXTRA_HELD_OUT)
+def test_extra_held_out_lines_are_in_no_other_split(folder: str) -> None:
     languages = shipped_languages()
     seen = {example.text.casefold() for split in Split for example in load_split(split, languages)}
-    native = native_held_out()
-    assert {example.language for example in native} == {"sv", "de", "es"}
-    assert not [example.text for example in native if example.text.casefold() in seen]
+    for other in EXTRA_HELD_OUT:
+        if other != folder:
+            seen |= {example.text.casefold() for example in extra_held_out(other)}
+    lines = extra_held_out(folder)
+    assert {example.language for example in lines} == {"sv", "de", "es"}
+    assert not [example.text for example in lines if example.text.casefold() in seen]
 
 
 def test_bad_lines_are_refused_with_their_place() -> None:
@@ -309,17 +325,6 @@ def test_a_risk_model_needs_risky_and_harmless_kinds() -> None:
         )
 
 
-def native_held_out() -> list[Example]:
-    """The second held-out split, written in Swedish, German and Spanish for it rather than
-    translated (docs/BOT.md): read by nothing but the evaluation."""
-    folder = DATA_DIR / "heldout-native"
-    return [
-        example
-        for path in sorted(folder.glob("*.jsonl"))
-        for example in read_examples(path, language=path.stem)
-    ]
-
-
 # Measured on 2026-11-24 (docs/BOT.md), after the look-alike lines of session 19.
 _NATIVE_ACCURACY_FLOORS = {"sv": 0.92, "de": 0.90, "es": 0.96}
 
@@ -327,7 +332,7 @@ _NATIVE_ACCURACY_FLOORS = {"sv": 0.92, "de": 0.90, "es": 0.96}
 def test_native_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     """Floors, not targets: on this split the detector raises more false alarms than issue 7
     allows (docs/BOT.md), and a change must not make it worse."""
-    report = evaluate(bot, native_held_out(), fallback_language="en")
+    report = evaluate(bot, extra_held_out("heldout-native"), fallback_language="en")
     for code, floor in _NATIVE_ACCURACY_FLOORS.items():
         assert report["per_language"][code]["accuracy"] >= floor, (code, report)
     assert report["rg_positives"] == 177
