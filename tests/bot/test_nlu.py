@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,30 @@ def test_bad_lines_are_refused_with_their_place() -> None:
         '{"text": "hej", "intent": "greeting", "lang": "sv"}', language="pl", where="x"
     )
     assert line == Example("hej", Intent.GREETING, False, "sv")
+    with pytest.raises(DataError, match="development_set"):
+        parse_line(
+            '{"text": "hi", "intent": "greeting", "development_set": true}',
+            language=None,
+            where="x",
+        )
+    marked = parse_line(
+        '{"text": "hej", "intent": "greeting", "development_set": "asides"}',
+        language="sv",
+        where="x",
+    )
+    assert marked.development_set == "asides"
+
+
+def test_the_development_sets_are_marked_in_every_language() -> None:
+    """The risk threshold's rule leaves their false alarms out (docs/BOT.md): a set that
+    lost its marks would raise the threshold, and one marked by mistake would lower it."""
+    examples = load_split(Split.TRAIN, shipped_languages())
+    marked = Counter((example.language, example.development_set) for example in examples)
+    for code in shipped_languages():
+        assert marked[code, "look-alikes"] >= 136, code
+        assert marked[code, "asides"] >= 190, code
+    assert {example.development_set for example in examples} == {None, "look-alikes", "asides"}
+    assert sum(count for (_, name), count in marked.items() if name) == 2249
 
 
 def test_training_is_deterministic_for_a_seed() -> None:
@@ -325,8 +350,10 @@ def test_a_risk_model_needs_risky_and_harmless_kinds() -> None:
         )
 
 
-# Measured on 2026-11-24 (docs/BOT.md), after the look-alike lines of session 19.
-_NATIVE_ACCURACY_FLOORS = {"sv": 0.92, "de": 0.90, "es": 0.96}
+# Measured on 2026-11-24 (docs/BOT.md), after the asides of session 20. German was 0.908
+# before them: two of its 141 lines, traded for three more of the split's risk messages
+# caught (docs/BOT_HISTORY.md).
+_NATIVE_ACCURACY_FLOORS = {"sv": 0.95, "de": 0.89, "es": 0.96}
 
 
 def test_native_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
@@ -336,9 +363,25 @@ def test_native_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     for code, floor in _NATIVE_ACCURACY_FLOORS.items():
         assert report["per_language"][code]["accuracy"] >= floor, (code, report)
     assert report["rg_positives"] == 177
-    assert report["rg_recall"] >= 0.966
+    assert report["rg_recall"] >= 0.983
     assert report["rg_false_positive_rate"] <= 0.068
-    assert report["answered_wrongly_share"] <= 0.007
+    assert report["answered_wrongly_share"] <= 0.003
+
+
+_ASIDES_ACCURACY_FLOORS = {"sv": 0.94, "de": 0.96, "es": 0.96}
+
+
+def test_asides_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
+    """The split of one question asked twice, with a harmless aside and with a risk told in
+    passing (docs/BOT.md). Floors, not targets: its harmless lines are look-alikes by design,
+    and a change must not catch fewer of its risks or raise more of its false alarms."""
+    report = evaluate(bot, extra_held_out("heldout-asides"), fallback_language="en")
+    for code, floor in _ASIDES_ACCURACY_FLOORS.items():
+        assert report["per_language"][code]["accuracy"] >= floor, (code, report)
+    assert report["rg_positives"] == 233
+    assert report["rg_recall"] >= 0.909
+    assert report["rg_false_positive_rate"] <= 0.151
+    assert report["answered_wrongly_share"] <= 0.037
 
 
 def test_one_message_features_equal_scikit_learns(nlu_model: NluModel) -> None:

@@ -4,6 +4,11 @@ One JSON object per line: `{"text": ..., "intent": ..., "rg_risk": ...}`, option
 `"lang"`; a file named after a language code (`pl.jsonl`) gives its lines that language.
 `"translated_from": "en"` marks a line translated from a line of that language's file; it
 is a note on where the line came from and changes nothing in training.
+`"development_set": "look-alikes"` or `"asides"` marks a line of a set written to be hard
+(harmless lines in a risk's words; a risk told in passing beside the same question without
+it): the model learns from it like any line, but the risk threshold's rule does not count
+its false alarms, because such lines are far commoner there than in a desk's traffic
+(docs/BOT.md).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class Example:
     intent: Intent
     rg_risk: bool
     language: str | None
+    development_set: str | None = None
 
 
 class DataError(ValueError):
@@ -57,7 +63,16 @@ def parse_line(line: str, *, language: str | None, where: str) -> Example:
     lang = record.get("lang", language)
     if lang is not None and not isinstance(lang, str):
         raise DataError(f"{where}: `lang` must be a string")
-    return Example(text=text, intent=intent, rg_risk=rg_risk, language=lang)
+    development_set = record.get("development_set")
+    if development_set is not None and not isinstance(development_set, str):
+        raise DataError(f"{where}: `development_set` must be a string")
+    return Example(
+        text=text,
+        intent=intent,
+        rg_risk=rg_risk,
+        language=lang,
+        development_set=development_set,
+    )
 
 
 def read_examples(path: Path, *, language: str | None = None) -> list[Example]:

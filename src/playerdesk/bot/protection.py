@@ -1776,7 +1776,8 @@ def _evidence(source: MappedText, signal: RiskSignal, span: tuple[int, int]) -> 
 
 # Above this probability the classifier flags a message no pattern matched. Chosen on the
 # training data's out-of-fold scores: the lowest threshold at which patterns or classifier
-# flag at most 2.5 % of the lines without risk (docs/BOT.md; issue 7 allows 3 %), as
+# flag at most 2.5 % of the lines without risk written as a desk's traffic (not those of the
+# development sets written to be hard; docs/BOT.md; issue 7 allows 3 %), as
 # `scripts/bot_risk_threshold.py` prints it: rerun it when the training lines change.
 CLASSIFIER_THRESHOLD = 0.43
 _EVIDENCE_TERMS = 3
