@@ -35,9 +35,12 @@ from playerdesk.bot.pipeline import Bot
 
 MAIN_LANGUAGES = ("en", "pl", "sv")
 
-# Held-out splits written each for one weakness, in Swedish, German and Spanish, rather than
-# translated (docs/BOT.md): read by nothing but the evaluation.
-EXTRA_HELD_OUT = ("heldout-native", "heldout-asides")
+# Held-out splits written each for one weakness (docs/BOT.md), with their languages: read by
+# nothing but the evaluation.
+EXTRA_HELD_OUT = {
+    "heldout-native": {"sv", "de", "es"},
+    "heldout-asides": {"en", "pl", "sv", "de", "es"},
+}
 
 
 def extra_held_out(folder: str) -> list[Example]:
@@ -89,7 +92,7 @@ def test_extra_held_out_lines_are_in_no_other_split(folder: str) -> None:
         if other != folder:
             seen |= {example.text.casefold() for example in extra_held_out(other)}
     lines = extra_held_out(folder)
-    assert {example.language for example in lines} == {"sv", "de", "es"}
+    assert {example.language for example in lines} == EXTRA_HELD_OUT[folder]
     assert not [example.text for example in lines if example.text.casefold() in seen]
 
 
@@ -375,7 +378,8 @@ def test_asides_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     """The split of one question asked twice, with a harmless aside and with a risk told in
     passing (docs/BOT.md). Floors, not targets: its harmless lines are look-alikes by design,
     and a change must not catch fewer of its risks or raise more of its false alarms."""
-    report = evaluate(bot, extra_held_out("heldout-asides"), fallback_language="en")
+    lines = [e for e in extra_held_out("heldout-asides") if e.language in {"sv", "de", "es"}]
+    report = evaluate(bot, lines, fallback_language="en")
     for code, floor in _ASIDES_ACCURACY_FLOORS.items():
         assert report["per_language"][code]["accuracy"] >= floor, (code, report)
     assert report["rg_positives"] == 233
