@@ -130,7 +130,7 @@ def test_the_development_sets_are_marked_in_every_language() -> None:
         assert marked[code, "look-alikes"] >= 136, code
         assert marked[code, "asides"] >= 190, code
     assert {example.development_set for example in examples} == {None, "look-alikes", "asides"}
-    assert sum(count for (_, name), count in marked.items() if name) == 2249
+    assert sum(count for (_, name), count in marked.items() if name) == 2919
 
 
 def test_training_is_deterministic_for_a_seed() -> None:
@@ -233,9 +233,7 @@ def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     assert report["accuracy"] >= 0.90
     assert report["rg_recall"] >= 0.98
     assert report["rg_false_positive_rate"] <= 0.02
-    # 0.766 before the look-alike lines of session 19, which took false alarms from 0.017
-    # to 0.012 over these three languages (docs/BOT_HISTORY.md)
-    assert report["answered_routine_share"] >= 0.749
+    assert report["answered_routine_share"] >= 0.76
     assert report["answered_wrongly_share"] <= 0.021
     assert report["top_confusions"]
 
@@ -354,9 +352,9 @@ def test_a_risk_model_needs_risky_and_harmless_kinds() -> None:
 
 
 # Measured on 2026-11-24 (docs/BOT.md), after the asides of session 20. German was 0.908
-# before them: two of its 141 lines, traded for three more of the split's risk messages
-# caught (docs/BOT_HISTORY.md).
-_NATIVE_ACCURACY_FLOORS = {"sv": 0.95, "de": 0.89, "es": 0.96}
+# before them: two of its 141 lines, traded with one Swedish line for two more of the
+# split's risk messages caught (docs/BOT_HISTORY.md).
+_NATIVE_ACCURACY_FLOORS = {"sv": 0.94, "de": 0.89, "es": 0.96}
 
 
 def test_native_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
@@ -366,26 +364,25 @@ def test_native_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     for code, floor in _NATIVE_ACCURACY_FLOORS.items():
         assert report["per_language"][code]["accuracy"] >= floor, (code, report)
     assert report["rg_positives"] == 177
-    assert report["rg_recall"] >= 0.983
-    assert report["rg_false_positive_rate"] <= 0.068
+    assert report["rg_recall"] >= 0.977
+    assert report["rg_false_positive_rate"] <= 0.064
     assert report["answered_wrongly_share"] <= 0.003
 
 
-_ASIDES_ACCURACY_FLOORS = {"sv": 0.94, "de": 0.96, "es": 0.96}
+_ASIDES_ACCURACY_FLOORS = {"en": 0.95, "pl": 0.96, "sv": 0.95, "de": 0.96, "es": 0.96}
 
 
 def test_asides_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     """The split of one question asked twice, with a harmless aside and with a risk told in
     passing (docs/BOT.md). Floors, not targets: its harmless lines are look-alikes by design,
     and a change must not catch fewer of its risks or raise more of its false alarms."""
-    lines = [e for e in extra_held_out("heldout-asides") if e.language in {"sv", "de", "es"}]
-    report = evaluate(bot, lines, fallback_language="en")
+    report = evaluate(bot, extra_held_out("heldout-asides"), fallback_language="en")
     for code, floor in _ASIDES_ACCURACY_FLOORS.items():
         assert report["per_language"][code]["accuracy"] >= floor, (code, report)
-    assert report["rg_positives"] == 233
-    assert report["rg_recall"] >= 0.909
-    assert report["rg_false_positive_rate"] <= 0.151
-    assert report["answered_wrongly_share"] <= 0.037
+    assert report["rg_positives"] == 389
+    assert report["rg_recall"] >= 0.899
+    assert report["rg_false_positive_rate"] <= 0.129
+    assert report["answered_wrongly_share"] <= 0.043
 
 
 def test_one_message_features_equal_scikit_learns(nlu_model: NluModel) -> None:
