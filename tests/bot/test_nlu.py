@@ -130,7 +130,7 @@ def test_the_development_sets_are_marked_in_every_language() -> None:
         assert marked[code, "look-alikes"] >= 136, code
         assert marked[code, "asides"] >= 190, code
     assert {example.development_set for example in examples} == {None, "look-alikes", "asides"}
-    assert sum(count for (_, name), count in marked.items() if name) == 2919
+    assert sum(count for (_, name), count in marked.items() if name) == 3257
 
 
 def test_training_is_deterministic_for_a_seed() -> None:
@@ -364,12 +364,12 @@ def test_native_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     for code, floor in _NATIVE_ACCURACY_FLOORS.items():
         assert report["per_language"][code]["accuracy"] >= floor, (code, report)
     assert report["rg_positives"] == 177
-    assert report["rg_recall"] >= 0.977
-    assert report["rg_false_positive_rate"] <= 0.064
+    assert report["rg_recall"] >= 0.988
+    assert report["rg_false_positive_rate"] <= 0.06
     assert report["answered_wrongly_share"] <= 0.003
 
 
-_ASIDES_ACCURACY_FLOORS = {"en": 0.95, "pl": 0.96, "sv": 0.95, "de": 0.96, "es": 0.96}
+_ASIDES_ACCURACY_FLOORS = {"en": 0.96, "pl": 0.96, "sv": 0.96, "de": 0.96, "es": 0.96}
 
 
 def test_asides_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
@@ -380,9 +380,9 @@ def test_asides_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     for code, floor in _ASIDES_ACCURACY_FLOORS.items():
         assert report["per_language"][code]["accuracy"] >= floor, (code, report)
     assert report["rg_positives"] == 389
-    assert report["rg_recall"] >= 0.899
-    assert report["rg_false_positive_rate"] <= 0.129
-    assert report["answered_wrongly_share"] <= 0.043
+    assert report["rg_recall"] >= 0.922
+    assert report["rg_false_positive_rate"] <= 0.142
+    assert report["answered_wrongly_share"] <= 0.033
 
 
 def test_one_message_features_equal_scikit_learns(nlu_model: NluModel) -> None:
