@@ -351,38 +351,50 @@ def test_a_risk_model_needs_risky_and_harmless_kinds() -> None:
         )
 
 
-# Measured on 2026-11-24 (docs/BOT.md), after the asides of session 20. German was 0.908
-# before them: two of its 141 lines, traded with one Swedish line for two more of the
-# split's risk messages caught (docs/BOT_HISTORY.md).
-_NATIVE_ACCURACY_FLOORS = {"sv": 0.94, "de": 0.89, "es": 0.96}
+@dataclasses.dataclass(frozen=True)
+class _SplitFloors:
+    """A held-out split's figures measured on 2026-11-24 (docs/BOT.md), rounded to floors."""
+
+    accuracy: dict[str, float]
+    rg_positives: int
+    rg_recall: float
+    rg_false_positives: float
+    answered_wrongly: float
 
 
-def test_native_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
-    """Floors, not targets: on this split the detector raises more false alarms than issue 7
-    allows (docs/BOT.md), and a change must not make it worse."""
-    report = evaluate(bot, extra_held_out("heldout-native"), fallback_language="en")
-    for code, floor in _NATIVE_ACCURACY_FLOORS.items():
+# Floors, not targets: the harmless lines of both splits are look-alikes by design, so the
+# detector raises more false alarms there than issue 7 allows; a change must not catch fewer
+# of their risks nor raise more of their false alarms. German native intent was 0.908 before
+# the asides of session 20: two of its 141 lines, traded with one Swedish line for two more
+# of that split's risk messages caught (docs/BOT_HISTORY.md).
+_EXTRA_HELD_OUT_FLOORS = {
+    "heldout-native": _SplitFloors(
+        accuracy={"sv": 0.94, "de": 0.89, "es": 0.96},
+        rg_positives=177,
+        rg_recall=0.988,
+        rg_false_positives=0.06,
+        answered_wrongly=0.003,
+    ),
+    "heldout-asides": _SplitFloors(
+        accuracy={"en": 0.96, "pl": 0.96, "sv": 0.96, "de": 0.96, "es": 0.96},
+        rg_positives=389,
+        rg_recall=0.922,
+        rg_false_positives=0.142,
+        answered_wrongly=0.033,
+    ),
+}
+
+
+@pytest.mark.parametrize("folder", EXTRA_HELD_OUT)
+def test_extra_held_out_evaluation_meets_the_measured_floor(bot: Bot, folder: str) -> None:
+    floors = _EXTRA_HELD_OUT_FLOORS[folder]
+    report = evaluate(bot, extra_held_out(folder), fallback_language="en")
+    for code, floor in floors.accuracy.items():
         assert report["per_language"][code]["accuracy"] >= floor, (code, report)
-    assert report["rg_positives"] == 177
-    assert report["rg_recall"] >= 0.988
-    assert report["rg_false_positive_rate"] <= 0.06
-    assert report["answered_wrongly_share"] <= 0.003
-
-
-_ASIDES_ACCURACY_FLOORS = {"en": 0.96, "pl": 0.96, "sv": 0.96, "de": 0.96, "es": 0.96}
-
-
-def test_asides_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
-    """The split of one question asked twice, with a harmless aside and with a risk told in
-    passing (docs/BOT.md). Floors, not targets: its harmless lines are look-alikes by design,
-    and a change must not catch fewer of its risks or raise more of its false alarms."""
-    report = evaluate(bot, extra_held_out("heldout-asides"), fallback_language="en")
-    for code, floor in _ASIDES_ACCURACY_FLOORS.items():
-        assert report["per_language"][code]["accuracy"] >= floor, (code, report)
-    assert report["rg_positives"] == 389
-    assert report["rg_recall"] >= 0.922
-    assert report["rg_false_positive_rate"] <= 0.142
-    assert report["answered_wrongly_share"] <= 0.033
+    assert report["rg_positives"] == floors.rg_positives
+    assert report["rg_recall"] >= floors.rg_recall
+    assert report["rg_false_positive_rate"] <= floors.rg_false_positives
+    assert report["answered_wrongly_share"] <= floors.answered_wrongly
 
 
 def test_one_message_features_equal_scikit_learns(nlu_model: NluModel) -> None:
