@@ -35,11 +35,13 @@ from playerdesk.bot.pipeline import Bot
 
 MAIN_LANGUAGES = ("en", "pl", "sv")
 
-# Held-out splits written each for one weakness (docs/BOT.md), with their languages: read by
+# The held-out splits after the first (docs/BOT.md), with their languages: two written each
+# for one weakness, and a desk's traffic written apart from the training lines. Read by
 # nothing but the evaluation.
 EXTRA_HELD_OUT = {
     "heldout-native": {"sv", "de", "es"},
     "heldout-asides": {"en", "pl", "sv", "de", "es"},
+    "heldout-desk": {"en", "pl", "sv", "de", "es"},
 }
 
 
@@ -362,11 +364,12 @@ class _SplitFloors:
     answered_wrongly: float
 
 
-# Floors, not targets: the harmless lines of both splits are look-alikes by design, so the
-# detector raises more false alarms there than issue 7 allows; a change must not catch fewer
-# of their risks nor raise more of their false alarms. German native intent was 0.908 before
-# the asides of session 20: two of its 141 lines, traded with one Swedish line for two more
-# of that split's risk messages caught (docs/BOT_HISTORY.md).
+# Floors, not targets: a change must not catch fewer of a split's risks nor raise more of its
+# false alarms. The harmless lines of the native and asides splits are look-alikes by design,
+# so the detector raises more false alarms there than issue 7 allows; on the desk split, too
+# (0.036; 0.030 together with the first split, the measure of record). German native intent
+# was 0.908 before the asides of session 20: two of its 141 lines, traded with one Swedish
+# line for two more of that split's risk messages caught (docs/BOT_HISTORY.md).
 _EXTRA_HELD_OUT_FLOORS = {
     "heldout-native": _SplitFloors(
         accuracy={"sv": 0.94, "de": 0.89, "es": 0.96},
@@ -381,6 +384,13 @@ _EXTRA_HELD_OUT_FLOORS = {
         rg_recall=0.922,
         rg_false_positives=0.142,
         answered_wrongly=0.033,
+    ),
+    "heldout-desk": _SplitFloors(
+        accuracy={"en": 0.94, "pl": 0.95, "sv": 0.97, "de": 0.95, "es": 0.97},
+        rg_positives=220,
+        rg_recall=0.972,
+        rg_false_positives=0.036,
+        answered_wrongly=0.011,
     ),
 }
 
