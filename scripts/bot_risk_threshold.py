@@ -2,13 +2,14 @@
 
 The training split's lines are scored out of fold (5 folds, stratified by intent, language
 and risk, shuffled with seed 0): each fold's features and risk classifier are fitted on the
-other four. The threshold is the lowest, in steps of 0.01, at which the patterns or the
-classifier flag at most `--false-positives` (2.5 %) of the lines without risk written as a
-desk's traffic: the lines of a development set (`"development_set"`, written to be hard)
-are scored and learnt from, but their false alarms are not counted, because look-alikes
-are far commoner there than on a desk. The JSON also gives the out-of-fold recall there,
-over the desk's lines and over the development sets' apart. Run it after the training lines
-or the patterns change and set `CLASSIFIER_THRESHOLD` to what it prints (docs/BOT.md):
+other four. The threshold is the lowest, in steps of 0.01, at which the patterns (where the
+classifier gives at least `PATTERN_GATE`) or the classifier flag at most `--false-positives`
+(2.5 %) of the lines without risk written as a desk's traffic: the lines of a development
+set (`"development_set"`, written to be hard) are scored and learnt from, but their false
+alarms are not counted, because look-alikes are far commoner there than on a desk. The
+JSON also gives the out-of-fold recall there, over the desk's lines and over the
+development sets' apart. Run it after the training lines or the patterns change and set
+`CLASSIFIER_THRESHOLD` to what it prints (docs/BOT.md):
 
     .venv/bin/python scripts/bot_risk_threshold.py
 """
@@ -23,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from playerdesk.bot.dataset import Split, load_split, shipped_languages
 from playerdesk.bot.features import TextFeatures
-from playerdesk.bot.protection import RiskClassifier, match_signals
+from playerdesk.bot.protection import PATTERN_GATE, RiskClassifier, match_signals
 
 
 def main() -> None:
@@ -47,6 +48,7 @@ def main() -> None:
             intents=[examples[i].intent.value for i in fitted],
         )
         scores[scored] = classifier.scores([texts[i] for i in scored])
+    matched &= scores >= PATTERN_GATE
     for step in range(1, 100):
         threshold = step / 100
         flagged = matched | (scores >= threshold)

@@ -35,13 +35,15 @@ from playerdesk.bot.pipeline import Bot
 
 MAIN_LANGUAGES = ("en", "pl", "sv")
 
-# The held-out splits after the first (docs/BOT.md), with their languages: two written each
-# for one weakness, and a desk's traffic written apart from the training lines. Read by
+# The splits written apart from the training lines after the first held-out split
+# (docs/BOT.md), with their languages: two written each for one weakness, a desk's traffic,
+# and the validation split that chooses among versions of the risk detector. Read by
 # nothing but the evaluation.
 EXTRA_HELD_OUT = {
     "heldout-native": {"sv", "de", "es"},
     "heldout-asides": {"en", "pl", "sv", "de", "es"},
     "heldout-desk": {"en", "pl", "sv", "de", "es"},
+    "validation": {"en", "pl", "sv", "de", "es"},
 }
 
 
@@ -225,7 +227,8 @@ _HELD_OUT_ACCURACY_FLOORS = {"en": 0.91, "pl": 0.92, "sv": 0.90}
 def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
     """The held-out figures must not fall below what the shipped data gives today. In these
     three languages RG recall meets issue 7's 98 % (0.984); over all five it is 0.977, one
-    message short (docs/BOT.md)."""
+    message short; issue 7's targets are judged on this split and the desk split together
+    (below)."""
     examples = load_split(Split.HELDOUT, MAIN_LANGUAGES)
     report = evaluate(bot, examples, fallback_language="en")
     for code in MAIN_LANGUAGES:
@@ -234,10 +237,26 @@ def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
         assert figures["language_accuracy"] >= 0.91, (code, figures)
     assert report["accuracy"] >= 0.90
     assert report["rg_recall"] >= 0.98
-    assert report["rg_false_positive_rate"] <= 0.02
+    assert report["rg_false_positive_rate"] <= 0.021
     assert report["answered_routine_share"] >= 0.76
     assert report["answered_wrongly_share"] <= 0.023
     assert report["top_confusions"]
+
+
+def test_the_measure_of_record_meets_issue_7s_targets(bot: Bot) -> None:
+    """Issue 7's targets, on the first held-out split and the desk split together, all five
+    languages (docs/BOT.md, decided before the desk split was first read)."""
+    languages = ("en", "pl", "sv", "de", "es")
+    examples = load_split(Split.HELDOUT, languages) + extra_held_out("heldout-desk")
+    report = evaluate(bot, examples, fallback_language="en")
+    assert report["messages"] == 1984
+    for code in MAIN_LANGUAGES:
+        assert report["per_language"][code]["accuracy"] >= 0.90, code
+    assert report["rg_positives"] == 392
+    assert report["rg_recall"] >= 0.98
+    assert report["rg_false_positive_rate"] <= 0.03
+    assert report["answered_wrongly_share"] <= 0.03
+    assert report["answered_routine_share"] >= 0.45
 
 
 def test_wilson_intervals_match_the_published_formula() -> None:
@@ -367,33 +386,40 @@ class _SplitFloors:
 # Floors, not targets: a change must not catch fewer of a split's risks nor raise more of its
 # false alarms unless the trade is weighed and written down (docs/BOT_HISTORY.md). The
 # harmless lines of the native and asides splits are look-alikes by design, so the detector
-# raises more false alarms there than issue 7 allows; on the desk split, too (0.034; 0.028
-# together with the first split, the measure of record). The German and Spanish lines of
-# session 21 cost the asides split two risk messages (one each lost in English, Polish and
-# Swedish, one Spanish gained) and the native split one false alarm, for one more risk
-# message caught on the desk and native splits each and three fewer false alarms on the
-# first and desk splits.
+# raises more false alarms there than issue 7 allows; on the desk split, too (0.032; 0.028
+# together with the first split, the measure of record); the validation split's harmless
+# lines are about one in six look-alikes. The pattern gate and threshold of session 22 cost
+# the first split two false alarms (15 -> 17 of 748; its English, Polish and Swedish files
+# 0.015 -> 0.020) for two more risk messages on each of the desk and asides splits, and 2 to
+# 5 fewer false alarms on each of the other splits.
 _EXTRA_HELD_OUT_FLOORS = {
     "heldout-native": _SplitFloors(
         accuracy={"sv": 0.95, "de": 0.92, "es": 0.97},
         rg_positives=177,
         rg_recall=0.994,
-        rg_false_positives=0.064,
+        rg_false_positives=0.048,
         answered_wrongly=0.003,
     ),
     "heldout-asides": _SplitFloors(
         accuracy={"en": 0.96, "pl": 0.96, "sv": 0.96, "de": 0.96, "es": 0.96},
         rg_positives=389,
-        rg_recall=0.917,
-        rg_false_positives=0.134,
+        rg_recall=0.922,
+        rg_false_positives=0.129,
         answered_wrongly=0.035,
     ),
     "heldout-desk": _SplitFloors(
         accuracy={"en": 0.94, "pl": 0.95, "sv": 0.97, "de": 0.96, "es": 0.98},
         rg_positives=220,
-        rg_recall=0.977,
-        rg_false_positives=0.035,
-        answered_wrongly=0.01,
+        rg_recall=0.986,
+        rg_false_positives=0.033,
+        answered_wrongly=0.009,
+    ),
+    "validation": _SplitFloors(
+        accuracy={"en": 0.95, "pl": 0.95, "sv": 0.98, "de": 0.94, "es": 0.96},
+        rg_positives=394,
+        rg_recall=0.967,
+        rg_false_positives=0.054,
+        answered_wrongly=0.012,
     ),
 }
 

@@ -252,6 +252,17 @@ def test_the_classifier_adds_recall_with_its_words_as_evidence(nlu_model: NluMod
     assert not RiskDetector(nlu_model.risk, threshold=1.01).detect(text).flagged
 
 
+def test_the_classifier_overrules_a_pattern_only_when_all_but_sure(nlu_model: NluModel) -> None:
+    text = "I need to chase my losses"
+    assert match_signals(text)
+    detector = RiskDetector(nlu_model.risk, threshold=1.01)
+    assert detector.detect(text).score >= detector.pattern_gate
+    assert RiskSignal.CHASING_LOSSES in detector.detect(text).signals
+    overruled = RiskDetector(nlu_model.risk, threshold=1.01, pattern_gate=1.01).detect(text)
+    assert not overruled.flagged
+    assert overruled.evidence == ()
+
+
 def test_without_a_classifier_only_patterns_count() -> None:
     detector = RiskDetector(None)
     assert detector.detect("I need to chase my losses").flagged
