@@ -48,10 +48,10 @@ def main() -> None:
             intents=[examples[i].intent.value for i in fitted],
         )
         scores[scored] = classifier.scores([texts[i] for i in scored])
-    matched &= scores >= PATTERN_GATE
+    patterns_count = matched & (scores >= PATTERN_GATE)
     for step in range(1, 100):
         threshold = step / 100
-        flagged = matched | (scores >= threshold)
+        flagged = patterns_count | (scores >= threshold)
         false_positives = float(flagged[~risky & ~written_hard].mean())
         if false_positives <= args.false_positives:
             result = {

@@ -39,7 +39,7 @@ MAIN_LANGUAGES = ("en", "pl", "sv")
 # (docs/BOT.md), with their languages: two written each for one weakness, a desk's traffic,
 # and the validation split that chooses among versions of the risk detector. Read by
 # nothing but the evaluation.
-EXTRA_HELD_OUT = {
+WRITTEN_APART = {
     "heldout-native": {"sv", "de", "es"},
     "heldout-asides": {"en", "pl", "sv", "de", "es"},
     "heldout-desk": {"en", "pl", "sv", "de", "es"},
@@ -47,7 +47,7 @@ EXTRA_HELD_OUT = {
 }
 
 
-def extra_held_out(folder: str) -> list[Example]:
+def written_apart(folder: str) -> list[Example]:
     return [
         example
         for path in sorted((DATA_DIR / folder).glob("*.jsonl"))
@@ -88,15 +88,15 @@ def test_held_out_lines_are_not_training_lines() -> None:
     assert not repeated
 
 
-@pytest.mark.parametrize("folder", EXTRA_HELD_OUT)
-def test_extra_held_out_lines_are_in_no_other_split(folder: str) -> None:
+@pytest.mark.parametrize("folder", WRITTEN_APART)
+def test_lines_written_apart_are_in_no_other_split(folder: str) -> None:
     languages = shipped_languages()
     seen = {example.text.casefold() for split in Split for example in load_split(split, languages)}
-    for other in EXTRA_HELD_OUT:
+    for other in WRITTEN_APART:
         if other != folder:
-            seen |= {example.text.casefold() for example in extra_held_out(other)}
-    lines = extra_held_out(folder)
-    assert {example.language for example in lines} == EXTRA_HELD_OUT[folder]
+            seen |= {example.text.casefold() for example in written_apart(other)}
+    lines = written_apart(folder)
+    assert {example.language for example in lines} == WRITTEN_APART[folder]
     assert not [example.text for example in lines if example.text.casefold() in seen]
 
 
@@ -246,8 +246,7 @@ def test_held_out_evaluation_meets_the_measured_floor(bot: Bot) -> None:
 def test_the_measure_of_record_meets_issue_7s_targets(bot: Bot) -> None:
     """Issue 7's targets, on the first held-out split and the desk split together, all five
     languages (docs/BOT.md, decided before the desk split was first read)."""
-    languages = ("en", "pl", "sv", "de", "es")
-    examples = load_split(Split.HELDOUT, languages) + extra_held_out("heldout-desk")
+    examples = load_split(Split.HELDOUT, shipped_languages()) + written_apart("heldout-desk")
     report = evaluate(bot, examples, fallback_language="en")
     assert report["messages"] == 1984
     for code in MAIN_LANGUAGES:
@@ -392,7 +391,7 @@ class _SplitFloors:
 # the first split two false alarms (15 -> 17 of 748; its English, Polish and Swedish files
 # 0.015 -> 0.020) for two more risk messages on each of the desk and asides splits, and 2 to
 # 5 fewer false alarms on each of the other splits.
-_EXTRA_HELD_OUT_FLOORS = {
+_WRITTEN_APART_FLOORS = {
     "heldout-native": _SplitFloors(
         accuracy={"sv": 0.95, "de": 0.92, "es": 0.97},
         rg_positives=177,
@@ -424,10 +423,10 @@ _EXTRA_HELD_OUT_FLOORS = {
 }
 
 
-@pytest.mark.parametrize("folder", EXTRA_HELD_OUT)
-def test_extra_held_out_evaluation_meets_the_measured_floor(bot: Bot, folder: str) -> None:
-    floors = _EXTRA_HELD_OUT_FLOORS[folder]
-    report = evaluate(bot, extra_held_out(folder), fallback_language="en")
+@pytest.mark.parametrize("folder", WRITTEN_APART)
+def test_splits_written_apart_meet_their_measured_floors(bot: Bot, folder: str) -> None:
+    floors = _WRITTEN_APART_FLOORS[folder]
+    report = evaluate(bot, written_apart(folder), fallback_language="en")
     for code, floor in floors.accuracy.items():
         assert report["per_language"][code]["accuracy"] >= floor, (code, report)
     assert report["rg_positives"] == floors.rg_positives

@@ -256,8 +256,9 @@ def test_the_classifier_overrules_a_pattern_only_when_all_but_sure(nlu_model: Nl
     text = "I need to chase my losses"
     assert match_signals(text)
     detector = RiskDetector(nlu_model.risk, threshold=1.01)
-    assert detector.detect(text).score >= detector.pattern_gate
-    assert RiskSignal.CHASING_LOSSES in detector.detect(text).signals
+    passed = detector.detect(text)
+    assert passed.score >= detector.pattern_gate
+    assert RiskSignal.CHASING_LOSSES in passed.signals
     overruled = RiskDetector(nlu_model.risk, threshold=1.01, pattern_gate=1.01).detect(text)
     assert not overruled.flagged
     assert overruled.evidence == ()
